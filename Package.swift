@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Hot loops (LIF, TSBN, depthwise conv) need AVX2 + FMA; SwiftPM's default release target is
+/// generic x86-64 (SSE2 only). `haswell` is the portable choice here (TOOLCHAIN §3).
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+
+let package = Package(
+    name: "RTFormerExplorer",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "rtformer", targets: ["rtformer"]),
+        .library(name: "RTFormer", targets: ["RTFormer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .systemLibrary(name: "CNCurses", path: "Sources/CNCurses"),
+        .target(
+            name: "RTFormer",
+            dependencies: ["COpenBLAS"],
+            swiftSettings: fastMath
+        ),
+        .executableTarget(
+            name: "rtformer",
+            dependencies: [
+                "RTFormer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: fastMath
+        ),
+        .testTarget(
+            name: "RTFormerTests",
+            dependencies: ["RTFormer"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,13 @@
+import ArgumentParser
+import RTFormer
+
+/// The `rtformer` executable: the terminal explorer and its scriptable subcommands (DESIGN §6).
+@main
+struct RTFormerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rtformer",
+        abstract: "Explore the RTFormer spiking transformer: build, step, compare unfused and deploy models.",
+        version: RTFormerVersion.string,
+        subcommands: [Bench.self]
+    )
+}

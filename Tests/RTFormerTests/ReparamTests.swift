@@ -196,6 +196,10 @@ enum ReparamFixtures {
             expectClose(w, try #require(f["dw.\(key).fused_weight_3x3"]), rtol: 1e-6, atol: 1e-6, "branch \(key) fused 3x3 kernel")
             expectClose(b, try #require(f["dw.\(key).fused_bias"]), rtol: 1e-6, atol: 1e-6, "branch \(key) fused bias")
         }
+        // The generic conv + BN fold on a depthwise (groups = C) kernel gives the same 3×3 branch.
+        guard case let .batch(bn) = rep.norm33 else { Issue.record("BatchNorm branches expected"); return }
+        let direct = ConvNormFold.foldBatchNorm(weight: rep.k33, bias: nil, norm: bn)
+        #expect(direct.weight == rep.fusedBranch(.k33).weight && direct.bias == rep.fusedBranch(.k33).bias)
     }
 
     @Test func fiveBranchFuseMatchesReferenceAndUnfusedOutput() throws {

@@ -206,7 +206,11 @@ extension Session {
         let firstMAC = unfused.layers.firstIndex { $0.operation == .mac }
         var rows: [EnergyRow] = []
         var sop = 0.0, pj = 0.0, pjPerT = 0.0
-        for (i, l) in unfused.layers.enumerated() where l.flPerTimestep > 0 && l.operation != .none {
+        // Count deploy operations, not branches (SPEC §9): a layer whose parent path is itself a
+        // counted layer (the RepDW5 branches under `stcore.rep`) is part of its parent's fused FL.
+        let counted = Set(unfused.layers.filter { $0.flPerTimestep > 0 && $0.operation != .none }.map(\.path))
+        for (i, l) in unfused.layers.enumerated() where counted.contains(l.path) {
+            if let dot = l.path.lastIndex(of: "."), counted.contains(String(l.path[..<dot])) { continue }
             let fl = Double(l.flPerTimestep)
             if l.operation == .mac {
                 let times = i == firstMAC ? 1.0 : Double(steps)

@@ -20,8 +20,7 @@ public struct GridPoint: Hashable, Sendable {
 ///
 /// The map is scaled by the largest whole factor that fits (at most `maxZoom`); a map larger than
 /// the rectangle is sampled down (nearest value). Non-finite values are drawn as `×` (`x`), or in
-/// the terminal's default colour with half blocks. The legend, on the last row of the rectangle,
-/// reads `lower <ramp> upper` for the scale in use.
+/// the terminal's default colour with half blocks. The legend, on the row under the map, reads `lower <ramp> upper` for the scale in use.
 public struct Heatmap: Sendable {
     /// The values, shape `[rows, columns]` row-major (`values[r * columns + c]`).
     public var values: [Float]
@@ -66,17 +65,14 @@ public struct Heatmap: Sendable {
             return
         }
         let scale = effectiveScale
-        var mapRect = rect
-        if showsLegend && rect.height >= 2 {
-            let (top, legendRow) = rect.splitBottom(1)
-            mapRect = top
-            Legend(scale: scale).draw(into: &screen, in: legendRow)
-        }
+        let withLegend = showsLegend && rect.height >= 2
+        let mapRect = withLegend ? rect.splitBottom(1).0 : rect
         let halfBlocks = screen.appearance.colors != .monochrome && screen.appearance.glyphs == .unicode
-        if halfBlocks {
-            drawHalfBlocks(into: &screen, in: mapRect, scale: scale)
-        } else {
-            drawShades(into: &screen, in: mapRect, scale: scale)
+        let usedRows = halfBlocks
+            ? drawHalfBlocks(into: &screen, in: mapRect, scale: scale)
+            : drawShades(into: &screen, in: mapRect, scale: scale)
+        if withLegend {
+            Legend(scale: scale).draw(into: &screen, in: Rect(x: rect.x, y: rect.y + usedRows, width: rect.width, height: 1))
         }
     }
 
@@ -99,7 +95,8 @@ public struct Heatmap: Sendable {
         return (values[r * columns + c], GridPoint(row: r, column: c))
     }
 
-    private func drawHalfBlocks(into screen: inout Screen, in rect: Rect, scale: ColorScale) {
+    /// Returns the number of cell rows drawn.
+    private func drawHalfBlocks(into screen: inout Screen, in rect: Rect, scale: ColorScale) -> Int {
         let (shownRows, shownColumns, zoom) = layout(in: rect, rowsPerCell: 2, columnsPerValue: 1)
         let mode = screen.appearance.colors
         func color(_ pixelRow: Int, _ pixelColumn: Int) -> TermColor {
@@ -116,9 +113,11 @@ public struct Heatmap: Sendable {
                 screen.put("▀", x: rect.x + cx, y: rect.y + cy, style: style)
             }
         }
+        return min(cellRows, rect.height)
     }
 
-    private func drawShades(into screen: inout Screen, in rect: Rect, scale: ColorScale) {
+    /// Returns the number of cell rows drawn.
+    private func drawShades(into screen: inout Screen, in rect: Rect, scale: ColorScale) -> Int {
         let (shownRows, shownColumns, zoom) = layout(in: rect, rowsPerCell: 1, columnsPerValue: 2)
         let appearance = screen.appearance
         for cy in 0..<min(shownRows * zoom, rect.height) {
@@ -136,6 +135,7 @@ public struct Heatmap: Sendable {
                 screen.put(cell.character, x: rect.x + cx, y: rect.y + cy, style: cell.style)
             }
         }
+        return min(shownRows * zoom, rect.height)
     }
 }
 

@@ -103,19 +103,23 @@ public struct TracePlot: Sendable {
             screen.put(mark, x: mid, y: axis.y, style: markStyle, clip: axis)
         }
 
-        // t labels every few bands, never overlapping: each label needs its width plus a space.
-        let labelWidth = String(shown - 1).count + 1
-        let every = max(1, (labelWidth + band - 1) / band)
-        var t = 0
-        while t < shown {
+        // t labels left to right wherever one fits with a space before the next; the cursor's
+        // label is placed first so the others make room for it.
+        func labelSpan(_ t: Int) -> Range<Int> {
             let mid = plot.x + t * band + (band - 1) / 2
-            let style: CellStyle = t == cursor ? .reverse : .dim
-            screen.write(String(t), x: mid, y: tLabels.y, style: style, clip: tLabels)
-            t += every
+            return mid..<(mid + String(t).count)
         }
-        if let cursor, cursor < shown, cursor % every != 0 {
-            let mid = plot.x + cursor * band + (band - 1) / 2
-            screen.write(String(cursor), x: mid, y: tLabels.y, style: .reverse, clip: tLabels)
+        var taken: [Range<Int>] = []
+        if let cursor, cursor < shown {
+            taken.append(labelSpan(cursor))
+            screen.write(String(cursor), x: labelSpan(cursor).lowerBound, y: tLabels.y, style: .reverse, clip: tLabels)
+        }
+        for t in 0..<shown where t != cursor {
+            let span = labelSpan(t)
+            let padded = (span.lowerBound - 1)..<(span.upperBound + 1)
+            guard !taken.contains(where: { $0.overlaps(padded) }) else { continue }
+            taken.append(span)
+            screen.write(String(t), x: span.lowerBound, y: tLabels.y, style: .dim, clip: tLabels)
         }
         screen.write("t", x: gutterRect.x, y: tLabels.y, style: .dim, clip: tLabels)
     }

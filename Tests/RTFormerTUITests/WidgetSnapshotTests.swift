@@ -210,3 +210,25 @@ func format3(_ v: Float) -> String {
     let frac = String(milli % 1000)
     return "\(milli / 1000)." + String(repeating: "0", count: 3 - frac.count) + frac
 }
+
+@Suite struct BarAndInputSnapshots {
+    let items: [BarChart.Item] = [.init("c0", 0.5), .init("c1", 0.0625), .init("c2", 1), .init("c3", .nan), .init("c4", 0.3)]
+
+    @Test func barChartEighthsAndASCII() {
+        var s = Screen(width: 24, height: 5)
+        BarChart(items: items, range: 0...1, selected: 2).draw(into: &s, in: s.bounds)
+        var a = Screen(width: 24, height: 5, appearance: .ascii)
+        BarChart(items: items, range: 0...1, selected: 2, isFocused: false).draw(into: &a, in: a.bounds)
+        assertSnapshot(s, named: "bars-unicode")
+        assertSnapshot(a, named: "bars-ascii")
+    }
+
+    @Test func inputLineKeepsCursorVisible() {
+        var s = Screen(width: 12, height: 2)
+        InputLine(text: "show rates", cursor: 5).draw(into: &s, in: Rect(x: 0, y: 0, width: 12, height: 1))
+        InputLine(text: "goto block.0.attn.q_lif").draw(into: &s, in: Rect(x: 0, y: 1, width: 12, height: 1))
+        #expect(s.plainText() == ":show rates\n:attn.q_lif")
+        #expect(s[6, 0] == Cell("r", style: .reverse))
+        #expect(s[11, 1] == Cell(" ", style: .reverse))
+    }
+}

@@ -2,7 +2,7 @@
 /// threshold as a horizontal line and its spikes marked on the t axis.
 ///
 /// Layout, top to bottom: the plot area (y labels `upper` on the first row and `lower` on the last
-/// in a left gutter; each t a band of equal width with a `●` (`*`) at the value; the threshold
+/// in a left gutter, and a constant threshold's value on its row; each t a band of equal width with a `●` (`*`) at the value; the threshold
 /// drawn `╌` (`-`) across each band at that t's threshold), then the axis row (`▲` (`^`) under a
 /// t that spiked, `·` (`.`) otherwise), then t labels. The band of `cursor` is highlighted.
 /// When T exceeds the columns available the bands are 1 cell and later t are cut off.
@@ -56,7 +56,10 @@ public struct TracePlot: Sendable {
         let ascii = screen.appearance.isASCII
         let range = effectiveRange
         let upperLabel = ColorScale.label(range.upperBound), lowerLabel = ColorScale.label(range.lowerBound)
-        let gutter = max(upperLabel.count, lowerLabel.count) + 1
+        let constantThreshold = thresholds.count == 1 || (thresholds.count > 1 && Set(thresholds).count == 1)
+            ? thresholds.first : nil
+        let thresholdLabel = constantThreshold.map(ColorScale.label) ?? ""
+        let gutter = max(upperLabel.count, lowerLabel.count, thresholdLabel.count) + 1
         let (body, tLabels) = rect.splitBottom(1)
         let (plotAndGutter, axis) = body.splitBottom(1)
         let (gutterRect, plot) = plotAndGutter.splitLeft(gutter)
@@ -78,6 +81,9 @@ public struct TracePlot: Sendable {
             return plot.maxY - 1 - fromBottom
         }
         let thresholdStyle = CellStyle(fg: .indexed(9), attributes: .dim)
+        if let th = constantThreshold, let r = row(th), r > plot.y, r < plot.maxY - 1 {
+            screen.write(pad(thresholdLabel, gutter - 1), x: gutterRect.x, y: r, style: thresholdStyle, clip: gutterRect)
+        }
         let valueStyle = CellStyle(fg: .indexed(14), attributes: .bold)
         let spikeStyle = CellStyle(fg: .indexed(11), attributes: .bold)
         for t in 0..<shown {

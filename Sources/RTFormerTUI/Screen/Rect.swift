@@ -28,8 +28,9 @@ public struct Rect: Hashable, Sendable, CustomStringConvertible {
         self.height = max(0, height)
     }
 
-    public init(origin x: Int = 0, _ y: Int = 0, size: Size) {
-        self.init(x: x, y: y, width: size.width, height: size.height)
+    /// A rectangle of `size` at the top-left corner.
+    public init(size: Size) {
+        self.init(x: 0, y: 0, width: size.width, height: size.height)
     }
 
     public var size: Size { Size(width: width, height: height) }

@@ -31,9 +31,18 @@ let package = Package(
             ],
             swiftSettings: fastMath
         ),
+        .target(
+            name: "RTFormerTUI",
+            dependencies: ["CNCurses"]
+        ),
         .testTarget(
             name: "RTFormerTests",
             dependencies: ["RTFormer"]
+        ),
+        .testTarget(
+            name: "RTFormerTUITests",
+            dependencies: ["RTFormerTUI"],
+            exclude: ["__Snapshots__"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -37,6 +37,10 @@ let package = Package(
             ],
             swiftSettings: fastMath
         ),
+        .target(
+            name: "RTFormerTUI",
+            dependencies: ["CNCurses"]
+        ),
         .testTarget(
             name: "RTFormerTests",
             dependencies: ["RTFormer"]
@@ -44,6 +48,11 @@ let package = Package(
         .testTarget(
             name: "RTFormerSessionTests",
             dependencies: ["RTFormerSession", "RTFormer"]
+        ),
+        .testTarget(
+            name: "RTFormerTUITests",
+            dependencies: ["RTFormerTUI"],
+            exclude: ["__Snapshots__"]
         ),
     ],
     swiftLanguageModes: [.v6]

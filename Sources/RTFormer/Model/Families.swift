@@ -108,7 +108,7 @@ final class SpikeDrivenGraph: FamilyGraph {
                 for (name, k, p) in specs {
                     branches.append(b.convNorm(path: "patch_embed.stcore.rep.\(name)", normPath: "patch_embed.stcore.rep.tsbn_\(name)",
                                                cin: d, cout: d, kernel: k, pad: p, groups: d, bias: false, inShape: tokenShape,
-                                               rateSource: "patch_embed.stcore.lif", weightInit: init02))
+                                               rateSource: "patch_embed.stcore.lif", weightInit: init02, countsEnergy: false))
                 }
                 let (idNorm, idParams) = b.tsbn("patch_embed.stcore.rep.tsbn_id", channels: d)
                 b.add(LayerInfo(path: "patch_embed.stcore.rep.tsbn_id", kind: "TSBN (identity branch)", inputShape: tokenShape,

@@ -53,7 +53,7 @@ final class GraphBuilder {
     ///   - rateSource: the recorded binary tensor feeding it (nil: real-valued input → MAC).
     func convNorm(path: String, normPath: String, cin: Int, cout: Int, kernel: (Int, Int) = (1, 1), pad: (Int, Int) = (0, 0),
                   groups: Int = 1, bias: Bool, inShape: [Int], isLinear: Bool = false, rateSource: String?,
-                  weightInit: ParameterInit) -> ConvUnit {
+                  weightInit: ParameterInit, countsEnergy: Bool = true) -> ConvUnit {
         let kind: String
         let wShape: [Int]
         let outShape: [Int]
@@ -70,7 +70,8 @@ final class GraphBuilder {
             outShape = [cout, g.outH(inShape[1]), g.outW(inShape[2])]
             fl = kernel.0 * kernel.1 * outShape[1] * outShape[2] * cin * cout / groups
         }
-        let op: OperationClass = rateSource == nil ? .mac : .ac
+        // RepDW5 branches are not counted: energy counts the fused deploy kernel (SPEC §9).
+        let op: OperationClass = !countsEnergy ? .none : (rateSource == nil ? .mac : .ac)
         let before = weights.requested.count
         let w = weights.take(path + ".weight", wShape, weightInit)
         switch flavour {

@@ -131,7 +131,7 @@ public struct ModelConfig: Sendable, Equatable {
                 if let d { return d }
                 throw ModelConfigError.missingKey(file: file, key: key)
             }
-            guard let n = v as? NSNumber, !(v is Bool), n.doubleValue.rounded() == n.doubleValue, n.intValue >= min else {
+            guard let n = v as? NSNumber, !isJSONBool(v), n.doubleValue.rounded() == n.doubleValue, n.intValue >= min else {
                 throw ModelConfigError.badValue(file: file, key: key, expected: "an integer ≥ \(min)")
             }
             return n.intValue
@@ -149,7 +149,7 @@ public struct ModelConfig: Sendable, Equatable {
         }
         var eps: Float = 1e-5
         if let e = obj["tsbn_eps"] {
-            guard let n = e as? NSNumber, !(e is Bool), n.doubleValue > 0 else {
+            guard let n = e as? NSNumber, !isJSONBool(e), n.doubleValue > 0 else {
                 throw ModelConfigError.badValue(file: file, key: "tsbn_eps", expected: "a positive number")
             }
             eps = n.floatValue
@@ -218,4 +218,9 @@ public struct ModelConfig: Sendable, Equatable {
         }
         return o
     }
+}
+
+/// JSON `true`/`false` (Foundation bridges them to NSNumber, and `1 is Bool` is true on Linux).
+func isJSONBool(_ v: Any) -> Bool {
+    String(describing: type(of: v)).contains("Boolean") || type(of: v) == Bool.self
 }

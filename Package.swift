@@ -33,13 +33,14 @@ let package = Package(
             dependencies: [
                 "RTFormer",
                 "RTFormerSession",
+                "RTFormerTUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fastMath
         ),
         .target(
             name: "RTFormerTUI",
-            dependencies: ["CNCurses"]
+            dependencies: ["CNCurses", "RTFormer", "RTFormerSession"]
         ),
         .testTarget(
             name: "RTFormerTests",
@@ -51,7 +52,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RTFormerTUITests",
-            dependencies: ["RTFormerTUI"],
+            dependencies: ["RTFormerTUI", "RTFormerSession", "RTFormer"],
             exclude: ["__Snapshots__"]
         ),
     ],

@@ -1,0 +1,446 @@
+import RTFormer
+import RTFormerSession
+
+/// The explorer's UI state and its key handling, with no terminal in sight.
+///
+/// `handle(_:session:)` looks a key up in the one `KeyTable` and either changes UI-only state
+/// (focus, visible panes, zoom, overlays, the command-line buffer, play state and speed) or turns
+/// it into session command lines run with `Session.execute(line:)`: everything that changes the
+/// model, t, layer, channel, neuron, view or fold goes through the session's command language, so
+/// a key does exactly what the same line in a `.session` script does.
+public struct ExplorerApp: Sendable {
+    /// A message under the panes: the last command's result or error.
+    public struct Message: Hashable, Sendable {
+        public var text: String
+        public var isError: Bool
+    }
+
+    /// A window drawn over the panes.
+    public enum Overlay: Hashable, Sendable {
+        /// The key table, filtered by `filter`, with the row `selected` highlighted.
+        case help(filter: String, selected: Int)
+        /// Multi-line output of a command (`:layers`, `:help`, `:show …`), scrolled by `offset` lines.
+        case output(title: String, text: String, offset: Int)
+    }
+
+    /// Which membrane quantity the membrane heatmap shows.
+    public enum Quantity: String, Hashable, Sendable {
+        /// Charged membrane H[t] (before the spike and reset).
+        case h = "H"
+        /// Membrane after reset V[t].
+        case v = "V"
+    }
+
+    /// Play-mode intervals between steps, in milliseconds.
+    public static let playIntervals = [2000, 1000, 500, 250, 100, 50]
+
+    public let keyTable: KeyTable
+    /// The terminal size the layout is computed for.
+    public var size: Size
+    /// Panes switched on with their number keys (some may not fit the terminal).
+    public private(set) var enabledPanes: Set<ExplorerPane>
+    public private(set) var focus: ExplorerPane
+    public private(set) var isZoomed = false
+    public private(set) var overlay: Overlay?
+    /// Whether the `:` command line is open.
+    public private(set) var isEditingCommand = false
+    public private(set) var commandLine = CommandLineEditor()
+    public private(set) var isPlaying = false
+    /// Index into `playIntervals`.
+    public private(set) var speedIndex = 2
+    public private(set) var quantity = Quantity.h
+    public private(set) var message: Message?
+    /// Set when the session ran `quit`.
+    public private(set) var shouldQuit = false
+    /// Set by Ctrl-L; the run loop repaints every cell and clears it.
+    public var needsFullRedraw = false
+    /// First row shown per scrolling pane; the renderer keeps the selection in view from here.
+    public var scrollOffsets: [ExplorerPane: Int] = [:]
+    /// The command lines the last `handle` call ran, in order (for timing logs and tests).
+    public private(set) var lastCommands: [String] = []
+
+    /// - Parameters:
+    ///   - size: the terminal size.
+    ///   - panes: the panes shown at start (layers, membrane, TSBN and rates by default).
+    public init(size: Size, panes: Set<ExplorerPane> = [.layers, .membrane, .tsbn, .rates], keyTable: KeyTable = .standard) {
+        self.size = size
+        self.enabledPanes = panes
+        self.keyTable = keyTable
+        self.focus = ExplorerPane.allCases.first(where: panes.contains) ?? .layers
+    }
+
+    /// Milliseconds between steps while playing.
+    public var playInterval: Int { Self.playIntervals[speedIndex] }
+
+    /// The panes the current size has room for, in layout order.
+    public var layout: ExplorerLayout { ExplorerLayout(app: self) }
+
+    // MARK: keys
+
+    /// Handles one key (or `.timeout` while playing, or `.resize`).
+    public mutating func handle(_ key: Key, session: Session) {
+        lastCommands = []
+        if case .resize(let newSize) = key {
+            size = newSize
+            return
+        }
+        if key == .timeout {
+            if isPlaying { tick(session: session) }
+            return
+        }
+        if isEditingCommand {
+            editCommand(key, session: session)
+            return
+        }
+        switch overlay {
+        case .help(let filter, let selected):
+            handleHelp(key, filter: filter, selected: selected, session: session)
+            return
+        case .output(let title, let text, let offset):
+            handleOutput(key, title: title, text: text, offset: offset)
+            return
+        case nil:
+            break
+        }
+        guard let binding = keyTable.binding(for: key, focused: focus) else {
+            if key != .timeout { message = Message(text: "no binding for \(Self.describe(key)) (? lists the keys)", isError: false) }
+            return
+        }
+        perform(binding.action, session: session)
+    }
+
+    /// Runs a key action as if its key had been pressed in the focused pane.
+    public mutating func perform(_ action: KeyAction, session: Session) {
+        switch action {
+        case .togglePlay: togglePlay(session: session)
+        case .faster: changeSpeed(by: 1)
+        case .slower: changeSpeed(by: -1)
+        case .togglePane(let pane): togglePane(pane)
+        case .zoom: isZoomed.toggle()
+        case .focusNext: moveFocus(by: 1)
+        case .focusPrevious: moveFocus(by: -1)
+        case .help: overlay = .help(filter: "", selected: 0)
+        case .commandLine:
+            isEditingCommand = true
+            commandLine.open()
+        case .dismiss:
+            if isZoomed { isZoomed = false } else { run("quit", session: session) }
+        case .redraw: needsFullRedraw = true
+        case .toggleQuantity: quantity = quantity == .h ? .v : .h
+        case .move, .pageUp, .pageDown, .first, .last:
+            if let scroll = scrollAmount(action) {
+                scrollOffsets[focus] = max(0, (scrollOffsets[focus] ?? 0) + scroll)
+            } else {
+                runAll(commands(for: action, session: session), session: session)
+            }
+        default:
+            runAll(commands(for: action, session: session), session: session)
+        }
+    }
+
+    /// The session command lines `action` stands for in the focused pane, given the session's
+    /// current state (empty for UI-only actions and at a boundary, e.g. channel 0 going back).
+    public func commands(for action: KeyAction, session: Session) -> [String] {
+        let cursor = session.cursor
+        let layerCount = session.unfused?.layers.count ?? 0
+        let channels = session.selectedLayer.map { session.layout(of: $0).channels } ?? 1
+        func channel(_ c: Int) -> [String] {
+            let target = min(max(0, c), channels - 1)
+            return target == cursor.channel ? [] : ["channel \(target)"]
+        }
+        func layer(_ i: Int) -> [String] {
+            let target = min(max(0, i), layerCount - 1)
+            return target == cursor.layerIndex || layerCount == 0 ? [] : ["layer \(target)"]
+        }
+        switch action {
+        case .step: return ["step"]
+        case .back: return ["back"]
+        case .reset: return ["reset"]
+        case .gotoStart: return ["goto t=0"]
+        case .runAll: return ["run"]
+        case .cycleView:
+            let next: ViewMode = switch session.view {
+            case .unfused: .deploy
+            case .deploy: .split
+            case .split: .unfused
+            }
+            return ["view \(next.rawValue)"]
+        case .toggleFold: return ["fold \(session.fold == .exact ? "paper" : "exact")"]
+        case .previousLayer: return ["layer prev"]
+        case .nextLayer: return ["layer next"]
+        case .previousChannel: return channel(cursor.channel - 1)
+        case .nextChannel: return channel(cursor.channel + 1)
+        case .move(let direction):
+            switch focus {
+            case .layers:
+                switch direction {
+                case .up: return ["layer prev"]
+                case .down: return ["layer next"]
+                case .left: return ["back"]
+                case .right: return ["step"]
+                }
+            case .tsbn:
+                switch direction {
+                case .up, .left: return channel(cursor.channel - 1)
+                case .down, .right: return channel(cursor.channel + 1)
+                }
+            case .membrane, .rates:
+                return neuronMove(direction, session: session)
+            case .diff, .energy, .logits:
+                return []
+            }
+        case .pageUp: return focus == .tsbn ? channel(cursor.channel - 10) : layer(cursor.layerIndex - 10)
+        case .pageDown: return focus == .tsbn ? channel(cursor.channel + 10) : layer(cursor.layerIndex + 10)
+        case .first: return layer(0)
+        case .last: return layer(layerCount - 1)
+        default: return []
+        }
+    }
+
+    private func neuronMove(_ direction: KeyAction.Direction, session: Session) -> [String] {
+        guard let l = session.selectedLayer else { return [] }
+        let lay = session.layout(of: l)
+        guard lay.columns > 0, lay.rows > 0 else { return [] }
+        let position = session.cursor.position
+        var y = position / lay.columns, x = position % lay.columns
+        switch direction {
+        case .up: y = max(0, y - 1)
+        case .down: y = min(lay.rows - 1, y + 1)
+        case .left: x = max(0, x - 1)
+        case .right: x = min(lay.columns - 1, x + 1)
+        }
+        guard y * lay.columns + x != position else { return [] }
+        return ["neuron \(session.cursor.channel),\(y),\(x)"]
+    }
+
+    /// Rows to scroll for a movement key in a pane that scrolls instead of moving a cursor.
+    private func scrollAmount(_ action: KeyAction) -> Int? {
+        guard [.diff, .energy, .logits].contains(focus) else { return nil }
+        let page = max(1, size.height / 2)
+        switch action {
+        case .move(.up), .move(.left): return -1
+        case .move(.down), .move(.right): return 1
+        case .pageUp: return -page
+        case .pageDown: return page
+        case .first: return -Int(Int32.max)
+        case .last: return Int(Int32.max)
+        default: return nil
+        }
+    }
+
+    // MARK: session commands
+
+    /// Runs one command line in the session and shows its result: one line in the message row,
+    /// several lines (a table, help, a parse error with its caret) in the output overlay.
+    public mutating func run(_ line: String, session: Session, fromCommandLine: Bool = false) {
+        lastCommands.append(line)
+        let result = session.execute(line: line)
+        if result.quit {
+            shouldQuit = true
+            return
+        }
+        if let error = result.error {
+            if error.contains("\n") {
+                overlay = .output(title: line, text: error, offset: 0)
+            }
+            message = Message(text: error.split(separator: "\n").last.map(String.init) ?? error, isError: true)
+            if isPlaying { isPlaying = false }
+            return
+        }
+        let output = result.output
+        if fromCommandLine && output.contains("\n") {
+            overlay = .output(title: line, text: output, offset: 0)
+            message = Message(text: "\(line): \(output.split(separator: "\n").count) lines (q closes)", isError: false)
+        } else {
+            let first = output.split(separator: "\n").first.map(String.init) ?? ""
+            message = Message(text: first.isEmpty ? line : "\(line) → \(first)", isError: false)
+        }
+    }
+
+    private mutating func runAll(_ lines: [String], session: Session) {
+        for line in lines {
+            run(line, session: session)
+            if message?.isError == true || shouldQuit { break }
+        }
+    }
+
+    /// Runs the lines of a `.session` script (`rtformer tui --session FILE`) and shows a summary.
+    public mutating func replay(_ result: ReplayResult, file: String) {
+        if result.passed {
+            message = Message(text: "replayed \(file): \(result.linesRun) lines", isError: false)
+        } else {
+            message = Message(text: "replayed \(file): \(result.failures.count) failed (first: \(result.failures[0]))", isError: true)
+            overlay = .output(title: "replay \(file)", text: result.transcript, offset: 0)
+        }
+    }
+
+    // MARK: play
+
+    private mutating func togglePlay(session: Session) {
+        if isPlaying {
+            isPlaying = false
+            message = Message(text: "paused", isError: false)
+            return
+        }
+        let timesteps = session.config?.timesteps ?? 0
+        if session.cursor.t >= timesteps - 1 { run("goto t=0", session: session) }
+        isPlaying = message?.isError != true
+        if isPlaying { message = Message(text: "playing every \(playInterval) ms (p pauses, + - speed)", isError: false) }
+    }
+
+    private mutating func tick(session: Session) {
+        let timesteps = session.config?.timesteps ?? 0
+        guard session.cursor.t < timesteps - 1 else {
+            isPlaying = false
+            message = Message(text: "reached the last timestep t = \(timesteps - 1); p plays again from t = 0", isError: false)
+            return
+        }
+        run("step", session: session)
+    }
+
+    private mutating func changeSpeed(by delta: Int) {
+        speedIndex = min(Self.playIntervals.count - 1, max(0, speedIndex + delta))
+        message = Message(text: "play interval \(playInterval) ms", isError: false)
+    }
+
+    // MARK: panes and focus
+
+    private mutating func togglePane(_ pane: ExplorerPane) {
+        if enabledPanes.contains(pane) {
+            guard enabledPanes.count > 1 else {
+                message = Message(text: "the last pane stays on", isError: false)
+                return
+            }
+            enabledPanes.remove(pane)
+            if focus == pane {
+                isZoomed = false
+                focus = layout.panes.first ?? ExplorerPane.allCases.first(where: enabledPanes.contains) ?? .layers
+            }
+        } else {
+            enabledPanes.insert(pane)
+            focus = pane
+            if !layout.panes.contains(pane) {
+                message = Message(text: "\(pane) is on but does not fit \(size); e zooms it", isError: false)
+            }
+        }
+    }
+
+    private mutating func moveFocus(by delta: Int) {
+        let shown = isZoomed ? ExplorerPane.allCases.filter(enabledPanes.contains) : layout.panes
+        guard !shown.isEmpty else { return }
+        let i = shown.firstIndex(of: focus) ?? 0
+        focus = shown[(i + delta + shown.count) % shown.count]
+    }
+
+    // MARK: command line
+
+    private mutating func editCommand(_ key: Key, session: Session) {
+        switch key {
+        case .character(let ch): commandLine.insert(ch)
+        case .backspace:
+            if !commandLine.deleteBackward() && commandLine.text.isEmpty { isEditingCommand = false }
+        case .delete: commandLine.deleteForward()
+        case .left: commandLine.moveLeft()
+        case .right: commandLine.moveRight()
+        case .home, .control("a"): commandLine.moveToStart()
+        case .end, .control("e"): commandLine.moveToEnd()
+        case .up: commandLine.historyUp()
+        case .down: commandLine.historyDown()
+        case .tab: commandLine.complete { Self.completions(after: $0, session: session) }
+        case .escape, .control("c"), .control("g"):
+            isEditingCommand = false
+        case .enter:
+            let line = commandLine.submit()
+            isEditingCommand = false
+            guard !line.trimmingWhitespace().isEmpty else { return }
+            run(line, session: session, fromCommandLine: true)
+        case .redraw: needsFullRedraw = true
+        default: break
+        }
+    }
+
+    /// Candidates for the word after `words` on a command line.
+    static func completions(after words: [String], session: Session) -> [String] {
+        guard let command = words.first else { return CommandTable.names }
+        guard words.count == 1 else { return [] }
+        switch command {
+        case "view": return ViewMode.allCases.map(\.rawValue)
+        case "fold": return ThresholdFoldMode.allCases.map(\.rawValue)
+        case "show": return Pane.allCases.map(\.rawValue)
+        case "diff": return ["local", "e2e"]
+        case "export": return ExportKind.allCases.map(\.rawValue)
+        case "build": return ["next", "all"]
+        case "layer": return ["next", "prev"] + (session.unfused?.layers.map(\.path) ?? [])
+        case "goto": return ["t="]
+        case "load": return ["weights"]
+        case "input": return ["default"]
+        case "help": return CommandTable.names
+        case "model": return ModelConfig.namedOrder
+        default: return []
+        }
+    }
+
+    // MARK: overlays
+
+    private mutating func handleHelp(_ key: Key, filter: String, selected: Int, session: Session) {
+        let matches = keyTable.matching(filter)
+        switch key {
+        case .escape:
+            overlay = filter.isEmpty ? nil : .help(filter: "", selected: 0)
+        case .character(let ch) where filter.isEmpty && (ch == "q" || ch == "?"):
+            overlay = nil
+        case .character(let ch):
+            overlay = .help(filter: filter + String(ch), selected: 0)
+        case .backspace:
+            overlay = .help(filter: String(filter.dropLast()), selected: 0)
+        case .up, .backTab:
+            overlay = .help(filter: filter, selected: max(0, selected - 1))
+        case .down, .tab:
+            overlay = .help(filter: filter, selected: min(max(0, matches.count - 1), selected + 1))
+        case .pageUp:
+            overlay = .help(filter: filter, selected: max(0, selected - 10))
+        case .pageDown:
+            overlay = .help(filter: filter, selected: min(max(0, matches.count - 1), selected + 10))
+        case .enter:
+            overlay = nil
+            guard selected < matches.count else { return }
+            let binding = matches[selected]
+            if !binding.panes.isEmpty && !binding.panes.contains(focus),
+               let pane = ExplorerPane.allCases.first(where: binding.panes.contains) {
+                if !enabledPanes.contains(pane) { enabledPanes.insert(pane) }
+                focus = pane
+            }
+            perform(binding.action, session: session)
+        case .redraw: needsFullRedraw = true
+        default: break
+        }
+    }
+
+    private mutating func handleOutput(_ key: Key, title: String, text: String, offset: Int) {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+        let page = max(1, size.height - 8)
+        func scrolled(_ o: Int) -> Overlay { .output(title: title, text: text, offset: min(max(0, o), max(0, lines - 1))) }
+        switch key {
+        case .character("q"), .escape, .enter: overlay = nil
+        case .up, .character("k"): overlay = scrolled(offset - 1)
+        case .down, .character("j"): overlay = scrolled(offset + 1)
+        case .pageUp: overlay = scrolled(offset - page)
+        case .pageDown, .character(" "): overlay = scrolled(offset + page)
+        case .home, .character("g"): overlay = scrolled(0)
+        case .end, .character("G"): overlay = scrolled(lines - page)
+        case .redraw: needsFullRedraw = true
+        default: break
+        }
+    }
+
+    /// How a key is written in messages.
+    static func describe(_ key: Key) -> String {
+        switch key {
+        case .character(let c): c == " " ? "space" : String(c)
+        case .control(let c): "C-\(c)"
+        case .function(let n): "F\(n)"
+        case .unknown(let n): "key \(n)"
+        default: "\(key)"
+        }
+    }
+}

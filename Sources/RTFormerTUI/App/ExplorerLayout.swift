@@ -1,0 +1,102 @@
+/// Where each pane goes for the app's size, enabled panes, focus and zoom.
+///
+/// Rows: the status line on top, the panes, a message (or `:` command) line, the hint bar. Panes:
+/// the layer table as a full-height left column; on the right the membrane pane on top and the
+/// other panes below it, two side by side where the width allows. Panes that do not fit their
+/// minimum size are left out, lowest priority (highest number) first, and counted in
+/// `hiddenPanes`; `e` zooms the focused pane to the whole body.
+public struct ExplorerLayout: Sendable {
+    /// The smallest terminal the explorer draws in; smaller ones get a message instead.
+    public static let minimumSize = MinimumSize(width: 60, height: 16)
+
+    public let size: Size
+    public let statusRow: Rect
+    public let body: Rect
+    public let messageRow: Rect
+    public let hintRow: Rect
+    /// The panes laid out, in pane order, and their frames.
+    public let frames: [(pane: ExplorerPane, rect: Rect)]
+    /// Enabled panes left out for lack of room.
+    public let hiddenPanes: [ExplorerPane]
+
+    /// The panes laid out, in pane order.
+    public var panes: [ExplorerPane] { frames.map(\.pane) }
+
+    /// The frame of `pane`, if it is laid out.
+    public func rect(of pane: ExplorerPane) -> Rect? { frames.first { $0.pane == pane }?.rect }
+
+    public init(app: ExplorerApp) {
+        size = app.size
+        let all = Rect(size: app.size)
+        let (top, rest) = all.splitTop(1)
+        let (middle, hints) = rest.splitBottom(1)
+        let (panesRect, message) = middle.splitBottom(1)
+        statusRow = top
+        body = panesRect
+        messageRow = message
+        hintRow = hints
+        let enabled = ExplorerPane.allCases.filter(app.enabledPanes.contains)
+        if app.isZoomed, enabled.contains(app.focus) {
+            frames = [(app.focus, panesRect)]
+            hiddenPanes = enabled.filter { $0 != app.focus }
+            return
+        }
+        var candidates = enabled
+        var dropped: [ExplorerPane] = []
+        while true {
+            if let arranged = Self.arrange(candidates, in: panesRect) {
+                frames = arranged
+                break
+            }
+            guard let last = candidates.popLast() else {
+                frames = []
+                break
+            }
+            dropped.insert(last, at: 0)
+        }
+        hiddenPanes = dropped
+    }
+
+    /// The frames of `panes` in `rect`, or nil when one would be smaller than its minimum.
+    static func arrange(_ panes: [ExplorerPane], in rect: Rect) -> [(pane: ExplorerPane, rect: Rect)]? {
+        guard !panes.isEmpty else { return [] }
+        var out: [(pane: ExplorerPane, rect: Rect)] = []
+        var right = rect
+        var rest = panes
+        if rest.first == .layers {
+            rest.removeFirst()
+            if rest.isEmpty {
+                out.append((.layers, rect))
+            } else {
+                let leftWidth = rect.width >= 160 ? 56 : rect.width >= 110 ? 44 : max(26, rect.width * 3 / 8)
+                let (left, r) = rect.splitLeft(leftWidth)
+                out.append((.layers, left))
+                right = r
+            }
+        }
+        if !rest.isEmpty {
+            var rows: [[ExplorerPane]] = []
+            var weights: [Int] = []
+            if rest.first == .membrane {
+                rows.append([.membrane])
+                weights.append(3)
+                rest.removeFirst()
+            }
+            let perRow = right.width >= 2 * 36 ? 2 : 1
+            while !rest.isEmpty {
+                rows.append(Array(rest.prefix(perRow)))
+                weights.append(2)
+                rest.removeFirst(min(perRow, rest.count))
+            }
+            for (row, rowRect) in zip(rows, right.rows(weights: weights)) {
+                for (pane, cell) in zip(row, rowRect.columns(weights: Array(repeating: 1, count: row.count))) {
+                    out.append((pane, cell))
+                }
+            }
+        }
+        if out.contains(where: { $0.rect.width < $0.pane.minimumSize.width || $0.rect.height < $0.pane.minimumSize.height }) {
+            return nil
+        }
+        return out.sorted { $0.pane.rawValue < $1.pane.rawValue }
+    }
+}

@@ -1,0 +1,43 @@
+/// A pane of the explorer. Each is toggled by its number key (`1`…`7`, in this order) and
+/// draws one of the session's view models.
+public enum ExplorerPane: Int, CaseIterable, Hashable, Sendable, CustomStringConvertible {
+    case layers = 1
+    case membrane
+    case tsbn
+    case rates
+    case diff
+    case energy
+    case logits
+
+    /// The pane's name in titles and help (`membrane`, `TSBN`).
+    public var description: String {
+        switch self {
+        case .layers: "layers"
+        case .membrane: "membrane"
+        case .tsbn: "TSBN"
+        case .rates: "rates"
+        case .diff: "diff"
+        case .energy: "energy"
+        case .logits: "logits"
+        }
+    }
+
+    /// The number key that shows or hides the pane.
+    public var numberKey: Character { Character(String(rawValue)) }
+
+    /// The pane for number key `character`, if any.
+    public init?(numberKey character: Character) {
+        guard let n = character.wholeNumberValue, let pane = ExplorerPane(rawValue: n) else { return nil }
+        self = pane
+    }
+
+    /// The smallest frame (border included) the pane is laid out in; below it the pane is left
+    /// out of the layout rather than drawn unreadably.
+    var minimumSize: Size {
+        switch self {
+        case .layers: Size(width: 26, height: 8)
+        case .membrane: Size(width: 40, height: 12)
+        case .tsbn, .rates, .diff, .energy, .logits: Size(width: 30, height: 7)
+        }
+    }
+}

@@ -1,0 +1,159 @@
+/// What a key does. Actions that touch the model, t, layer, channel, neuron, view or fold become
+/// session command lines (`ExplorerApp.commands(for:session:)`); the rest change only the UI.
+public enum KeyAction: Hashable, Sendable {
+    case step
+    case back
+    case togglePlay
+    case faster
+    case slower
+    case reset
+    case gotoStart
+    case runAll
+    case cycleView
+    case toggleFold
+    case previousLayer
+    case nextLayer
+    case previousChannel
+    case nextChannel
+    /// Cursor movement inside the focused pane; what it moves depends on the pane.
+    case move(Direction)
+    case pageUp
+    case pageDown
+    case first
+    case last
+    case toggleQuantity
+    case togglePane(ExplorerPane)
+    case zoom
+    case focusNext
+    case focusPrevious
+    case help
+    case commandLine
+    case dismiss
+    case redraw
+
+    /// A direction of cursor movement.
+    public enum Direction: Hashable, Sendable {
+        case up, down, left, right
+    }
+}
+
+/// One entry of the key table: the keys, what they do and where.
+public struct ExplorerBinding: Hashable, Sendable {
+    /// The keys that trigger the binding.
+    public var keys: [Key]
+    /// How the keys are written in help and the hint bar (`space .`, `↑ k`).
+    public var label: String
+    public var action: KeyAction
+    /// One line for the help overlay.
+    public var summary: String
+    /// The panes the binding applies to when focused; empty for everywhere.
+    public var panes: Set<ExplorerPane>
+    /// A short word for the hint bar, or nil to leave the binding out of it.
+    public var hint: String?
+
+    public init(_ keys: [Key], _ label: String, _ action: KeyAction, _ summary: String,
+                panes: Set<ExplorerPane> = [], hint: String? = nil) {
+        self.keys = keys
+        self.label = label
+        self.action = action
+        self.summary = summary
+        self.panes = panes
+        self.hint = hint
+    }
+
+    /// Where the binding applies, as help shows it: `all`, or the pane names.
+    public var scope: String {
+        panes.isEmpty ? "all" : ExplorerPane.allCases.filter(panes.contains).map(\.description).joined(separator: ", ")
+    }
+}
+
+/// The one key table: `ExplorerApp.handle` looks keys up in it, the `?` overlay lists it and the
+/// hint bar is drawn from it, so the three cannot disagree.
+public struct KeyTable: Sendable {
+    public var bindings: [ExplorerBinding]
+
+    public init(_ bindings: [ExplorerBinding]) { self.bindings = bindings }
+
+    /// The binding for `key` with `pane` focused: a binding for that pane wins over a global one.
+    public func binding(for key: Key, focused pane: ExplorerPane?) -> ExplorerBinding? {
+        if let pane, let b = bindings.first(where: { $0.panes.contains(pane) && $0.keys.contains(key) }) { return b }
+        return bindings.first { $0.panes.isEmpty && $0.keys.contains(key) }
+    }
+
+    /// The hint bar for `pane`: that pane's hinted bindings, then the global ones.
+    public func hints(focused pane: ExplorerPane?) -> [HintBar.Hint] {
+        let local = bindings.filter { b in pane.map { b.panes.contains($0) } ?? false }
+        let global = bindings.filter(\.panes.isEmpty)
+        return (local + global).compactMap { b in b.hint.map { HintBar.Hint(b.label, $0) } }
+    }
+
+    /// The bindings whose label, summary or scope contains `filter` (case-insensitive); all of
+    /// them for an empty filter.
+    public func matching(_ filter: String) -> [ExplorerBinding] {
+        let f = filter.lowercased()
+        guard !f.isEmpty else { return bindings }
+        return bindings.filter {
+            $0.label.lowercased().contains(f) || $0.summary.lowercased().contains(f) || $0.scope.lowercased().contains(f)
+        }
+    }
+
+    /// The explorer's keys (DESIGN §5): htop/lazygit/k9s/VisiData conventions.
+    public static let standard: KeyTable = {
+        let c = Key.character
+        let neuronPanes: Set<ExplorerPane> = [.membrane, .rates]
+        let scrollPanes: Set<ExplorerPane> = [.diff, .energy, .logits]
+        var b: [ExplorerBinding] = [
+            ExplorerBinding([c(" "), c(".")], "space .", .step, "step: compute the next timestep (session `step`)", hint: "step"),
+            ExplorerBinding([c(",")], ",", .back, "back one timestep (session `back`)", hint: "back"),
+            ExplorerBinding([c("p")], "p", .togglePlay, "play / pause: step on a timer", hint: "play"),
+            ExplorerBinding([c("+"), c("=")], "+", .faster, "play faster"),
+            ExplorerBinding([c("-"), c("_")], "-", .slower, "play slower"),
+            ExplorerBinding([c("r")], "r", .reset, "reset: neurons to rest, t = 0 (session `reset`)"),
+            ExplorerBinding([c("g")], "g", .gotoStart, "go to t = 0 (session `goto t=0`)"),
+            ExplorerBinding([c("G")], "G", .runAll, "compute every remaining timestep (session `run`)"),
+            ExplorerBinding([c("v")], "v", .cycleView, "view: unfused → deploy → split (session `view`)", hint: "view"),
+            ExplorerBinding([c("f")], "f", .toggleFold, "fold: exact ↔ paper (session `fold`)", hint: "fold"),
+            ExplorerBinding([c("[")], "[", .previousLayer, "previous layer (session `layer prev`)"),
+            ExplorerBinding([c("]")], "]", .nextLayer, "next layer (session `layer next`)", hint: "layer"),
+            ExplorerBinding([c("{")], "{", .previousChannel, "previous channel (session `channel`)"),
+            ExplorerBinding([c("}")], "}", .nextChannel, "next channel (session `channel`)", hint: "channel"),
+        ]
+        b += [
+            ExplorerBinding([.up, c("k")], "↑ k", .move(.up), "previous layer", panes: [.layers], hint: "layer"),
+            ExplorerBinding([.down, c("j")], "↓ j", .move(.down), "next layer", panes: [.layers]),
+            ExplorerBinding([.left, c("h")], "← h", .move(.left), "back one timestep", panes: [.layers], hint: "t"),
+            ExplorerBinding([.right, c("l")], "→ l", .move(.right), "step one timestep", panes: [.layers]),
+            ExplorerBinding([.pageUp], "PgUp", .pageUp, "ten layers up", panes: [.layers]),
+            ExplorerBinding([.pageDown], "PgDn", .pageDown, "ten layers down", panes: [.layers]),
+            ExplorerBinding([.home], "Home", .first, "first layer", panes: [.layers]),
+            ExplorerBinding([.end], "End", .last, "last layer", panes: [.layers]),
+            ExplorerBinding([.up, c("k")], "↑ k", .move(.up), "neuron one row up (session `neuron`)", panes: neuronPanes, hint: "neuron"),
+            ExplorerBinding([.down, c("j")], "↓ j", .move(.down), "neuron one row down", panes: neuronPanes),
+            ExplorerBinding([.left, c("h")], "← h", .move(.left), "neuron one column left", panes: neuronPanes),
+            ExplorerBinding([.right, c("l")], "→ l", .move(.right), "neuron one column right", panes: neuronPanes),
+            ExplorerBinding([c("m")], "m", .toggleQuantity, "heatmap of H (charged) or V (after reset)", panes: [.membrane], hint: "H/V"),
+            ExplorerBinding([.up, c("k")], "↑ k", .move(.up), "previous channel (session `channel`)", panes: [.tsbn], hint: "channel"),
+            ExplorerBinding([.down, c("j")], "↓ j", .move(.down), "next channel", panes: [.tsbn]),
+            ExplorerBinding([.pageUp], "PgUp", .pageUp, "ten channels up", panes: [.tsbn]),
+            ExplorerBinding([.pageDown], "PgDn", .pageDown, "ten channels down", panes: [.tsbn]),
+            ExplorerBinding([.up, c("k")], "↑ k", .move(.up), "scroll up", panes: scrollPanes, hint: "scroll"),
+            ExplorerBinding([.down, c("j")], "↓ j", .move(.down), "scroll down", panes: scrollPanes),
+            ExplorerBinding([.pageUp], "PgUp", .pageUp, "scroll a page up", panes: scrollPanes),
+            ExplorerBinding([.pageDown], "PgDn", .pageDown, "scroll a page down", panes: scrollPanes),
+        ]
+        b += ExplorerPane.allCases.map { pane in
+            ExplorerBinding([c(pane.numberKey)], String(pane.numberKey), .togglePane(pane), "show / hide the \(pane) pane",
+                       hint: pane == .layers ? "1-7 panes" : nil)
+        }
+        b += [
+            ExplorerBinding([c("e")], "e", .zoom, "zoom the focused pane (again to unzoom)", hint: "zoom"),
+            ExplorerBinding([.tab], "Tab", .focusNext, "focus the next pane", hint: "focus"),
+            ExplorerBinding([.backTab], "S-Tab", .focusPrevious, "focus the previous pane"),
+            ExplorerBinding([c("?")], "?", .help, "this help (type to filter, Enter runs)", hint: "help"),
+            ExplorerBinding([c(":")], ":", .commandLine, "command line: any session command (Tab completes, ↑↓ history)", hint: "cmd"),
+            ExplorerBinding([c("q"), .escape], "q Esc", .dismiss, "back: close, unzoom, or quit", hint: "quit"),
+            ExplorerBinding([.redraw], "C-l", .redraw, "redraw the screen"),
+        ]
+        return KeyTable(b)
+    }()
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import RTFormerSession
+import RTFormerTUI
+
+/// `rtformer tui` (and plain `rtformer`): the terminal explorer (DESIGN §5, §6). Falls back to the
+/// line REPL when standard input or output is not a terminal, or the terminal cannot be driven.
+struct Tui: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tui",
+        abstract: "Terminal explorer (the default): panes for layers, membrane, TSBN, rates, diff, energy, logits.",
+        discussion: """
+            With no options it opens the tiny model with seeded weights on the first bundled CIFAR-10 \
+            test image. Press ? for the keys, : for the session command line, q to quit. When stdin or \
+            stdout is not a terminal it runs the line REPL instead. RTFORMER_TUI_TIMING=FILE appends \
+            key-to-flush timings to FILE (=1: rtformer-tui-timing.log).
+            """)
+
+    @OptionGroup var options: SessionOptions
+
+    @Option(name: .long, help: "A .session script to replay first; then the explorer stays interactive.")
+    var session: String?
+
+    @Flag(name: .long, help: "Draw with ASCII characters only (terminals without Unicode).")
+    var ascii = false
+
+    @Flag(name: .customLong("no-color"), help: "Monochrome: no colours, shades and attributes only.")
+    var noColor = false
+
+    @Option(name: .long, help: "Use at most this many colours: 256, 8 or 0.")
+    var colors: Int?
+
+    func run() throws {
+        guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else { return try runRepl() }
+        let session = ExplorerSession.make()
+        var app = ExplorerApp(size: Size(width: 80, height: 24))
+        let preamble = ExplorerSession.preamble(model: options.model, weights: options.weights, input: options.input, index: options.index)
+        for line in preamble {
+            let result = session.execute(line: line, lineNumber: 0)
+            if let error = result.error {
+                FileHandle.standardError.write(Data("rtformer: \(line): \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+        if let script = self.session {
+            let result = try Replay.run(file: script, in: session)
+            app.replay(result, file: script)
+        }
+        var terminalOptions = Terminal.Options(ascii: ascii)
+        if noColor { terminalOptions.colors = .monochrome } else if let colors { terminalOptions.colors = ColorMode(terminalColors: colors) }
+        let timing = ProcessInfo.processInfo.environment["RTFORMER_TUI_TIMING"].map { $0 == "1" ? "rtformer-tui-timing.log" : $0 }
+        do {
+            try ExplorerLoop.run(app: app, session: session, options: terminalOptions, timingLog: timing)
+        } catch let error as TerminalError {
+            FileHandle.standardError.write(Data("rtformer: \(error); running the line REPL instead\n".utf8))
+            try runRepl()
+        }
+    }
+
+    /// The plain REPL with the same model, weights and input options.
+    private func runRepl() throws {
+        var arguments: [String] = []
+        if let m = options.model { arguments += ["--model", m] }
+        if let w = options.weights { arguments += ["--weights", w] }
+        if let i = options.input { arguments += ["--input", i] }
+        if let n = options.index { arguments += ["--index", String(n)] }
+        let repl = try Repl.parse(arguments)
+        try repl.run()
+    }
+}

@@ -42,6 +42,7 @@ struct Tui: ParsableCommand {
                 throw ExitCode(1)
             }
         }
+        if let line = ExplorerSession.initialLayerCommand(in: session) { session.execute(line: line, lineNumber: 0) }
         if let script = self.session {
             let result = try Replay.run(file: script, in: session)
             app.replay(result, file: script)

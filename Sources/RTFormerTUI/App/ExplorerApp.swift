@@ -253,7 +253,7 @@ public struct ExplorerApp: Sendable {
             message = Message(text: "\(line): \(output.split(separator: "\n").count) lines (q closes)", isError: false)
         } else {
             let first = output.split(separator: "\n").first.map(String.init) ?? ""
-            message = Message(text: first.isEmpty ? line : "\(line) → \(first)", isError: false)
+            message = Message(text: first.isEmpty || first == line ? line : "\(line) → \(first)", isError: false)
         }
     }
 

@@ -46,9 +46,11 @@ public enum ExplorerRenderer {
         let s = session.statusView()
         var segments: [String] = []
         var model = s.model ?? "no model"
-        if s.weights != "seeded" { model += " " + lastPathComponent(s.weights) } else if s.model != nil { model += " (seeded)" }
+        if s.weights != "seeded" { model += " " + lastPathComponent(s.weights) } else if s.model != nil { model += " seeded" }
         segments.append(model)
-        segments.append(s.input.map { name in
+        segments.append(s.input.map { fullName in
+            // The session names the built-in sample `default (NAME)`; the status line has no room for the wrapper.
+            let name = fullName.hasPrefix("default (") && fullName.hasSuffix(")") ? String(fullName.dropFirst(9).dropLast()) : fullName
             let label = session.input.flatMap { input in
                 input.label.map { l in input.classNames.flatMap { l < $0.count ? " " + $0[l] : nil } ?? " label \(l)" }
             } ?? ""

@@ -22,6 +22,13 @@ public enum ExplorerSession {
         return lines
     }
 
+    /// The command that selects the first TSBN-LIF of the model (so the membrane and TSBN panes
+    /// both have something to show on start), or nil when there is none.
+    public static func initialLayerCommand(in session: Session) -> String? {
+        guard let layer = session.unfused?.layers.first(where: { $0.isNeuron && $0.kind.contains("TSBN") }) else { return nil }
+        return "layer \(layer.path)"
+    }
+
     /// Bundled CIFAR-10 test image `index` (0…9) as a normalised `[3, 32, 32]` sample.
     public static func bundledInput(index: Int) -> LoadedInput {
         let size = 3073

@@ -50,15 +50,18 @@ public struct ExplorerBinding: Hashable, Sendable {
     public var panes: Set<ExplorerPane>
     /// A short word for the hint bar, or nil to leave the binding out of it.
     public var hint: String?
+    /// How the hint bar writes the keys, when not as `label` (`1-7` for the pane toggles).
+    public var hintLabel: String?
 
     public init(_ keys: [Key], _ label: String, _ action: KeyAction, _ summary: String,
-                panes: Set<ExplorerPane> = [], hint: String? = nil) {
+                panes: Set<ExplorerPane> = [], hint: String? = nil, hintLabel: String? = nil) {
         self.keys = keys
         self.label = label
         self.action = action
         self.summary = summary
         self.panes = panes
         self.hint = hint
+        self.hintLabel = hintLabel
     }
 
     /// Where the binding applies, as help shows it: `all`, or the pane names.
@@ -80,12 +83,22 @@ public struct KeyTable: Sendable {
         return bindings.first { $0.panes.isEmpty && $0.keys.contains(key) }
     }
 
-    /// The hint bar for `pane`: that pane's hinted bindings, then the global ones.
+    /// The hint bar for `pane`: that pane's hinted bindings, then the global ones, most used
+    /// first (the bar shows as many as fit).
     public func hints(focused pane: ExplorerPane?) -> [HintBar.Hint] {
         let local = bindings.filter { b in pane.map { b.panes.contains($0) } ?? false }
-        let global = bindings.filter(\.panes.isEmpty)
-        return (local + global).compactMap { b in b.hint.map { HintBar.Hint(b.label, $0) } }
+        let global = bindings.filter(\.panes.isEmpty).enumerated().sorted { a, b in
+            (Self.hintPriority.firstIndex(of: a.element.action) ?? Self.hintPriority.count, a.offset)
+                < (Self.hintPriority.firstIndex(of: b.element.action) ?? Self.hintPriority.count, b.offset)
+        }.map(\.element)
+        return (local + global).compactMap { b in b.hint.map { HintBar.Hint(b.hintLabel ?? b.label, $0) } }
     }
+
+    /// Global actions in the order the hint bar offers them.
+    private static let hintPriority: [KeyAction] = [
+        .step, .back, .togglePlay, .cycleView, .toggleFold, .help, .commandLine, .dismiss, .nextLayer, .nextChannel,
+        .focusNext, .zoom, .togglePane(.layers),
+    ]
 
     /// The bindings whose label, summary or scope contains `filter` (case-insensitive); all of
     /// them for an empty filter.
@@ -114,9 +127,9 @@ public struct KeyTable: Sendable {
             ExplorerBinding([c("v")], "v", .cycleView, "view: unfused → deploy → split (session `view`)", hint: "view"),
             ExplorerBinding([c("f")], "f", .toggleFold, "fold: exact ↔ paper (session `fold`)", hint: "fold"),
             ExplorerBinding([c("[")], "[", .previousLayer, "previous layer (session `layer prev`)"),
-            ExplorerBinding([c("]")], "]", .nextLayer, "next layer (session `layer next`)", hint: "layer"),
+            ExplorerBinding([c("]")], "]", .nextLayer, "next layer (session `layer next`)", hint: "layer", hintLabel: "[ ]"),
             ExplorerBinding([c("{")], "{", .previousChannel, "previous channel (session `channel`)"),
-            ExplorerBinding([c("}")], "}", .nextChannel, "next channel (session `channel`)", hint: "channel"),
+            ExplorerBinding([c("}")], "}", .nextChannel, "next channel (session `channel`)", hint: "channel", hintLabel: "{ }"),
         ]
         b += [
             ExplorerBinding([.up, c("k")], "↑ k", .move(.up), "previous layer", panes: [.layers], hint: "layer"),
@@ -143,7 +156,8 @@ public struct KeyTable: Sendable {
         ]
         b += ExplorerPane.allCases.map { pane in
             ExplorerBinding([c(pane.numberKey)], String(pane.numberKey), .togglePane(pane), "show / hide the \(pane) pane",
-                       hint: pane == .layers ? "1-7 panes" : nil)
+                       hint: pane == .layers ? "panes" : nil,
+                            hintLabel: pane == .layers ? "1-7" : nil)
         }
         b += [
             ExplorerBinding([c("e")], "e", .zoom, "zoom the focused pane (again to unzoom)", hint: "zoom"),

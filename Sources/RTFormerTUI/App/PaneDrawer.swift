@@ -45,18 +45,18 @@ struct PaneDrawer {
 
     private mutating func drawLayers(in rect: Rect, into screen: inout Screen) throws -> String {
         let view = try session.layerTable()
-        let wide = rect.width >= 72
+        let wide = rect.width >= 72, narrow = rect.width < 40
         var columns: [Table.Column] = []
         if wide { columns.append(Table.Column("#", width: .fixed(3), alignment: .right)) }
         columns.append(Table.Column("layer", width: .flexible(1)))
         if wide { columns.append(Table.Column("kind", width: .fixed(16))) }
-        columns.append(Table.Column("shape", width: .fixed(10)))
+        if !narrow { columns.append(Table.Column("shape", width: .fixed(10))) }
         if wide {
             columns.append(Table.Column("params", width: .fixed(8), alignment: .right))
             columns.append(Table.Column("SOP", width: .fixed(8), alignment: .right))
         }
         columns.append(Table.Column("rate", width: .fixed(5), alignment: .right))
-        columns.append(Table.Column("dep", width: .fixed(4)))
+        if !narrow { columns.append(Table.Column("dep", width: .fixed(4))) }
         var table = Table(columns: columns, rows: [], selected: view.selected, scrollOffset: scrollOffsets[.layers] ?? 0,
                           isFocused: app.focus == .layers)
         let scrollbar = view.rows.count > Table.visibleRowCount(in: rect) ? 1 : 0
@@ -66,20 +66,18 @@ struct PaneDrawer {
             if wide { cells.append(String(row.index)) }
             cells.append(Self.leftTruncated(row.path, to: pathWidth, ascii: ascii))
             if wide { cells.append(text(row.kind)) }
-            cells.append("[" + row.outputShape.map(String.init).joined(separator: ",") + "]")
+            if !narrow { cells.append("[" + row.outputShape.map(String.init).joined(separator: ",") + "]") }
             if wide {
                 cells.append(Self.compact(Double(row.parameters)))
                 cells.append(row.sop.map(Self.compact) ?? "-")
             }
             cells.append(row.rate.map { Self.fixed($0, 3) } ?? "-")
-            cells.append(Self.marker(row.deploy))
+            if !narrow { cells.append(Self.marker(row.deploy)) }
             return cells
         }
         table.draw(into: &screen, in: rect)
         scrollOffsets[.layers] = table.visibleOffset(in: rect)
-        var detail = "\(view.rows.count) · \(Self.compact(Double(view.parameters))) params"
-        if let d = view.deployParameters { detail += " (deploy \(Self.compact(Double(d))))" }
-        return detail
+        return "\(view.rows.count) · \(Self.compact(Double(view.parameters))) params"
     }
 
     private static func marker(_ m: DeployMarker) -> String {

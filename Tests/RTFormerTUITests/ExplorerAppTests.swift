@@ -1,0 +1,203 @@
+import RTFormerSession
+import RTFormerTUI
+import Testing
+
+@Suite struct ExplorerKeyTableTests {
+    @Test func everyKeyReachesItsOwnBindingInItsPanes() {
+        let table = KeyTable.standard
+        for binding in table.bindings {
+            let panes: [ExplorerPane?] = binding.panes.isEmpty ? [nil] : Array(binding.panes)
+            for pane in panes {
+                for key in binding.keys {
+                    let found = table.binding(for: key, focused: pane ?? .layers)
+                    if binding.panes.isEmpty, let found, !found.panes.isEmpty { continue }  // a pane may override a global key
+                    #expect(found == binding, "\(key) in \(pane.map(\.description) ?? "all")")
+                }
+            }
+        }
+    }
+
+    @Test func hintBarComesFromTheTableWithThePanesKeysFirst() {
+        let hints = KeyTable.standard.hints(focused: .membrane)
+        #expect(hints.first == HintBar.Hint("↑ k", "neuron"))
+        #expect(hints.contains(HintBar.Hint("space .", "step")))
+        #expect(hints.contains(HintBar.Hint("?", "help")))
+        #expect(!KeyTable.standard.hints(focused: .layers).contains(HintBar.Hint("m", "H/V")))
+    }
+
+    @Test func filterMatchesLabelSummaryAndScope() {
+        let table = KeyTable.standard
+        #expect(table.matching("").count == table.bindings.count)
+        #expect(table.matching("FOLD").map(\.action) == [.toggleFold])
+        #expect(table.matching("tsbn").allSatisfy { $0.panes.contains(.tsbn) || $0.summary.lowercased().contains("tsbn") })
+    }
+}
+
+@Suite struct ExplorerAppTests {
+    @Test func stepAndBackKeysRunSessionCommands() {
+        var f = ExplorerFixture()
+        f.press(.character(" "))
+        #expect(f.app.lastCommands == ["step"])
+        f.press(.character("."))
+        #expect(f.session.cursor.t == 2)
+        f.press(.character(","))
+        #expect(f.app.lastCommands == ["back"])
+        #expect(f.session.cursor.t == 1)
+        f.press(.character("g"))
+        #expect(f.app.lastCommands == ["goto t=0"])
+        f.press(.character("r"))
+        #expect(f.app.lastCommands == ["reset"])
+    }
+
+    @Test func viewCyclesUnfusedDeploySplitAndFoldToggles() {
+        var f = ExplorerFixture()
+        var views: [ViewMode] = []
+        for _ in 0..<3 {
+            f.press(.character("v"))
+            views.append(f.session.view)
+        }
+        #expect(views == [.deploy, .split, .unfused])
+        f.press(.character("f"))
+        #expect(f.app.lastCommands == ["fold paper"])
+        #expect(f.session.fold == .paper)
+        f.press(.character("f"))
+        #expect(f.session.fold == .exact)
+    }
+
+    @Test func layerAndChannelKeysStayInRange() {
+        var f = ExplorerFixture()
+        let start = f.session.cursor.layerIndex
+        f.press(.character("]"))
+        #expect(f.app.lastCommands == ["layer next"])
+        #expect(f.session.cursor.layerIndex == start + 1)
+        f.press(.character("["))
+        #expect(f.session.cursor.layerIndex == start)
+        f.press(.character("{"))
+        #expect(f.app.lastCommands.isEmpty)
+        f.press(.character("}"), .character("}"))
+        #expect(f.app.lastCommands == ["channel 2"])
+        #expect(f.session.cursor.channel == 2)
+    }
+
+    @Test func arrowsMeanWhatTheFocusedPaneShows() {
+        var f = ExplorerFixture()
+        #expect(f.app.focus == .layers)
+        f.press(.down)
+        #expect(f.app.lastCommands == ["layer next"])
+        f.press(.up, .tab)
+        #expect(f.app.focus == .membrane)
+        f.press(.character("l"), .character("j"))
+        #expect(f.app.lastCommands == ["neuron 0,1,1"])
+        #expect(f.session.cursor.position == 9)
+        f.press(.tab)
+        #expect(f.app.focus == .tsbn)
+        f.press(.down)
+        #expect(f.app.lastCommands == ["channel 1"])
+        f.press(.backTab, .backTab)
+        #expect(f.app.focus == .layers)
+    }
+
+    @Test func numberKeysToggleAndZoomAndEscapeUnzoomsBeforeQuitting() {
+        var f = ExplorerFixture()
+        f.press(.character("5"))
+        #expect(f.app.enabledPanes.contains(.diff))
+        #expect(f.app.focus == .diff)
+        f.press(.character("5"))
+        #expect(!f.app.enabledPanes.contains(.diff))
+        f.press(.character("e"))
+        #expect(f.app.isZoomed)
+        #expect(f.app.layout.panes == [f.app.focus])
+        f.press(.escape)
+        #expect(!f.app.isZoomed)
+        #expect(!f.app.shouldQuit)
+        f.press(.character("q"))
+        #expect(f.app.lastCommands == ["quit"])
+        #expect(f.app.shouldQuit)
+    }
+
+    @Test func helpFiltersAndEnterRunsTheSelectedBinding() {
+        var f = ExplorerFixture()
+        f.press(.character("?"))
+        #expect(f.app.overlay == .help(filter: "", selected: 0))
+        f.type("fold")
+        #expect(f.app.overlay == .help(filter: "fold", selected: 0))
+        f.press(.enter)
+        #expect(f.app.overlay == nil)
+        #expect(f.app.lastCommands == ["fold paper"])
+        f.press(.character("?"), .character("q"))
+        #expect(f.app.overlay == nil)
+        #expect(!f.app.shouldQuit)
+    }
+
+    @Test func commandLineRunsAnyCommandWithHistoryAndCompletion() {
+        var f = ExplorerFixture()
+        f.press(.character(":"))
+        #expect(f.app.isEditingCommand)
+        f.type("vi")
+        f.press(.tab)
+        #expect(f.app.commandLine.text == "view ")
+        f.type("s")
+        f.press(.tab)
+        #expect(f.app.commandLine.text == "view split ")
+        f.press(.enter)
+        #expect(!f.app.isEditingCommand)
+        #expect(f.session.view == .split)
+        f.press(.character(":"))
+        f.type("s")
+        f.press(.tab)
+        #expect(f.app.commandLine.candidates == ["step", "show", "save"].filter { CommandTable.names.contains($0) }.sorted {
+            CommandTable.names.firstIndex(of: $0)! < CommandTable.names.firstIndex(of: $1)!
+        })
+        f.press(.escape, .character(":"), .up)
+        #expect(f.app.commandLine.text == "view split")
+        f.press(.escape)
+        f.press(.character(":"))
+        f.type("layers")
+        f.press(.enter)
+        guard case .output(_, let text, _) = f.app.overlay else {
+            Issue.record("a multi-line result opens the output overlay")
+            return
+        }
+        #expect(text.contains("patch_embed.proj_conv"))
+        f.press(.character("q"))
+        #expect(f.app.overlay == nil)
+    }
+
+    @Test func errorsShowInTheMessageRow() {
+        var f = ExplorerFixture()
+        f.press(.character(":"))
+        f.type("goto t=99")
+        f.press(.enter)
+        #expect(f.app.message?.isError == true)
+        #expect(f.session.cursor.t == 0)
+    }
+
+    @Test func playStepsOnTimeoutsAndStopsAtTheLastTimestep() {
+        var f = ExplorerFixture()
+        f.press(.character("p"))
+        #expect(f.app.isPlaying)
+        let timesteps = f.session.config!.timesteps
+        for _ in 0..<(timesteps + 2) { f.press(.timeout) }
+        #expect(f.session.cursor.t == timesteps - 1)
+        #expect(!f.app.isPlaying)
+        f.press(.character("+"))
+        #expect(f.app.playInterval == ExplorerApp.playIntervals[3])
+        f.press(.character("p"))
+        #expect(f.app.lastCommands == ["goto t=0"])
+    }
+
+    @Test func layoutDropsLowPriorityPanesWhenSmall() {
+        let big = ExplorerFixture()
+        #expect(big.app.layout.panes == [.layers, .membrane, .tsbn, .rates])
+        let small = ExplorerFixture(size: Size(width: 80, height: 24))
+        #expect(small.app.layout.panes == [.layers, .membrane, .tsbn])
+        #expect(small.app.layout.hiddenPanes == [.rates])
+    }
+
+    @Test func resizeChangesTheLayoutSize() {
+        var f = ExplorerFixture()
+        f.press(.resize(Size(width: 90, height: 30)))
+        #expect(f.app.size == Size(width: 90, height: 30))
+        #expect(f.app.lastCommands.isEmpty)
+    }
+}

@@ -1,16 +1,28 @@
+import Foundation
 import RTFormerSession
 import RTFormerTUI
 import Testing
 
-/// The explorer as `rtformer` opens it: tiny model, seeded weights, bundled CIFAR-10 image 0,
-/// the first TSBN-LIF selected.
+/// The explorer as `rtformer` opens it: tiny model, seeded weights (or the trained tiny weights of
+/// `../shared/fixtures`, which spike), bundled CIFAR-10 image 0, the first TSBN-LIF selected.
 struct ExplorerFixture {
     let session: Session
     var app: ExplorerApp
 
-    init(size: Size = Size(width: 120, height: 40), panes: Set<ExplorerPane>? = nil) {
+    /// The trained `tiny` checkpoint beside the checkout (`RTFORMER_SHARED` overrides `../shared`).
+    static let trainedWeights: String = {
+        if let env = ProcessInfo.processInfo.environment["RTFORMER_SHARED"] { return env + "/fixtures/rtformer_tiny.safetensors" }
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.deletingLastPathComponent().appendingPathComponent("shared/fixtures/rtformer_tiny.safetensors").path
+    }()
+
+    static var hasTrainedWeights: Bool { FileManager.default.fileExists(atPath: trainedWeights) }
+
+    init(size: Size = Size(width: 120, height: 40), panes: Set<ExplorerPane>? = nil, trained: Bool = false) {
         session = ExplorerSession.make()
-        for line in ExplorerSession.preamble(model: nil, weights: nil, input: nil, index: nil) {
+        let weights = trained ? Self.trainedWeights : nil
+        for line in ExplorerSession.preamble(model: nil, weights: weights, input: nil, index: nil) {
             let result = session.execute(line: line)
             precondition(result.error == nil, "\(line): \(result.error ?? "")")
         }

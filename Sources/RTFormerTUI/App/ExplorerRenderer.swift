@@ -158,7 +158,7 @@ public enum ExplorerRenderer {
     // MARK: formatting
 
     static func formatBytes(_ n: Int) -> String {
-        let units = ["B", "KB", "MB", "GB"]
+        let units = ["B", "KiB", "MiB", "GiB"]
         var v = Double(n)
         var u = 0
         while v >= 1024 && u < units.count - 1 {

@@ -1,3 +1,4 @@
+import Foundation
 import RTFormer
 import RTFormerSession
 
@@ -154,16 +155,17 @@ struct PaneDrawer {
         if !view.nonPositiveGammaChannels.isEmpty { info += " · γ≤0: \(view.nonPositiveGammaChannels.count) ch" }
         screen.write(TextLayout.truncate(text(info), to: infoRow.width, ascii: ascii), x: infoRow.x, y: infoRow.y,
                      style: .dim, clip: infoRow)
-        let number = { (title: String) in Table.Column(title, width: .flexible(1), alignment: .right) }
-        let table = Table(
-            columns: [Table.Column("c", width: .fixed(4), alignment: .right), number(text("γ")), number(text("β")),
-                      number(text("μ")), number(text("σ²")), number(text("θ"))],
-            rows: view.channels.map { row in
-                [(row.flagged ? "!" : "") + String(row.channel), ColorScale.label(row.gamma), ColorScale.label(row.beta),
-                 ColorScale.label(row.mean), ColorScale.label(row.variance), row.theta.map(ColorScale.label) ?? "-"]
-            },
-            selected: view.channels.firstIndex { $0.channel == session.cursor.channel },
-            scrollOffset: scrollOffsets[.tsbn] ?? 0, isFocused: app.focus == .tsbn)
+        let columns = [Table.Column("c", width: .fixed(4), alignment: .right)]
+            + ["γ", "β", "μ", "σ²", "θ"].map { Table.Column(text($0), width: .flexible(1), alignment: .right) }
+        var table = Table(columns: columns, rows: [], selected: view.channels.firstIndex { $0.channel == session.cursor.channel },
+                          scrollOffset: scrollOffsets[.tsbn] ?? 0, isFocused: app.focus == .tsbn)
+        let scrollbar = view.channels.count > Table.visibleRowCount(in: tableRect) ? 1 : 0
+        let width = table.columnWidths(total: tableRect.width - scrollbar)[1]
+        table.rows = view.channels.map { row in
+            [(row.flagged ? "!" : "") + String(row.channel)]
+                + [row.gamma, row.beta, row.mean, row.variance].map { Self.number($0, width: width) }
+                + [row.theta.map { Self.number($0, width: width) } ?? "-"]
+        }
         table.draw(into: &screen, in: tableRect)
         scrollOffsets[.tsbn] = table.visibleOffset(in: tableRect)
         return "\(view.path) · t \(view.t) · fold \(view.fold.rawValue)"
@@ -270,6 +272,17 @@ struct PaneDrawer {
     static func leftTruncated(_ path: String, to width: Int, ascii: Bool) -> String {
         guard width > 0, path.count > width else { return path }
         return (ascii ? "~" : "…") + String(path.suffix(width - 1))
+    }
+
+    /// `v` in at most `width` columns: three significant digits, fewer when they do not fit.
+    static func number(_ v: Float, width: Int) -> String {
+        guard v.isFinite else { return String(v) }
+        if v == 0 { return "0" }
+        for digits in [3, 2, 1] {
+            let s = String(format: "%.\(digits)g", Double(v))
+            if s.count <= width { return s }
+        }
+        return String(format: "%.0e", Double(v))
     }
 
     /// `x` with `digits` decimals.

@@ -1,0 +1,88 @@
+import RTFormerSession
+import RTFormerTUI
+import Testing
+
+/// Whole explorer frames as text (DESIGN §5). Re-record with RTFORMER_RECORD_SNAPSHOTS=1.
+/// Frames after stepping use the trained tiny weights of `../shared/fixtures`, so they show spikes;
+/// the startup frame is exactly what `rtformer` opens on (seeded weights).
+@Suite(.enabled(if: ExplorerFixture.hasTrainedWeights, "needs ../shared/fixtures/rtformer_tiny.safetensors"))
+struct ExplorerSnapshotTests {
+    @Test func defaultLayoutAt120x40() {
+        var f = ExplorerFixture(trained: true)
+        f.press(.character(" "), .character(" "))
+        assertSnapshot(f.render(), named: "explorer-default-120x40")
+    }
+
+    @Test func startupFrameAt120x40() {
+        let f = ExplorerFixture()
+        assertSnapshot(f.render(), named: "explorer-startup-120x40", annotated: false)
+    }
+
+    @Test func zoomedMembranePane() {
+        var f = ExplorerFixture(trained: true)
+        f.press(.character(" "), .tab, .character("e"))
+        #expect(f.app.layout.panes == [.membrane])
+        assertSnapshot(f.render(), named: "explorer-membrane-zoomed", annotated: false)
+    }
+
+    @Test func helpOverlay() {
+        var f = ExplorerFixture(trained: true)
+        f.press(.character("?"))
+        f.type("chan")
+        assertSnapshot(f.render(), named: "explorer-help-overlay", annotated: false)
+    }
+
+    @Test func splitViewWithTheDiffPane() {
+        var f = ExplorerFixture(trained: true)
+        f.press(.character("."), .character("v"), .character("v"), .character("5"))
+        #expect(f.session.view == .split)
+        assertSnapshot(f.render(), named: "explorer-split-diff", annotated: false)
+    }
+
+    @Test func energyAndLogitsPanes() {
+        var f = ExplorerFixture(panes: [.layers, .energy, .logits], trained: true)
+        f.press(.character("G"))
+        assertSnapshot(f.render(), named: "explorer-energy-logits", annotated: false)
+    }
+
+    @Test func smallTerminal80x24() {
+        var f = ExplorerFixture(size: Size(width: 80, height: 24), trained: true)
+        f.press(.character(" "))
+        assertSnapshot(f.render(), named: "explorer-80x24", annotated: false)
+    }
+
+    @Test func tooSmallTerminalSaysSo() {
+        let f = ExplorerFixture(size: Size(width: 50, height: 12))
+        let screen = f.render()
+        #expect(screen.plainText().contains("terminal too small: need 60×16, have 50×12"))
+        assertSnapshot(screen, named: "explorer-too-small", annotated: false)
+    }
+
+    @Test func asciiFrameHasOnlyASCII() {
+        var f = ExplorerFixture(trained: true)
+        f.press(.character(" "), .character("5"))
+        let screen = f.render(Appearance(colors: .color256, glyphs: .ascii))
+        let text = screen.plainText()
+        #expect(text.unicodeScalars.allSatisfy { $0.isASCII })
+        #expect(text.filter { $0 == "?" }.count == 1, "only the help key: every symbol has an ASCII spelling")
+        assertSnapshot(screen, named: "explorer-ascii", annotated: false)
+    }
+
+    @Test func monochromeFrameUsesNoColours() {
+        var f = ExplorerFixture(trained: true)
+        f.press(.character(" "))
+        let screen = f.render(Appearance(colors: .monochrome, glyphs: .unicode))
+        #expect(screen.cells.allSatisfy { $0.style.fg == .default && $0.style.bg == .default })
+        assertSnapshot(screen, named: "explorer-mono", annotated: false)
+    }
+
+    @Test func commandLineWithCompletions() {
+        var f = ExplorerFixture(trained: true)
+        f.press(.character(":"))
+        f.type("s")
+        f.press(.tab)
+        let text = f.render().plainText().split(separator: "\n").suffix(2).joined(separator: "\n")
+        #expect(text.hasPrefix(":s"))
+        #expect(text.contains("Tab: step"))
+    }
+}

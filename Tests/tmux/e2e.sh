@@ -1,0 +1,137 @@
+#!/bin/bash
+# End-to-end test of the terminal explorer, driven through tmux as a user would.
+#
+#   RTFORMER_BIN=.build/release/rtformer Tests/tmux/e2e.sh
+#
+# Starts `rtformer` (no arguments: the TUI on the built-in default) in a shell inside tmux on a
+# private socket (`tmux -L rtformer-e2e`, 120x40, TERM=xterm-256color), sends keys (step twice,
+# toggle the view, open and close help, `:goto t=0`, resize, quit), asserts on `capture-pane -p`,
+# and checks that the shell is back with the terminal restored (alternate screen left, tty in
+# cooked mode with echo). Then the same for SIGTERM and Ctrl-C (SIGINT), and the plain REPL when
+# stdin is not a terminal. Exits non-zero on the first failure; always kills its tmux server.
+set -u
+BIN=${RTFORMER_BIN:-.build/debug/rtformer}
+case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
+[ -x "$BIN" ] || { echo "e2e: no executable at $BIN (set RTFORMER_BIN)"; exit 2; }
+command -v tmux >/dev/null || { echo "e2e: tmux is not installed"; exit 2; }
+
+TMUX_CMD=(tmux -L rtformer-e2e)
+WORK=$(mktemp -d)
+CAP="$WORK/capture.txt"
+cleanup() { "${TMUX_CMD[@]}" kill-server 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+step=""
+fail() {
+    echo "e2e: FAIL ($step): $*"
+    echo "--- last capture"
+    cat "$CAP" 2>/dev/null
+    exit 1
+}
+capture() { "${TMUX_CMD[@]}" capture-pane -p -t e2e > "$CAP"; }
+send() { "${TMUX_CMD[@]}" send-keys -t e2e "$@"; }
+# wait_for REGEX [SECONDS]: poll the pane until a line matches.
+wait_for() {
+    local deadline=$((SECONDS + ${2:-20}))
+    while [ $SECONDS -le $deadline ]; do
+        capture
+        grep -qE -- "$1" "$CAP" && return 0
+        sleep 0.2
+    done
+    fail "timed out waiting for /$1/"
+}
+# wait_gone REGEX [SECONDS]: poll until no line matches.
+wait_gone() {
+    local deadline=$((SECONDS + ${2:-10}))
+    while [ $SECONDS -le $deadline ]; do
+        capture
+        grep -qE -- "$1" "$CAP" || return 0
+        sleep 0.2
+    done
+    fail "still showing /$1/"
+}
+expect_restored() {  # the shell prompt is back and the tty is cooked with echo
+    send "clear; if stty -a | grep -qE -- '(^| )-(icanon|echo)( |;|\$)'; then echo TTY=raw; else echo TTY=cooked; fi" Enter
+    wait_for '^TTY=(raw|cooked)$'
+    grep -q '^TTY=cooked$' "$CAP" || fail "terminal left in raw mode"
+    grep -q '┏\|━' "$CAP" && fail "explorer frame still on screen"
+    return 0
+}
+
+"${TMUX_CMD[@]}" kill-server 2>/dev/null
+"${TMUX_CMD[@]}" new-session -d -s e2e -x 120 -y 40 \
+    "env -u TMUX TERM=xterm-256color PS1='e2e\$ ' bash --norc --noprofile" || { echo "e2e: tmux failed to start"; exit 2; }
+"${TMUX_CMD[@]}" set-option -t e2e status off >/dev/null
+
+step="start"
+send "'$BIN'; echo RTFORMER_EXIT=\$?" Enter
+wait_for '│ t 0/4 │'
+grep -q 'tiny seeded' "$CAP" || fail "status line does not name the default model"
+grep -q 'cifar10-test#0 cat' "$CAP" || fail "status line does not name the bundled input"
+grep -q '1 layers' "$CAP" || fail "no layers pane"
+grep -q '2 membrane' "$CAP" || fail "no membrane pane"
+grep -q 'space . step' "$CAP" || fail "no hint bar"
+
+step="step twice"
+send ' '
+wait_for '│ t 1/4 │'
+send '.'
+wait_for '│ t 2/4 │'
+
+step="toggle view"
+send 'v'
+wait_for '│ deploy │'
+grep -q 'membrane · H · .* · deploy' "$CAP" || fail "membrane pane does not show the deploy model"
+
+step="help"
+send '?'
+wait_for 'help · keys'
+grep -q 'fold: exact ↔ paper' "$CAP" || fail "help does not list the fold key"
+send Escape
+wait_gone 'help · keys'
+
+step=":goto t=0"
+send ':'
+wait_for '^:'
+send 'goto t=0' Enter
+wait_for '│ t 0/4 │'
+grep -q 'goto t=0 → t 0/4' "$CAP" || fail "no command result in the message row"
+
+step="resize"
+"${TMUX_CMD[@]}" resize-window -t e2e -x 80 -y 24
+wait_for '│ t 0/4 │'
+[ "$(wc -l < "$CAP")" -le 24 ] || fail "pane not resized"
+grep -q '3 TSBN' "$CAP" || fail "80x24 layout lacks the TSBN pane"
+"${TMUX_CMD[@]}" resize-window -t e2e -x 50 -y 12
+wait_for 'terminal too small'
+"${TMUX_CMD[@]}" resize-window -t e2e -x 120 -y 40
+wait_for '4 rates'
+
+step="quit"
+send 'q'
+wait_for '^RTFORMER_EXIT=0$'
+expect_restored
+
+step="SIGTERM"
+send "clear; sh -c 'echo \$\$ > $WORK/pid; exec \"$BIN\"'; echo RTFORMER_EXIT=\$?" Enter
+wait_for '│ t 0/4 │'
+kill -TERM "$(cat "$WORK/pid")"
+wait_for '^RTFORMER_EXIT=143$'
+expect_restored
+
+step="SIGINT"
+# bash abandons the rest of a command line whose command died of SIGINT, so ask for $? afterwards.
+send "clear; '$BIN' tui --ascii" Enter
+wait_for '\| t 0/4 \|'
+grep -q '┏\|▀' "$CAP" && fail "--ascii frame contains Unicode"
+send C-c
+wait_for '^e2e\$ *$'
+send "echo RTFORMER_EXIT=\$?" Enter
+wait_for '^RTFORMER_EXIT=130$'
+expect_restored
+
+step="not a TTY"
+printf 'help\nquit\n' | "$BIN" > "$WORK/repl.txt" 2>&1 || { cat "$WORK/repl.txt"; step="not a TTY"; fail "REPL exited non-zero"; }
+grep -q '^step \[n\]' "$WORK/repl.txt" || { cp "$WORK/repl.txt" "$CAP"; fail "piped stdin did not get the plain REPL"; }
+
+echo "e2e: ok (start, step x2, view, help, :goto, resize 80x24/50x12, quit, SIGTERM, SIGINT, --ascii, no-TTY REPL)"

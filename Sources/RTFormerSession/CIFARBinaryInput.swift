@@ -19,12 +19,18 @@ public enum CIFARBinaryInput {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw SessionError.unreadable(path: path, reason: (error as NSError).localizedDescription)
         }
+        return try load(bytes: [UInt8](data), name: URL(fileURLWithPath: path).lastPathComponent, path: path, index: index)
+    }
+
+    /// Record `index` of CIFAR-10 records held in memory (`name` is shown, `path` named in errors).
+    /// - Throws: as `load(path:index:)`.
+    public static func load(bytes data: [UInt8], name: String, path: String, index: Int) throws -> LoadedInput {
         guard data.count % recordSize == 0, !data.isEmpty else {
             throw SessionError.unreadable(path: path, reason: "\(data.count) bytes is not a multiple of the \(recordSize)-byte CIFAR-10 record")
         }
         let count = data.count / recordSize
         guard index < count else { throw SessionError.indexOutOfRange(input: path, index: index, count: count) }
-        let bytes = [UInt8](data[(index * recordSize)..<((index + 1) * recordSize)])
+        let bytes = Array(data[(index * recordSize)..<((index + 1) * recordSize)])
         var pixels = [Float](repeating: 0, count: 3 * 1024)
         for c in 0..<3 {
             for i in 0..<1024 {
@@ -32,7 +38,18 @@ public enum CIFARBinaryInput {
                 pixels[c * 1024 + i] = Float((Double(bytes[1 + c * 1024 + i]) / 255 - mean[c]) / std[c])
             }
         }
-        return LoadedInput(name: URL(fileURLWithPath: path).lastPathComponent + "#\(index)",
+        return LoadedInput(name: name + "#\(index)",
                            sample: Tensor(shape: [3, 32, 32], storage: pixels), label: Int(bytes[0]), classNames: cifar10ClassNames)
+    }
+}
+
+/// The bundled CIFAR-10 test images 0–9 (`BundledSamples`): what `input default [index N]` loads.
+public struct BundledInputSource: InputSource {
+    public init() {}
+
+    /// Record `index` (0…9) of the bundled images; `path` is ignored.
+    public func load(path: String, index: Int?) throws -> LoadedInput {
+        try CIFARBinaryInput.load(bytes: BundledSamples.cifar10TestRecords, name: "bundled CIFAR-10 test", path: BundledSamples.cifar10Name,
+                                  index: index ?? 0)
     }
 }

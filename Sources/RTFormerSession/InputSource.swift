@@ -40,8 +40,8 @@ public protocol InputSource: Sendable {
     func load(path: String, index: Int?) throws -> LoadedInput
 }
 
-/// CIFAR-10 class names in index order (`batches.meta.txt`).
-public let cifar10ClassNames = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+/// CIFAR-10 class names in index order.
+let cifar10ClassNames = BundledSamples.cifar10ClassNames
 
 /// The readers available today: safetensors files with an `input` tensor `[B, C, H, W]` (already
 /// normalised, DESIGN §6; optional `labels` `[B]`), and CIFAR-10 binary records

@@ -46,8 +46,8 @@ public final class Session {
     public private(set) var neuronState: NeuronStateMode = .fresh
     /// Layers shown by `build` so far.
     public private(set) var builtLayers = 0
-    /// Recordings of the unfused model and of the deploy twin.
-    public let unfusedRecorder = Recorder()
+    /// Recordings of the unfused model (unit inputs included, for the local fold checks) and of the deploy twin.
+    public let unfusedRecorder = Recorder(recordUnitInputs: true)
     public let deployRecorder = Recorder()
     /// Timesteps the unfused model has computed since the session started (tests use it to check
     /// that `back` and `goto` do not recompute).
@@ -58,7 +58,7 @@ public final class Session {
     public private(set) var transcript = ""
 
     let inputSource: any InputSource
-    let defaultInput: LoadedInput?
+    let defaultInput: (any InputSource)?
     let deployBuilder: DeployBuilder?
     /// Relative paths in commands resolve against this directory (the script's directory in replay).
     public var baseDirectory: String
@@ -67,10 +67,10 @@ public final class Session {
     /// A session with no model yet.
     /// - Parameters:
     ///   - inputSource: file readers for `input`.
-    ///   - defaultInput: what `input default` loads (the bundled first CIFAR-10 test image).
+    ///   - defaultInput: what `input default [index N]` loads (the bundled CIFAR-10 test images).
     ///   - deployBuilder: builds the deploy twin; nil leaves `view deploy/split`, `diff` unavailable.
     ///   - baseDirectory: where relative paths resolve (default: the current directory).
-    public init(inputSource: any InputSource = BuiltinInputSource(), defaultInput: LoadedInput? = nil,
+    public init(inputSource: any InputSource = BuiltinInputSource(), defaultInput: (any InputSource)? = BundledInputSource(),
                 deployBuilder: DeployBuilder? = Session.defaultDeployBuilder,
                 baseDirectory: String = FileManager.default.currentDirectoryPath) {
         self.inputSource = inputSource
@@ -79,8 +79,8 @@ public final class Session {
         self.baseDirectory = baseDirectory
     }
 
-    /// The deploy conversion of this build (nil until the engine provides one).
-    public static var defaultDeployBuilder: DeployBuilder? { nil }
+    /// The engine's deploy conversion (`DeployConversion.convert`, SPEC R14).
+    public static var defaultDeployBuilder: DeployBuilder? { { try DeployConversion.convert($0, fold: $1) } }
 
     /// Timesteps computed so far (0…T).
     public var computedSteps: Int { unfused?.computedSteps ?? 0 }
@@ -225,10 +225,8 @@ public final class Session {
         if req.carry { throw SessionError.carryUnsupported }
         let loaded: LoadedInput
         if req.source == "default" {
-            guard var d = defaultInput else { throw SessionError.noDefaultInput }
-            if let i = req.index, i != 0 { throw SessionError.indexOutOfRange(input: d.name, index: i, count: 1) }
-            d.name = "default (\(d.name))"
-            loaded = d
+            guard let d = defaultInput else { throw SessionError.noDefaultInput }
+            loaded = try d.load(path: "default", index: req.index)
         } else {
             loaded = try inputSource.load(path: resolve(req.source), index: req.index)
         }

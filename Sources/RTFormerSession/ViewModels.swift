@@ -143,51 +143,39 @@ public struct RatesView: Sendable, Equatable {
     public var perT: [Double?]
 }
 
-/// Spike mismatch counts split by SPEC R9's rule.
-public struct MismatchCounts: Sendable, Equatable {
-    public var rounding = 0
-    public var structural = 0
-    public var mismatches: Int { rounding + structural }
-
-    public init(rounding: Int = 0, structural: Int = 0) {
-        self.rounding = rounding
-        self.structural = structural
-    }
-
-    static func + (a: MismatchCounts, b: MismatchCounts) -> MismatchCounts {
-        MismatchCounts(rounding: a.rounding + b.rounding, structural: a.structural + b.structural)
-    }
-}
-
 /// One LIF of the diff pane.
 public struct DiffRow: Sendable, Equatable {
     public var path: String
-    /// End-to-end mismatches per computed timestep.
-    public var e2ePerT: [MismatchCounts]
-    public var e2e: MismatchCounts
-    /// Local mismatches (deploy neuron fed the unfused input current, SPEC R9 (i)); nil for plain LIFs.
-    public var local: MismatchCounts?
-    /// Local stateless mismatches (deploy comparator on the unfused raw H, R9 (ii)); nil for plain LIFs.
-    public var localStateless: MismatchCounts?
+    public var isTSBNLIF: Bool
+    /// End-to-end mismatches per computed timestep (SPEC R9 classes).
+    public var e2ePerT: [MismatchCount]
+    public var e2e: MismatchCount
+    /// Local mismatches over the computed timesteps: the deploy neuron fed the unfused input
+    /// current (R9 (i)); nil for plain LIFs, which no fold changes.
+    public var local: MismatchCount?
+    /// Local stateless mismatches: the deploy comparator on the unfused raw H (R9 (ii)); nil for plain LIFs.
+    public var localStateless: MismatchCount?
 }
 
-/// Where deploy and unfused spikes first differ.
-public struct Divergence: Sendable, Equatable {
-    public var layer: String
-    public var t: Int
-}
-
-/// The diff pane: deploy vs unfused over the computed timesteps (SPEC decision 6, R9).
+/// The diff pane: deploy twin vs unfused model over the computed timesteps (SPEC decision 6, R9),
+/// from the engine's `EquivalenceReport`.
 public struct DiffView: Sendable, Equatable {
     public var fold: ThresholdFoldMode
     public var computedSteps: Int
+    /// Every LIF in execution order.
     public var rows: [DiffRow]
-    public var e2e: MismatchCounts
-    public var local: MismatchCounts
-    public var localStateless: MismatchCounts
-    /// First divergent (layer, t): layers in execution order, t ascending within a layer.
+    public var e2e: MismatchCount
+    public var local: MismatchCount
+    public var localStateless: MismatchCount
+    /// First divergent neuron: layers in execution order, t ascending within a layer.
     public var firstDivergence: Divergence?
-    /// Logits over the computed timesteps: max |Δ| and max |Δ|/|ref|.
+    /// End-to-end mismatches in (layer, t) pairs after the first divergent one.
+    public var propagated: Int
+    /// Real-valued folds (conv + norm, RepDW5) on the unfused inputs: max-abs, max-rel.
+    public var localReal: [LocalRealCheck]
+    /// TSBN_mem channels where the paper fold is at risk (γ ≤ 0, σ² near ε).
+    public var riskyChannels: [RiskyChannel]
+    /// Logits over the computed timesteps: max |Δ| and max |Δ|/|ref| (|ref| ≥ 1e-3).
     public var logitsMaxAbs: Float
     public var logitsMaxRel: Float
 }

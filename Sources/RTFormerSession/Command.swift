@@ -35,6 +35,8 @@ public enum Command: Equatable, Sendable {
     case view(ViewMode)
     /// `fold exact | paper`: rebuild the deploy twin with that threshold fold.
     case fold(ThresholdFoldMode)
+    /// `mode eval | train`: running statistics, or window/batch statistics that update them.
+    case mode(ForwardMode)
     /// `show <pane>`: print a pane as text.
     case show(Pane)
     /// `diff [local|e2e]`.

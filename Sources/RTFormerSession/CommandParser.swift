@@ -261,6 +261,11 @@ public enum CommandTable {
                     details: "`paper` is Eq.7 literally (no ε, no sign handling).") { s in
             .fold(ThresholdFoldMode(rawValue: try s.keyword(ThresholdFoldMode.allCases.map(\.rawValue), what: "fold mode"))!)
         },
+        CommandSpec(name: "mode", usage: "mode eval | train", summary: "norm statistics: running (eval) or window (train)",
+                    details: "Train mode normalises each TSBN with its causal window's statistics (SPEC §3.2) and updates the "
+                        + "running statistics as timesteps are computed; the input is rerun from t = 0.") { s in
+            .mode(ForwardMode(rawValue: try s.keyword(["eval", "train"], what: "mode"))!)
+        },
         CommandSpec(name: "show", usage: "show " + Pane.allCases.map(\.rawValue).joined(separator: " | "),
                     summary: "print a pane", details: "") { s in
             .show(Pane(rawValue: try s.keyword(Pane.allCases.map(\.rawValue), what: "pane"))!)

@@ -147,6 +147,7 @@ public final class Session {
         case let .token(n): return try selectToken(n)
         case let .view(mode): return try setView(mode)
         case let .fold(mode): return try setFold(mode)
+        case let .mode(mode): return try setMode(mode)
         case let .show(pane): return try show(pane)
         case let .diff(scope): return try TextRender.diff(try diffView(), scope: scope)
         case .energy: return TextRender.energy(try energyView())
@@ -341,6 +342,7 @@ public final class Session {
     public func statusLine() -> String {
         guard let cfg = config else { return "no model" }
         var s = "t \(cursor.t)/\(cfg.timesteps) (computed \(computedSteps)) · view \(view.rawValue) · fold \(fold.rawValue)"
+        if unfused?.mode == .train { s += " · train" }
         if let l = selectedLayer {
             s += " · \(l.path)"
             if let r = try? rate(of: l, at: cursor.t, in: primaryRecorder) { s += String(format: " rate %.4f", r) }
@@ -438,6 +440,14 @@ public final class Session {
             try deploy.advance(to: steps)
         }
         return "fold \(mode.rawValue): deploy twin rebuilt, \(Fmt.int(deploy.parameterCount)) parameters"
+    }
+
+    private func setMode(_ mode: ForwardMode) throws -> String {
+        guard let unfused else { throw SessionError.noModel }
+        unfused.mode = mode
+        var out = "mode \(mode.rawValue)" + (mode == .train ? " (window statistics; running statistics update as timesteps are computed)" : "")
+        if encodedInput != nil { out += "\n" + (try restartInput()) }
+        return out
     }
 
     // MARK: reading recordings
@@ -541,6 +551,7 @@ public final class Session {
             return .text(l.path)
         case .view: return .text(view.rawValue)
         case .fold: return .text(fold.rawValue)
+        case .mode: return .text(unfused?.mode.rawValue ?? "eval")
         case .params:
             guard let u = unfused else { throw SessionError.noModel }
             return .number(Double(u.parameterCount))
@@ -582,6 +593,12 @@ public final class Session {
         case .tsbnWindow:
             let v = try tsbnView()
             return .number(Double(v.window.count))
+        case .tsbnMean:
+            let v = try tsbnView()
+            return .number(Double(v.channels[cursor.channel].mean))
+        case .tsbnVariance:
+            let v = try tsbnView()
+            return .number(Double(v.channels[cursor.channel].variance))
         case .tsbnNegativeGamma:
             return .number(Double(try tsbnView().nonPositiveGammaChannels.count))
         case .theta:
@@ -619,7 +636,7 @@ extension Command {
     /// Whether `save` keeps the command (queries, help and output-only commands are dropped).
     var changesState: Bool {
         switch self {
-        case .model, .loadWeights, .input, .step, .back, .goto, .run, .reset, .layer, .channel, .neuron, .token, .view, .fold:
+        case .model, .loadWeights, .input, .step, .back, .goto, .run, .reset, .layer, .channel, .neuron, .token, .view, .fold, .mode:
             return true
         default:
             return false

@@ -27,6 +27,10 @@ public enum Command: Equatable, Sendable {
     case layer(LayerSelector)
     /// `channel <c>`.
     case channel(Int)
+    /// `channel next | prev`: the channel after or before the cursor's (clamped).
+    case channelStep(Int)
+    /// `neuron up | down | left | right`: move the neuron cursor one position in the grid (clamped).
+    case neuronMove(dy: Int, dx: Int)
     /// `neuron <c,y,x>` or `neuron <y,x>` (channel unchanged).
     case neuron(channel: Int?, y: Int, x: Int)
     /// `token <n>`: position n of a token layer (row-major `n = y·W′ + x`).

@@ -37,17 +37,23 @@ public final class Session {
     public private(set) var deployUnavailableReason: String? = "no model"
     /// Where the weights came from: a file path, or `seeded`.
     public private(set) var weightsSource = "seeded"
-    /// The current input and its encoding `[T, 1, C, H, W]`.
+    /// The current input as read (one sample).
     public private(set) var input: LoadedInput?
+    /// The input as both models see it, `[T, 1, C, H, W]`.
     public private(set) var encodedInput: Tensor?
+    /// Layer, timestep, channel and position the panes show.
     public private(set) var cursor = Cursor()
+    /// Which model the panes show.
     public private(set) var view: ViewMode = .unfused
+    /// Threshold fold of the deploy twin.
     public private(set) var fold: ThresholdFoldMode = .exact
+    /// Whether the current input started from rest (always, today: see `SessionError.carryUnsupported`).
     public private(set) var neuronState: NeuronStateMode = .fresh
     /// Layers shown by `build` so far.
     public private(set) var builtLayers = 0
-    /// Recordings of the unfused model (unit inputs included, for the local fold checks) and of the deploy twin.
+    /// Recording of the unfused model (unit inputs included, for the local fold checks).
     public let unfusedRecorder = Recorder(recordUnitInputs: true)
+    /// Recording of the deploy twin.
     public let deployRecorder = Recorder()
     /// Timesteps the unfused model has computed since the session started (tests use it to check
     /// that `back` and `goto` do not recompute).
@@ -143,6 +149,15 @@ public final class Session {
         case .reset: return try reset()
         case let .layer(sel): return try selectLayer(sel)
         case let .channel(c): return try selectChannel(c)
+        case let .channelStep(d):
+            guard let l = selectedLayer else { throw SessionError.noModel }
+            return try selectChannel(max(0, min(layout(of: l).channels - 1, cursor.channel + d)))
+        case let .neuronMove(dy, dx):
+            guard let l = selectedLayer else { throw SessionError.noModel }
+            let lay = layout(of: l)
+            let y = max(0, min(lay.rows - 1, cursor.position / lay.columns + dy))
+            let x = max(0, min(lay.columns - 1, cursor.position % lay.columns + dx))
+            return try selectNeuron(channel: nil, y: y, x: x)
         case let .neuron(c, y, x): return try selectNeuron(channel: c, y: y, x: x)
         case let .token(n): return try selectToken(n)
         case let .view(mode): return try setView(mode)
@@ -636,7 +651,8 @@ extension Command {
     /// Whether `save` keeps the command (queries, help and output-only commands are dropped).
     var changesState: Bool {
         switch self {
-        case .model, .loadWeights, .input, .step, .back, .goto, .run, .reset, .layer, .channel, .neuron, .token, .view, .fold, .mode:
+        case .model, .loadWeights, .input, .step, .back, .goto, .run, .reset, .layer, .channel, .channelStep, .neuron, .neuronMove,
+             .token, .view, .fold, .mode:
             return true
         default:
             return false

@@ -51,6 +51,10 @@ private func expectParseError(_ line: String, column: Int, length: Int = 1, ment
         ("layer next", .layer(.next)),
         ("layer prev", .layer(.prev)),
         ("channel 5", .channel(5)),
+        ("channel next", .channelStep(1)),
+        ("channel prev", .channelStep(-1)),
+        ("neuron up", .neuronMove(dy: -1, dx: 0)),
+        ("neuron right", .neuronMove(dy: 0, dx: 1)),
         ("neuron 5,3,4", .neuron(channel: 5, y: 3, x: 4)),
         ("neuron 3,4", .neuron(channel: nil, y: 3, x: 4)),
         ("token 17", .token(17)),
@@ -88,6 +92,12 @@ private func expectParseError(_ line: String, column: Int, length: Int = 1, ment
                         "energy", "layers", "save s", "export weights w", "expect t == 0", "help", "quit"]
         #expect(Set(examples.map { String($0.split(separator: " ")[0]) }) == Set(CommandTable.names))
         for e in examples { #expect(try CommandParser.parse(e) != nil, "\(e)") }
+    }
+
+    @Test func everySuggestedKeyRunsAValidCommand() throws {
+        for k in KeyBindings.suggested where !k.command.contains("c,y,x") {
+            #expect(try CommandParser.parse(k.command) != nil, "\(k.key): \(k.command)")
+        }
     }
 
     @Test func blankAndCommentLinesAreNoCommand() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import RTFormer
 import Testing
 @testable import RTFormerSession
 
@@ -59,5 +60,25 @@ import Testing
         let result = Replay.run("model tiny\nview sideways\n", in: Session())
         #expect(result.failures.first?.line == 2)
         #expect(result.transcript.contains("  view sideways\n       ^^^^^^^^\n  expected: unfused | deploy | split"))
+    }
+}
+
+@Suite struct ExportTests {
+    @Test func exportsWeightsDeployAndDumpAsSafetensors() throws {
+        let s = try SessionFixtures.tinySession(extra: ["step"])
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rtformer-export-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try SessionFixtures.run(s, ["export weights \(dir.path)/w.safetensors", "export deploy \(dir.path)/d.safetensors",
+                                    "export dump \(dir.path)/dump.safetensors", "export transcript \(dir.path)/t.txt"])
+        let w = try Safetensors.read(path: dir.path + "/w.safetensors")
+        #expect(w.tensors["patch_embed.proj_conv.weight"] == s.unfused?.stateDict["patch_embed.proj_conv.weight"])
+        let d = try Safetensors.read(path: dir.path + "/d.safetensors")
+        #expect(d.tensors["patch_embed.stcore.lif.theta"] == s.deploy?.stateDict["patch_embed.stcore.lif.theta"])
+        let dump = try Safetensors.read(path: dir.path + "/dump.safetensors")
+        #expect(dump.tensors["block.0.attn.kv_lif.spikes"]?.storage == s.unfusedRecorder.lifs["block.0.attn.kv_lif"]?.spikes)
+        #expect(dump.tensors["patch_embed.stcore.lif.h_hat"] != nil)
+        #expect(dump.tensors["logits"] == s.unfused?.logits)
+        #expect(try String(contentsOfFile: dir.path + "/t.txt", encoding: .utf8).contains("> export dump"))
     }
 }

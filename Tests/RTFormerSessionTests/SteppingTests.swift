@@ -90,6 +90,16 @@ import Testing
         #expect(s.execute(line: "input default carry").error?.contains("carry") == true)
     }
 
+    @Test func relativeCursorMovesClamp() throws {
+        let s = try SessionFixtures.tinySession(extra: ["layer patch_embed.stcore.lif", "neuron 0,0,0", "neuron up", "neuron left"])
+        #expect(s.cursor.position == 0)
+        try SessionFixtures.run(s, ["neuron down", "neuron right", "neuron right", "channel next", "channel next"])
+        #expect(s.cursor.position == 1 * 8 + 2)
+        #expect(s.cursor.channel == 2)
+        try SessionFixtures.run(s, ["channel 63", "channel next", "channel prev"])
+        #expect(s.cursor.channel == 62)
+    }
+
     @Test func foldChangeRerunsTheDeployTwinToTheSameTimestep() throws {
         let s = try SessionFixtures.tinySession(extra: ["step 2", "fold paper"])
         #expect(s.deploy?.computedSteps == 3)

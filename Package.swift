@@ -40,6 +40,10 @@ let package = Package(
             dependencies: ["RTFormer"]
         ),
         .testTarget(
+            name: "rtformerCLITests",
+            dependencies: ["rtformer"]
+        ),
+        .testTarget(
             name: "RTFormerTUITests",
             dependencies: ["RTFormerTUI"],
             exclude: ["__Snapshots__"]

@@ -204,15 +204,26 @@ public enum TorchFile {
     /// Row-major Float32 elements of a strided view into storage bytes.
     static func gather(_ t: TorchTensorRef, _ data: [UInt8], file: String) throws -> Tensor {
         let type = t.storage.type
+        var count = 1, span = 0
+        for (n, s) in zip(t.size, t.stride) {
+            let (c, o1) = count.multipliedReportingOverflow(by: n)
+            let (e, o2) = max(0, n - 1).multipliedReportingOverflow(by: s)
+            let (sp, o3) = span.addingReportingOverflow(e)
+            guard !o1, !o2, !o3, c <= 1 << 40, t.storage.numel <= 1 << 40 else {
+                throw InputError(file: file, format: "PyTorch file", location: "storage '\(t.storage.key)'",
+                                 expected: "a tensor of fewer than 2^40 elements",
+                                 found: "size \(t.size), stride \(t.stride), storage numel \(t.storage.numel)")
+            }
+            (count, span) = (c, sp)
+        }
         let available = min(t.storage.numel, data.count / type.size)
         guard data.count >= t.storage.numel * type.size else {
             throw InputError(file: file, format: "PyTorch file", location: "storage '\(t.storage.key)'",
                              expected: "\(t.storage.numel) elements of \(type.rawValue) (\(t.storage.numel * type.size) bytes)",
                              found: "\(data.count) bytes")
         }
-        let count = t.size.reduce(1, *)
         if count == 0 { return Tensor(shape: t.size) }
-        let last = t.offset + zip(t.size, t.stride).reduce(0) { $0 + ($1.0 - 1) * $1.1 }
+        let last = t.offset + span
         guard last < available else {
             throw InputError(file: file, format: "PyTorch file", location: "storage '\(t.storage.key)'",
                              expected: "a view (offset \(t.offset), size \(t.size), stride \(t.stride)) inside the storage",

@@ -327,7 +327,7 @@ struct TorchUnpickler {
             }
             let offset = try integer(a[1], "storage offset")
             let size = try integers(a[2], "size"), stride = try integers(a[3], "stride")
-            guard size.count == stride.count, offset >= 0, size.allSatisfy({ $0 >= 0 }), stride.allSatisfy({ $0 >= 0 }) else {
+            guard size.count == stride.count, offset >= 0, offset <= 1 << 40, size.allSatisfy({ $0 >= 0 }), stride.allSatisfy({ $0 >= 0 }) else {
                 throw error("matching size and stride tuples and a non-negative offset",
                             found: "offset \(offset), size \(size), stride \(stride)", at: at)
             }

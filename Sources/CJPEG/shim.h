@@ -24,8 +24,11 @@ static void rtf_jpeg_error_exit(j_common_ptr cinfo) {
     longjmp(e->jump, 1);
 }
 
-// Warnings (corrupt-but-recoverable data) are counted by libjpeg in num_warnings; do not print them.
-static void rtf_jpeg_emit_message(j_common_ptr cinfo, int level) { (void)cinfo; (void)level; }
+// Warnings (level -1: corrupt-but-recoverable data) are counted, as libjpeg's default handler
+// does, but not printed; trace messages (level >= 0) are dropped.
+static void rtf_jpeg_emit_message(j_common_ptr cinfo, int level) {
+    if (level < 0) cinfo->err->num_warnings++;
+}
 
 /// Decodes a JPEG held in memory to 8-bit interleaved RGB (grayscale is expanded to RGB).
 /// On success returns 0 and sets *pixels (malloc'ed, width*height*3 bytes; the caller frees it),

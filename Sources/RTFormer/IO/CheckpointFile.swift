@@ -23,9 +23,9 @@ public enum CheckpointFile {
     /// - Throws: the reader's `InputError`; or `InputError` (format "checkpoint") when no dict of
     ///   tensors is found, naming the top-level keys that were there.
     public static func loadStateDict(path: String) throws -> StateDict {
-        let head = try InputBytes.read(path, format: "checkpoint").prefix(8)
+        let head = try InputBytes.read(path, format: "checkpoint").prefix(16)
         var result: StateDict
-        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.first == 0x80 {
+        if TorchFile.isZip(head) || TorchFile.isLegacy(head) {
             result = try fromTorch(TorchFile.load(path: path), file: path)
         } else {
             let f = try Safetensors.read(path: path)

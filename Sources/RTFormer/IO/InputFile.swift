@@ -142,8 +142,7 @@ public enum InputFile {
         if bytes.count > 2, bytes[0] == UInt8(ascii: "P"), Array("2356".utf8).contains(bytes[1]),
            [0x20, 0x09, 0x0A, 0x0D].contains(bytes[2]) { return .netpbm }
         if starts(NumpyArray.magic) { return .npy }
-        if starts([0x50, 0x4B, 0x03, 0x04]) { return .pytorch }
-        if starts([0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]) { return .pytorch }
+        if TorchFile.isZip(bytes) || TorchFile.isLegacy(bytes) { return .pytorch }
         if starts(Array("#!AER-DAT4".utf8)) { return .aedat4 }
         if starts(Array("#!AER-DAT".utf8)) {
             throw InputError(file: path, format: "AEDAT", location: "byte 0", expected: "AEDAT 4.0 (versions 2 and 3 are not supported)",

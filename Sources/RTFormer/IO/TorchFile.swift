@@ -54,11 +54,20 @@ public enum TorchFile {
     ///   view reaching past its storage.
     public static func load(path: String) throws -> TorchObject {
         let bytes = try InputBytes.read(path, format: "PyTorch file")
-        if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return try loadZip(bytes, file: path) }
+        if isZip(bytes) { return try loadZip(bytes, file: path) }
         if bytes.starts(with: [0x80]) { return try loadLegacy(bytes, file: path) }
         throw InputError(file: path, format: "PyTorch file", location: "byte 0",
                          expected: "a zip archive ('PK\\x03\\x04') or a legacy pickle stream (0x80)",
                          found: "bytes \(bytes.prefix(4).map { String($0, radix: 16) })")
+    }
+
+    /// True when `bytes` start like a zip archive (the torch ≥ 1.6 format).
+    public static func isZip(_ bytes: some Collection<UInt8>) -> Bool { bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) }
+
+    /// True when `bytes` start with the legacy format's first pickle: protocol 2, then the
+    /// 10-byte LONG1 magic number 0x1950a86a20f9469cfc6c.
+    public static func isLegacy(_ bytes: some Collection<UInt8>) -> Bool {
+        bytes.starts(with: [0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19])
     }
 
     static func loadZip(_ bytes: [UInt8], file: String) throws -> TorchObject {

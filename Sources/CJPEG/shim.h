@@ -56,6 +56,13 @@ static inline int rtf_jpeg_decode_rgb(const unsigned char *data, unsigned long s
     jpeg_read_header(&cinfo, TRUE);
     cinfo.out_color_space = JCS_RGB;
     jpeg_start_decompress(&cinfo);
+    // A corrupt or hostile header must not make the reader allocate without bound (2^28 pixels).
+    if ((unsigned long long)cinfo.output_width * cinfo.output_height > (1ull << 28)) {
+        snprintf(message, message_size, "image of %ux%u pixels exceeds the 2^28-pixel limit",
+                 cinfo.output_width, cinfo.output_height);
+        jpeg_destroy_decompress(&cinfo);
+        return 1;
+    }
     size_t stride = (size_t)cinfo.output_width * 3;
     buffer = (unsigned char *)malloc(stride * cinfo.output_height);
     if (buffer == NULL) {

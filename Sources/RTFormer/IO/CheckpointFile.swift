@@ -1,3 +1,5 @@
+import Foundation
+
 /// Model weights as a flat `state_dict`, read from safetensors or a PyTorch checkpoint.
 public struct StateDict: Sendable {
     /// Parameter and buffer tensors by PyTorch name (`block.0.attn.q_conv.weight`, ...), Float32;
@@ -23,12 +25,12 @@ public enum CheckpointFile {
     /// - Throws: the reader's `InputError`; or `InputError` (format "checkpoint") when no dict of
     ///   tensors is found, naming the top-level keys that were there.
     public static func loadStateDict(path: String) throws -> StateDict {
-        let head = try InputBytes.read(path, format: "checkpoint").prefix(16)
+        let bytes = try InputBytes.read(path, format: "checkpoint")
         var result: StateDict
-        if TorchFile.isZip(head) || TorchFile.isLegacy(head) {
-            result = try fromTorch(TorchFile.load(path: path), file: path)
+        if TorchFile.isZip(bytes) || TorchFile.isLegacy(bytes) {
+            result = try fromTorch(TorchFile.parse(bytes, file: path), file: path)
         } else {
-            let f = try Safetensors.read(path: path)
+            let f = try Safetensors.parse(Data(bytes), file: path)
             let weightKeys = f.keys.filter { $0.hasPrefix("weights.") }
             if !weightKeys.isEmpty {
                 let keys = weightKeys.map { String($0.dropFirst("weights.".count)) }

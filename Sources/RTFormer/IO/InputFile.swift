@@ -70,7 +70,12 @@ public enum InputFile {
     /// - Throws: `InputError` from the reader, or naming the file when the format is not
     ///   recognised, a tensor has the wrong rank, or `index` is out of range.
     public static func load(path: String, index: Int? = nil, format: InputFormat? = nil) throws -> LoadedInput {
-        let bytes = try InputBytes.read(path, format: "input file")
+        try decode(InputBytes.read(path, format: "input file"), path: path, index: index, format: format)
+    }
+
+    /// Decodes the bytes of an input file; `path` names it in errors and its extension is the
+    /// last-resort hint. See `load(path:index:format:)`.
+    public static func decode(_ bytes: [UInt8], path: String, index: Int? = nil, format: InputFormat? = nil) throws -> LoadedInput {
         let kind = try format ?? recognise(bytes, path: path)
         var notes: [String] = []
         let single = { (content: LoadedInput.Content) throws -> LoadedInput in
@@ -119,7 +124,7 @@ public enum InputFile {
             notes.append("tensor '\(key)'")
             return try batchTensor(t, kind: kind, path: path, index: index, notes: notes)
         case .pytorch:
-            let object = try TorchFile.load(path: path)
+            let object = try TorchFile.parse(bytes, file: path)
             let (key, t): (String, Tensor)
             if case let .tensor(tensor, _) = object {
                 (key, t) = ("<top-level tensor>", tensor)

@@ -41,7 +41,8 @@ public enum NetpbmImage {
             return v
         }
         let width = try number("width"), height = try number("height"), maxval = try number("maxval")
-        guard width > 0, height > 0, width * height <= 1 << 28 else {
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard width > 0, height > 0, !overflow, pixels <= 1 << 28 else {
             throw InputError(file: file, format: format, location: "header", expected: "a positive size up to 2^28 pixels",
                              found: "\(width)x\(height)")
         }

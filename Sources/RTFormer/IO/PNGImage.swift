@@ -2,6 +2,10 @@ import CPNG
 
 /// PNG decoding through libpng's simplified API (`png_image_*`, libpng 1.6).
 public enum PNGImage {
+    /// Largest image decoded (2^28 pixels, 768 MiB of RGB): a corrupt or hostile header must not
+    /// make the reader allocate without bound.
+    public static let maxPixels = 1 << 28
+
     /// The 8-byte PNG signature `\x89PNG\r\n\x1a\n`.
     public static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
@@ -24,6 +28,11 @@ public enum PNGImage {
         }
         image.format = png_uint_32(PNG_FORMAT_RGB)
         let width = Int(image.width), height = Int(image.height)
+        guard width * height <= PNGImage.maxPixels else {
+            png_image_free(&image)
+            throw InputError(file: file, format: "PNG", location: "header", expected: "at most 2^28 pixels",
+                             found: "\(width)x\(height)")
+        }
         var buffer = [UInt8](repeating: 0, count: width * height * 3)
         let done = bytes.withUnsafeBytes { _ in
             buffer.withUnsafeMutableBytes { out in

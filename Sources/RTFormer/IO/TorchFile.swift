@@ -53,7 +53,11 @@ public enum TorchFile {
     ///   refused global or opcode, a missing storage member, a storage shorter than its numel, or a
     ///   view reaching past its storage.
     public static func load(path: String) throws -> TorchObject {
-        let bytes = try InputBytes.read(path, format: "PyTorch file")
+        try parse(InputBytes.read(path, format: "PyTorch file"), file: path)
+    }
+
+    /// Parses the bytes of a `.pth`/`.pt` file; `file` names it in errors. See `load(path:)`.
+    public static func parse(_ bytes: [UInt8], file path: String) throws -> TorchObject {
         if isZip(bytes) { return try loadZip(bytes, file: path) }
         if bytes.starts(with: [0x80]) { return try loadLegacy(bytes, file: path) }
         throw InputError(file: path, format: "PyTorch file", location: "byte 0",
@@ -86,7 +90,7 @@ public enum TorchFile {
         func member(_ path: String) throws -> [UInt8]? {
             guard let entry = archive[path] else { return nil }
             var out = [UInt8]()
-            out.reserveCapacity(Int(entry.uncompressedSize))
+            out.reserveCapacity(Int(min(entry.uncompressedSize, 1 << 30)))
             do {
                 _ = try archive.extract(entry) { out.append(contentsOf: $0) }
             } catch {
@@ -149,9 +153,9 @@ public enum TorchFile {
             }
             var cursor = ByteCursor(bytes, offset: pos, file: file, format: format)
             let count = try cursor.i64("element count of storage '\(key)'")
-            guard count >= 0 else {
+            guard count >= 0, count <= 1 << 40 else {
                 throw InputError(file: file, format: format, location: "storage '\(key)' at byte \(pos)",
-                                 expected: "a non-negative element count", found: "\(count)")
+                                 expected: "an element count in 0...2^40", found: "\(count)")
             }
             pos = cursor.offset
             storages[key] = (pos, Int(count))
@@ -173,21 +177,35 @@ public enum TorchFile {
     }
 
     /// The element size of storage `key` as referenced somewhere in `value`.
-    private static func storageElementSize(_ value: PickleValue, key: String) -> Int? {
+    private static func storageElementSize(_ value: PickleValue, key: String, depth: Int = 0) -> Int? {
+        guard depth < maxDepth else { return nil }
         switch value {
         case let .tensor(t): return t.storage.key == key ? t.storage.type.size : nil
         case let .storage(s): return s.key == key ? s.type.size : nil
-        case let .tuple(items): return items.lazy.compactMap { storageElementSize($0, key: key) }.first
-        case let .list(l): return l.items.lazy.compactMap { storageElementSize($0, key: key) }.first
+        case let .tuple(items): return items.lazy.compactMap { storageElementSize($0, key: key, depth: depth + 1) }.first
+        case let .list(l): return l.items.lazy.compactMap { storageElementSize($0, key: key, depth: depth + 1) }.first
         case let .dict(d):
-            return d.entries.lazy.compactMap { storageElementSize($0.value, key: key) }.first
+            return d.entries.lazy.compactMap { storageElementSize($0.value, key: key, depth: depth + 1) }.first
         default: return nil
         }
     }
 
+    /// Nesting limit for containers in a pickle (state dicts nest 2-3 deep).
+    static let maxDepth = 200
+
     /// Converts unpickled values to `TorchObject`, reading each tensor's storage through `storage`.
     static func materialise(_ value: PickleValue, file: String, storage: (TorchStorageRef) throws -> [UInt8]) throws -> TorchObject {
+        var depth = 0
         func convert(_ v: PickleValue) throws -> TorchObject {
+            // A pickle can nest containers arbitrarily deep or make one contain itself (memo GET);
+            // both would overflow the stack here, so nesting is capped.
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= maxDepth else {
+                throw InputError(file: file, format: "PyTorch pickle", location: "object tree",
+                                 expected: "containers nested at most \(maxDepth) deep",
+                                 found: "deeper nesting or a container that contains itself")
+            }
             switch v {
             case .none: return .none
             case let .bool(b): return .bool(b)
@@ -213,12 +231,16 @@ public enum TorchFile {
     /// Row-major Float32 elements of a strided view into storage bytes.
     static func gather(_ t: TorchTensorRef, _ data: [UInt8], file: String) throws -> Tensor {
         let type = t.storage.type
+        guard t.storage.numel <= 1 << 40 else {
+            throw InputError(file: file, format: "PyTorch file", location: "storage '\(t.storage.key)'",
+                             expected: "a storage of fewer than 2^40 elements", found: "numel \(t.storage.numel)")
+        }
         var count = 1, span = 0
         for (n, s) in zip(t.size, t.stride) {
             let (c, o1) = count.multipliedReportingOverflow(by: n)
             let (e, o2) = max(0, n - 1).multipliedReportingOverflow(by: s)
             let (sp, o3) = span.addingReportingOverflow(e)
-            guard !o1, !o2, !o3, c <= 1 << 40, t.storage.numel <= 1 << 40 else {
+            guard !o1, !o2, !o3, c <= 1 << 40 else {
                 throw InputError(file: file, format: "PyTorch file", location: "storage '\(t.storage.key)'",
                                  expected: "a tensor of fewer than 2^40 elements",
                                  found: "size \(t.size), stride \(t.stride), storage numel \(t.storage.numel)")

@@ -30,7 +30,9 @@ public struct CIFARRecord: Sendable, Equatable {
 /// A CIFAR-10 or CIFAR-100 binary batch (`data_batch_N.bin`, `test_batch.bin`, `train.bin`, ...):
 /// no header, N fixed-size records (layout in SOURCES.md "Formats").
 public struct CIFARBatch: Sendable {
+    /// The record layout the batch was read with.
     public var variant: CIFARVariant
+    /// The records in file order (record i is at byte `i · variant.recordSize`).
     public var records: [CIFARRecord]
 
     /// Reads a batch. With `variant` nil the layout is chosen by size: a size that is a whole

@@ -17,12 +17,15 @@ public enum InputFormat: String, Sendable, CaseIterable {
 
 /// A static image with its label when the file carries one.
 public struct LabeledImage: Sendable, Equatable {
+    /// The pixels, as decoded (any size).
     public var image: RGBImage
     /// Class index (CIFAR-100: the fine class), nil for plain images.
     public var label: Int?
+    /// Name of `label` (CIFAR-100: the fine class name).
     public var className: String?
     /// CIFAR-100 superclass.
     public var coarseLabel: Int?
+    /// Name of `coarseLabel`.
     public var coarseClassName: String?
 }
 
@@ -40,6 +43,7 @@ public struct LoadedInput: Sendable {
 
     /// The format recognised.
     public var format: InputFormat
+    /// What the file held.
     public var content: Content
     /// Records (dataset files) or samples (tensor batches) in the file; 1 for single images and
     /// event recordings.

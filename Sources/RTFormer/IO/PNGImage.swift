@@ -15,7 +15,7 @@ public enum PNGImage {
     /// black (libpng's behaviour when the output format has no alpha and no background is given).
     /// - Parameter file: names the source in errors.
     /// - Throws: `InputError` (format "PNG") with libpng's message when the data is not a PNG, is
-    ///   truncated or fails a CRC.
+    ///   truncated, fails a CRC, or has more than `maxPixels` pixels.
     public static func decode(_ bytes: [UInt8], file: String) throws -> RGBImage {
         var image = png_image()
         image.version = png_uint_32(PNG_IMAGE_VERSION)

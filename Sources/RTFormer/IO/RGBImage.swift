@@ -123,8 +123,12 @@ public struct RGBImage: Sendable, Equatable {
 
 /// A rectangle in source-image pixels (origin top-left).
 public struct CropRect: Sendable, Equatable {
+    /// Left column.
     public var x: Int
+    /// Top row.
     public var y: Int
+    /// Columns covered.
     public var width: Int
+    /// Rows covered.
     public var height: Int
 }

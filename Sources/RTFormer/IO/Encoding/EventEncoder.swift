@@ -1,3 +1,5 @@
+import Foundation
+
 /// How event streams are cut into the T frames.
 public enum EventSplit: String, Sendable, CaseIterable {
     /// Equal event counts: with N events and T frames, frame j holds events
@@ -12,26 +14,32 @@ public enum EventSplit: String, Sendable, CaseIterable {
 
 /// How an event stream was encoded, for the user.
 public struct EventEncoding: Sendable, Equatable {
+    /// Number of frames T.
     public var timesteps: Int
+    /// How events were assigned to frames.
     public var split: EventSplit
     /// Events integrated into each frame.
     public var eventsPerFrame: [Int]
     /// `[t_first, t_last]` of each frame's events in µs (nil for an empty frame).
     public var frameTimes: [ClosedRange<Int64>?]
+    /// Sensor size of the stream, in pixels.
     public var sensorWidth: Int
+    /// Sensor height of the stream, in pixels.
     public var sensorHeight: Int
     /// Side of the square frame fed to the model.
     public var size: Int
     /// Sensor pixel (x, y) adds to frame pixel (⌊x·scale⌋ + offsetX, ⌊y·scale⌋ + offsetY).
     public var scale: Double
+    /// Columns of zero padding left of the mapped sensor.
     public var offsetX: Int
+    /// Rows of zero padding above the mapped sensor.
     public var offsetY: Int
 
     /// A few lines for the user.
     public var summary: String {
         var lines = ["event frames: T = \(timesteps), split by \(split.rawValue), 2 channels (0 = OFF, 1 = ON), counts"]
         if scale < 1 {
-            lines.append("sensor \(sensorWidth)x\(sensorHeight) sum-pooled by scale \(scale) into \(size)x\(size)" +
+            lines.append("sensor \(sensorWidth)x\(sensorHeight) sum-pooled by scale \(String(format: "%.4g", scale)) into \(size)x\(size)" +
                          (offsetX > 0 || offsetY > 0 ? ", centred at offset (\(offsetX), \(offsetY))" : ""))
         } else if offsetX > 0 || offsetY > 0 || sensorWidth != size || sensorHeight != size {
             lines.append("sensor \(sensorWidth)x\(sensorHeight) placed centred in \(size)x\(size) at offset (\(offsetX), \(offsetY))")

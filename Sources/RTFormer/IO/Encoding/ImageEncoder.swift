@@ -7,6 +7,7 @@ public struct NormalisationStats: Sendable, Equatable {
     /// Standard deviation of R, G, B on the 0...1 scale.
     public var std: [Double]
 
+    /// Stats for three channels; every std must be positive.
     public init(name: String, mean: [Double], std: [Double]) {
         precondition(mean.count == 3 && std.count == 3 && std.allSatisfy { $0 > 0 })
         self.name = name
@@ -22,8 +23,9 @@ public struct NormalisationStats: Sendable, Equatable {
 
 /// What was done to a static image before it reached the model, for the user.
 public struct ImagePreparation: Sendable, Equatable {
-    /// Size of the decoded source image.
+    /// Width of the decoded source image.
     public var sourceWidth: Int
+    /// Height of the decoded source image.
     public var sourceHeight: Int
     /// The centred square taken from the source (the whole image when it was square).
     public var crop: CropRect

@@ -11,8 +11,9 @@ public enum PNGImage {
 
     /// Decodes a PNG of any size, bit depth and colour type to 8-bit RGB.
     ///
-    /// libpng converts palette, gray and 16-bit images to 8-bit sRGB; alpha is composited onto
-    /// black (libpng's behaviour when the output format has no alpha and no background is given).
+    /// libpng converts palette, gray and 16-bit images to 8-bit (16-bit samples are taken as
+    /// sRGB-encoded and rescaled, not gamma-converted); alpha is composited onto black (with no
+    /// background colour libpng composes onto the output buffer, which starts zero-filled).
     /// - Parameter file: names the source in errors.
     /// - Throws: `InputError` (format "PNG") with libpng's message when the data is not a PNG, is
     ///   truncated, fails a CRC, or has more than `maxPixels` pixels.
@@ -27,6 +28,9 @@ public enum PNGImage {
                              found: message(&image))
         }
         image.format = png_uint_32(PNG_FORMAT_RGB)
+        // Without this flag libpng takes 16-bit samples of a file with no gAMA/sRGB chunk as linear
+        // light and gamma-encodes them on the way to 8 bits; photos are sRGB-encoded at any depth.
+        image.flags |= png_uint_32(PNG_IMAGE_FLAG_16BIT_sRGB)
         let width = Int(image.width), height = Int(image.height)
         guard width * height <= PNGImage.maxPixels else {
             png_image_free(&image)

@@ -48,3 +48,21 @@ import Testing
         #expect(ImageEncoder.prepare(small, size: 32).preparation.resize == "bilinear (up-scaling)")
     }
 }
+
+@Suite struct IOInputEncoderTests {
+    @Test func everyKindOfInputBecomesTBCHW() throws {
+        let cifar = try InputFile.load(path: IOScratch.data("cifar100/cifar100_test_first10.bin"), index: 0)
+        let a = try InputEncoder.encode(cifar, file: "c100", timesteps: 4, size: 32)
+        #expect(a.input.shape == [4, 1, 3, 32, 32] && a.labels == [49])
+        #expect(a.summary.contains("CIFAR-100") && a.summary.contains("mountain"))
+
+        let events = try InputFile.load(path: IOScratch.data("events/dvsgesture_bs2/2.bs2"))
+        let b = try InputEncoder.encode(events, file: "2.bs2", timesteps: 16, size: 64, splitBy: .time)
+        #expect(b.input.shape == [16, 1, 2, 64, 64])
+
+        let tensor = try InputFile.load(path: Fixtures.path("pth/spikformer_tiny_input.pth"))
+        let c = try InputEncoder.encode(tensor, file: "in.pth", timesteps: 4, size: 32)
+        #expect(c.input.shape == [4, 2, 3, 32, 32])
+        #expect(throws: InputError.self) { try InputEncoder.encode(tensor, file: "in.pth", timesteps: 4, size: 64) }
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import RTFormer
 
@@ -20,11 +21,17 @@ import Testing
         #expect(enc.summary.contains("T = 4"))
     }
 
-    @Test func spikformerLavaInputMatchesThePNGs() throws {
-        // An independent check: dubcyfor3/spikformer-lava's input_data.pth (CIFAR-10 test images 0-7,
-        // normalised by timm in float32) against our Float64 normalisation of the same pixels.
+    /// An independent check: dubcyfor3/spikformer-lava's input_data.pth (CIFAR-10 test images 0-7,
+    /// normalised by timm in float32) against our Float64 normalisation of the same pixels.
+    /// The file is not in every data subset: the test is reported as skipped where it is absent.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: IOScratch.data("cifar10/spikformer_lava_input_data.pth"))))
+    func spikformerLavaInputMatchesThePNGs() throws {
         let path = IOScratch.data("cifar10/spikformer_lava_input_data.pth")
-        guard let loaded = try? InputFile.load(path: path), case let .tensor(t) = loaded.content else { return }   // not in every data subset
+        let loaded = try InputFile.load(path: path)
+        guard case let .tensor(t) = loaded.content else {
+            Issue.record("\(path) did not load as a tensor")
+            return
+        }
         let batch = try CIFARBatch.read(path: IOScratch.data("cifar10/cifar10_test_first10.bin"))
         let ours = ImageEncoder.normalise(batch.records.prefix(8).map(\.image))
         #expect(t.shape == [8, 3, 32, 32])

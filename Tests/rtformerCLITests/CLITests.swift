@@ -125,6 +125,38 @@ enum CLI {
         #expect(wrong.stderr.contains("deploy"))
     }
 
+    @Test func everyInputFormatRuns() throws {
+        let data = CLI.shared + "/data"
+        for (input, model, extra) in [("\(data)/cifar10/cifar10_test_first10.bin", "tiny", ["--index", "3"]),
+                                      ("\(data)/cifar10/png/cifar10_00_3.png", "tiny", []),
+                                      ("\(data)/photos/32x32/chelsea_32x32.png", "tiny", []),
+                                      ("\(CLI.fixtures)/pth/spikformer_tiny_input.pth", "spikformer-tiny", []),
+                                      ("\(data)/events/dvsgesture_bs2/1.bs2", "tiny-dvs", [])] {
+            let out = CLI.temp("in.safetensors")
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let r = try CLI.run(["forward", "--model", model, "--input", input, "--dump", out] + extra)
+            #expect(r.status == 0, "\(input): \(r.stderr)")
+        }
+    }
+
+    @Test func pthWeightsGiveTheSameOutputsAsSafetensors() throws {
+        let a = CLI.temp("a.safetensors"), b = CLI.temp("b.safetensors")
+        defer { for f in [a, b] { try? FileManager.default.removeItem(atPath: f) } }
+        let fx = CLI.fixtures + "/spikformer_tiny.safetensors"
+        #expect(try CLI.run(["forward", "--model", "spikformer-tiny", "--weights", fx, "--input", fx, "--dump", a]).status == 0)
+        let r = try CLI.run(["forward", "--model", "spikformer-tiny", "--weights", CLI.fixtures + "/pth/spikformer_tiny_checkpoint.pth",
+                             "--input", fx, "--dump", b])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("state_dict"))
+        #expect(try logits(a) == logits(b))
+    }
+
+    @Test func eventInputToAnImageModelSaysWhatToUse() throws {
+        let r = try CLI.run(["forward", "--model", "tiny", "--input", CLI.shared + "/data/events/dvsgesture_bs2/1.bs2", "--dump", CLI.temp("x")])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("tiny-dvs"))
+    }
+
     @Test func energyReportsTotals() throws {
         let fx = CLI.fixtures + "/rtformer_tiny.safetensors"
         let j = try CLI.json(try CLI.run(["energy", "--model", "tiny", "--weights", fx, "--input", fx, "--json"]))

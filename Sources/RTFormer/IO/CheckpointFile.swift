@@ -1,7 +1,7 @@
 import Foundation
 
 /// Model weights as a flat `state_dict`, read from safetensors or a PyTorch checkpoint.
-public struct StateDict: Sendable {
+public struct Checkpoint: Sendable {
     /// Parameter and buffer tensors by PyTorch name (`block.0.attn.q_conv.weight`, ...), Float32;
     /// integer buffers such as `num_batches_tracked` are converted to Float.
     public var tensors: [String: Tensor]
@@ -24,9 +24,9 @@ public enum CheckpointFile {
     /// - A `module.` prefix on every key (DataParallel) is stripped and reported.
     /// - Throws: the reader's `InputError`; or `InputError` (format "checkpoint") when no dict of
     ///   tensors is found, naming the top-level keys that were there.
-    public static func loadStateDict(path: String) throws -> StateDict {
+    public static func loadStateDict(path: String) throws -> Checkpoint {
         let bytes = try InputBytes.read(path, format: "checkpoint")
-        var result: StateDict
+        var result: Checkpoint
         if TorchFile.isZip(bytes) || TorchFile.isLegacy(bytes) {
             result = try fromTorch(TorchFile.parse(bytes, file: path), file: path)
         } else {
@@ -34,21 +34,21 @@ public enum CheckpointFile {
             let weightKeys = f.keys.filter { $0.hasPrefix("weights.") }
             if !weightKeys.isEmpty {
                 let keys = weightKeys.map { String($0.dropFirst("weights.".count)) }
-                result = StateDict(tensors: Dictionary(uniqueKeysWithValues: zip(keys, weightKeys.map { f.tensors[$0]! })),
+                result = Checkpoint(tensors: Dictionary(uniqueKeysWithValues: zip(keys, weightKeys.map { f.tensors[$0]! })),
                                    keys: keys, source: "safetensors (keys under 'weights.')")
             } else {
-                result = StateDict(tensors: f.tensors, keys: f.keys, source: "safetensors")
+                result = Checkpoint(tensors: f.tensors, keys: f.keys, source: "safetensors")
             }
         }
         if !result.keys.isEmpty && result.keys.allSatisfy({ $0.hasPrefix("module.") }) {
             let keys = result.keys.map { String($0.dropFirst("module.".count)) }
-            result = StateDict(tensors: Dictionary(uniqueKeysWithValues: zip(keys, result.keys.map { result.tensors[$0]! })),
+            result = Checkpoint(tensors: Dictionary(uniqueKeysWithValues: zip(keys, result.keys.map { result.tensors[$0]! })),
                                keys: keys, source: result.source + ", 'module.' prefix stripped")
         }
         return result
     }
 
-    static func fromTorch(_ object: TorchObject, file: String) throws -> StateDict {
+    static func fromTorch(_ object: TorchObject, file: String) throws -> Checkpoint {
         func asStateDict(_ o: TorchObject) -> [(String, Tensor)]? {
             guard let entries = o.tensorEntries, !entries.isEmpty else { return nil }
             guard case let .dict(all) = o else { return nil }
@@ -58,12 +58,12 @@ public enum CheckpointFile {
         }
         for key in ["state_dict", "model", "state_dict_ema", "model_ema", "net"] {
             if let inner = object[key], let entries = asStateDict(inner) {
-                return StateDict(tensors: Dictionary(entries, uniquingKeysWith: { a, _ in a }), keys: entries.map(\.0),
+                return Checkpoint(tensors: Dictionary(entries, uniquingKeysWith: { a, _ in a }), keys: entries.map(\.0),
                                  source: "checkpoint['\(key)']")
             }
         }
         if let entries = asStateDict(object) {
-            return StateDict(tensors: Dictionary(entries, uniquingKeysWith: { a, _ in a }), keys: entries.map(\.0),
+            return Checkpoint(tensors: Dictionary(entries, uniquingKeysWith: { a, _ in a }), keys: entries.map(\.0),
                              source: "state_dict at top level")
         }
         var found = "no dict of tensors"

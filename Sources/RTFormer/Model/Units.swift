@@ -46,6 +46,11 @@ final class ConvUnit {
     let isLinear: Bool
     var norm: NormKind
     private var stepper: TSBNTrainStepper?
+    /// The encoding layer sees the same image at every t (direct encoding, SPEC §1): its conv
+    /// output is computed once and reused while the input slice repeats (DESIGN §3).
+    var reusesRepeatedInput = false
+    private var lastInput: [Float]?
+    private var lastOutput: Tensor?
 
     init(path: String, normPath: String?, weight: Tensor, bias: Tensor?, pad: (Int, Int) = (0, 0), groups: Int = 1,
          isLinear: Bool = false, norm: NormKind) {
@@ -60,7 +65,11 @@ final class ConvUnit {
         self.norm = norm
     }
 
-    func reset() { stepper = nil }
+    func reset() {
+        stepper = nil
+        lastInput = nil
+        lastOutput = nil
+    }
 
     /// The raw conv/linear output before the norm, same layout as `forward`'s result.
     ///
@@ -77,13 +86,19 @@ final class ConvUnit {
             let t = ctx.t0 + i
             let xt = Tensor(shape: [x.shape[1]] + sampleShape, storage: Array(x.storage[(i * perStep)..<((i + 1) * perStep)]))
             let y: Tensor
-            if isLinear {
+            if reusesRepeatedInput, let lastInput, let lastOutput, lastInput == xt.storage {
+                y = lastOutput
+            } else if isLinear {
                 y = Linear.forward(xt, weight: weight, bias: bias)
             } else if let wps = weightPerStep {
                 // Deploy depthwise kernels differ per timestep (SPEC §5.3).
                 y = Conv2d.forward(xt, weight: wps.slice(t), bias: biasPerStep?.slice(t), padH: padH, padW: padW, groups: groups)
             } else {
                 y = Conv2d.forward(xt, weight: weight, bias: bias, padH: padH, padW: padW, groups: groups)
+            }
+            if reusesRepeatedInput {
+                lastInput = xt.storage
+                lastOutput = y
             }
             outSample = Array(y.shape.dropFirst())
             if out.isEmpty { out.reserveCapacity(steps * y.count) }

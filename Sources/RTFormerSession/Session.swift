@@ -38,7 +38,7 @@ public final class Session {
     /// Where the weights came from: a file path, or `seeded`.
     public private(set) var weightsSource = "seeded"
     /// The current input as read (one sample).
-    public private(set) var input: LoadedInput?
+    public private(set) var input: SessionInput?
     /// The input as both models see it, `[T, 1, C, H, W]`.
     public private(set) var encodedInput: Tensor?
     /// Layer, timestep, channel and position the panes show.
@@ -76,7 +76,7 @@ public final class Session {
     ///   - defaultInput: what `input default [index N]` loads (the bundled CIFAR-10 test images).
     ///   - deployBuilder: builds the deploy twin; nil leaves `view deploy/split`, `diff` unavailable.
     ///   - baseDirectory: where relative paths resolve (default: the current directory).
-    public init(inputSource: any InputSource = BuiltinInputSource(), defaultInput: (any InputSource)? = BundledInputSource(),
+    public init(inputSource: any InputSource = FileInputSource(), defaultInput: (any InputSource)? = BundledInputSource(),
                 deployBuilder: DeployBuilder? = Session.defaultDeployBuilder,
                 baseDirectory: String = FileManager.default.currentDirectoryPath) {
         self.inputSource = inputSource
@@ -239,13 +239,6 @@ public final class Session {
     private func loadInput(_ req: InputRequest) throws -> String {
         guard var cfg = config else { throw SessionError.noModel }
         if req.carry { throw SessionError.carryUnsupported }
-        let loaded: LoadedInput
-        if req.source == "default" {
-            guard let d = defaultInput else { throw SessionError.noDefaultInput }
-            loaded = try d.load(path: "default", index: req.index)
-        } else {
-            loaded = try inputSource.load(path: resolve(req.source), index: req.index)
-        }
         if let t = req.timesteps, t != cfg.timesteps {
             guard weightsSource == "seeded" else {
                 throw SessionError.timestepsFixedByWeights(model: cfg.name, weights: cfg.timesteps, requested: t)
@@ -253,12 +246,24 @@ public final class Session {
             cfg = cfg.with(timesteps: t)
             try install(try Network(config: cfg), source: "seeded")
         }
-        let encoded = try loaded.encoded(timesteps: cfg.timesteps)
+        let loaded: SessionInput
+        if req.source == "default" {
+            guard let d = defaultInput else { throw SessionError.noDefaultInput }
+            loaded = try d.load(path: "default", index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize)
+        } else {
+            loaded = try inputSource.load(path: resolve(req.source), index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize)
+        }
+        let encoded = loaded.encoded
+        guard encoded.rank == 5, encoded.shape[0] == cfg.timesteps, encoded.shape[1] == 1, encoded.shape[2] == cfg.inChannels else {
+            throw SessionError.inputShape(input: loaded.name, found: encoded.shape,
+                                          expected: "[\(cfg.timesteps), 1, \(cfg.inChannels), \(cfg.imgSize), \(cfg.imgSize)] for model \(cfg.name)")
+        }
         input = loaded
         encodedInput = encoded
         neuronState = .fresh
-        var out = "input \(loaded.name): \(loaded.sample.shape) → [T \(cfg.timesteps), B 1, \(encoded.shape.dropFirst(2).map(String.init).joined(separator: ", "))]"
+        var out = "input \(loaded.name) → [T \(cfg.timesteps), B 1, \(encoded.shape.dropFirst(2).map(String.init).joined(separator: ", "))]"
         if let l = loaded.label { out += ", label \(l)" + (loaded.classNames.map { l < $0.count ? " (\($0[l]))" : "" } ?? "") }
+        if !loaded.summary.isEmpty { out += "\n" + loaded.summary }
         return out + "\n" + (try restartInput())
     }
 

@@ -37,7 +37,7 @@ enum SessionFixtures {
 
     /// `[T, 1, C, H, W]`: bundled record 0 repeated over T, as the session encodes it.
     static func bundledInput(timesteps: Int) throws -> Tensor {
-        try BundledInputSource().load(path: "default", index: 0).encoded(timesteps: timesteps)
+        try BundledInputSource().load(path: "default", index: 0, timesteps: timesteps, size: 32).encoded
     }
 
     /// The fixture checkpoint without its `weights.` prefix.

@@ -84,7 +84,7 @@ import Testing
         #expect(s.value(of: .inputLabel) == .number(8))
         let net = try Network(config: try ModelConfig.load("tiny"), weights: try SessionFixtures.tinyStateDict())
         let rec = Recorder()
-        try net.start(try BundledInputSource().load(path: "", index: 1).encoded(timesteps: 4), recorder: rec)
+        try net.start(try BundledInputSource().load(path: "", index: 1, timesteps: 4, size: 32).encoded, recorder: rec)
         try net.advance(to: 1)
         #expect(s.unfusedRecorder.lifs["head_lif"]?.h == rec.lifs["head_lif"]?.h)
         #expect(s.execute(line: "input default carry").error?.contains("carry") == true)

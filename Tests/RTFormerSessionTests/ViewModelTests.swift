@@ -1,3 +1,4 @@
+import Foundation
 import RTFormer
 import Testing
 @testable import RTFormerSession
@@ -205,24 +206,37 @@ import Testing
 
 @Suite struct InputSourceTests {
     @Test func cifarRecordMatchesTheFixtureInput() throws {
-        let x = try CIFARBinaryInput.load(path: SessionFixtures.cifarBin, index: 0)
+        let x = try FileInputSource().load(path: SessionFixtures.cifarBin, index: 0, timesteps: 4, size: 32)
         let f = try Safetensors.read(path: SessionFixtures.tinyWeights)
         let ref = try #require(f.tensors["input"]).slice(0)
         #expect(x.label == 3)
-        #expect(x.sample.shape == [3, 32, 32])
-        let maxDiff = zip(x.sample.storage, ref.storage).map { abs($0 - $1) }.max() ?? 1
+        #expect(x.classNames?[3] == "cat")
+        #expect(x.encoded.shape == [4, 1, 3, 32, 32])
+        let maxDiff = zip(x.encoded.slice(3).storage, ref.storage).map { abs($0 - $1) }.max() ?? 1
         #expect(maxDiff <= 1e-6)
-        let bundled = try BundledInputSource().load(path: "", index: 0)
-        #expect(bundled.sample == x.sample)
+        let bundled = try BundledInputSource().load(path: "", index: 0, timesteps: 4, size: 32)
+        #expect(bundled.encoded == x.encoded)
+        #expect(bundled.label == 3)
     }
 
-    @Test func safetensorsInputSelectsTheSample() throws {
-        let x = try BuiltinInputSource().load(path: SessionFixtures.tinyWeights, index: 1)
+    @Test func safetensorsInputSelectsTheSampleAndItsLabel() throws {
+        let x = try FileInputSource().load(path: SessionFixtures.tinyWeights, index: 1, timesteps: 4, size: 32)
         #expect(x.label == 8)
-        #expect(x.sample.shape == [3, 32, 32])
-        #expect(throws: SessionError.indexOutOfRange(input: SessionFixtures.tinyWeights, index: 2, count: 2)) {
-            try BuiltinInputSource().load(path: SessionFixtures.tinyWeights, index: 2)
+        #expect(x.encoded.shape == [4, 1, 3, 32, 32])
+        let ref = try #require(try Safetensors.read(path: SessionFixtures.tinyWeights).tensors["input"]).slice(1)
+        #expect(x.encoded.slice(0).storage == ref.storage)
+        #expect(throws: (any Error).self) { try FileInputSource().load(path: SessionFixtures.tinyWeights, index: 2, timesteps: 4, size: 32) }
+    }
+
+    @Test func aPNGRunsThroughTheSession() throws {
+        let png = SessionFixtures.sharedRoot + "/data/photos/32x32/"
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: png).filter { $0.hasSuffix(".png") }.sorted()) ?? []
+        let file = try #require(files.first)
+        let s = try SessionFixtures.tinySession(extra: ["input \(png + file)"])
+        #expect(s.computedSteps == 1)
+        guard case .unavailable = s.value(of: .inputLabel) else {
+            Issue.record("a photo has no label")
+            return
         }
-        #expect(throws: SessionError.self) { try BuiltinInputSource().load(path: "x.png", index: nil) }
     }
 }

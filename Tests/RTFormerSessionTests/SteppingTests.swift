@@ -90,6 +90,27 @@ import Testing
         #expect(s.execute(line: "input default carry").error?.contains("carry") == true)
     }
 
+    @Test func anotherTRebuildsASeededModelOnly() throws {
+        let s = Session()
+        try SessionFixtures.run(s, ["model tiny", "input default T 2"])
+        #expect(s.value(of: .timesteps) == .number(2))
+        #expect(s.value(of: .params) == .number(79_938))   // SPEC §8: tiny with T = 2
+        let w = try SessionFixtures.tinySession()
+        #expect(w.execute(line: "input default T 2").error?.contains("trained with T = 4") == true)
+    }
+
+    @Test func tokenSelectsAPositionOfATokenLayer() throws {
+        let s = Session()
+        try SessionFixtures.run(s, ["model spikformer-tiny", "input default", "layer block.0.attn.attn_lif", "token 5", "channel 7"])
+        let m = try s.membraneView(for: .unfused)
+        let r = try #require(s.unfusedRecorder.lifs["block.0.attn.attn_lif"])
+        #expect(r.shape == [64, 64])
+        #expect(m.rows == 8 && m.columns == 8 && m.y == 0 && m.x == 5)
+        #expect(m.trace[0].h == r.h[5 * 64 + 7])
+        #expect(m.h[9] == r.h[9 * 64 + 7])
+        #expect(s.execute(line: "token 64").error?.contains("0…63") == true)
+    }
+
     @Test func relativeCursorMovesClamp() throws {
         let s = try SessionFixtures.tinySession(extra: ["layer patch_embed.stcore.lif", "neuron 0,0,0", "neuron up", "neuron left"])
         #expect(s.cursor.position == 0)

@@ -24,22 +24,6 @@ struct TestRandom {
     }
 }
 
-/// Shape first, then `max|a − b| <= rel · max(max|expected|, 1e-6)`; prints both on failure.
-func expectClose(_ actual: Tensor?, _ expected: Tensor?, rel: Float = 1e-5, _ what: String = "",
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    guard let actual, let expected else {
-        Issue.record("\(what): missing tensor", sourceLocation: sourceLocation)
-        return
-    }
-    #expect(actual.shape == expected.shape, "\(what): shape", sourceLocation: sourceLocation)
-    guard actual.shape == expected.shape else { return }
-    var worst: Float = 0
-    for (a, e) in zip(actual.storage, expected.storage) { worst = max(worst, abs(a - e)) }
-    let scale = max(expected.maxAbs, 1e-6)
-    #expect(worst <= rel * scale, "\(what): max abs diff \(worst) vs tolerance \(rel * scale) (max |ref| \(scale))",
-            sourceLocation: sourceLocation)
-}
-
 /// Reference implementations written as plain loops straight from the PyTorch definitions.
 enum Naive {
     static func conv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride: (Int, Int), pad: (Int, Int), groups: Int) -> Tensor {
@@ -163,7 +147,7 @@ enum Naive {
         let got = Conv2d.forward(x, weight: w, bias: b, strideH: c.stride.0, strideW: c.stride.1,
                                  padH: c.pad.0, padW: c.pad.1, groups: c.groups)
         let want = Naive.conv2d(x, w, b, stride: c.stride, pad: c.pad, groups: c.groups)
-        expectClose(got, want, "\(c)")
+        expectClose(got, want, rtol: 1e-5, atol: 0, "\(c)")
     }
 
     @Test func squareOverloadMatchesPerAxisForm() {
@@ -177,19 +161,19 @@ enum Naive {
         let f = try Safetensors.read(path: Fixtures.path("convbn_fuse.safetensors"))
         let t = f.tensors
         let got = Conv2d.forward(t["std.input"]!, weight: t["std.fused.weight"]!, bias: t["std.fused.bias"]!, padH: 1, padW: 1)
-        expectClose(got, t["std.fused_output"], "std.fused_output")
+        expectClose(got, t["std.fused_output"]!, rtol: 1e-5, atol: 0, "std.fused_output")
         // unfused: BN_eval(conv(input; conv.weight, conv.bias))
         let conv = Conv2d.forward(t["std.input"]!, weight: t["std.conv.weight"]!, bias: t["std.conv.bias"]!, padH: 1, padW: 1)
         let bn = Naive.batchNormEval(conv, gamma: t["std.bn.weight"]!, beta: t["std.bn.bias"]!,
                                      mean: t["std.bn.running_mean"]!, variance: t["std.bn.running_var"]!)
-        expectClose(bn, t["std.unfused_output"], "std.unfused_output")
+        expectClose(bn, t["std.unfused_output"]!, rtol: 1e-5, atol: 0, "std.unfused_output")
     }
 
     @Test func depthwiseFusedConvMatchesFixture() throws {
         let t = try Safetensors.read(path: Fixtures.path("convbn_fuse.safetensors")).tensors
         let got = Conv2d.forward(t["dw.input"]!, weight: t["dw.fused.weight"]!, bias: t["dw.fused.bias"]!,
                                  padH: 1, padW: 1, groups: 6)
-        expectClose(got, t["dw.fused_output"], "dw.fused_output")
+        expectClose(got, t["dw.fused_output"]!, rtol: 1e-5, atol: 0, "dw.fused_output")
     }
 
     /// Each depthwise branch before its BN, checked through the BN against the branch output.
@@ -200,11 +184,11 @@ enum Naive {
         let conv = Conv2d.forward(t["dw.input"]!, weight: t["\(p).weight"]!, bias: nil, padH: padH, padW: padW, groups: 6)
         let y = Naive.batchNormEval(conv, gamma: t["\(p).bn.weight"]!, beta: t["\(p).bn.bias"]!,
                                     mean: t["\(p).bn.running_mean"]!, variance: t["\(p).bn.running_var"]!)
-        expectClose(y, t["\(p).output"], "\(p).output")
+        expectClose(y, t["\(p).output"]!, rtol: 1e-5, atol: 0, "\(p).output")
         // The branch's fused, zero-padded 3×3 kernel gives the same output with pad 1.
         let fused = Conv2d.forward(t["dw.input"]!, weight: t["\(p).fused_weight_3x3"]!, bias: t["\(p).fused_bias"]!,
                                    padH: 1, padW: 1, groups: 6)
-        expectClose(fused, t["\(p).output"], "\(p) fused 3x3")
+        expectClose(fused, t["\(p).output"]!, rtol: 1e-5, atol: 0, "\(p) fused 3x3")
     }
 }
 
@@ -214,7 +198,7 @@ enum Naive {
         var rng = TestRandom(seed: 3)
         let x = rng.tensor([2, 3, 5, 12]), w = rng.tensor([9, 12])
         let b = withBias ? rng.tensor([9]) : nil
-        expectClose(Linear.forward(x, weight: w, bias: b), Naive.linear(x, w, b), "linear")
+        expectClose(Linear.forward(x, weight: w, bias: b), Naive.linear(x, w, b), rtol: 1e-5, atol: 0, "linear")
     }
 
     @Test(arguments: [[2, 3, 8, 8], [1, 2, 7, 7], [2, 1, 32, 32], [1, 1, 5, 6]])
@@ -234,12 +218,12 @@ enum Naive {
     func meanMatchesDefinition(_ axes: [Int]) {
         var rng = TestRandom(seed: 11)
         let x = rng.tensor([3, 2, 4, 5, 6])
-        expectClose(x.mean(axes: axes), Naive.mean(x, axes: Set(axes)), rel: 1e-6, "mean \(axes)")
+        expectClose(x.mean(axes: axes), Naive.mean(x, axes: Set(axes)), rtol: 1e-6, atol: 0, "mean \(axes)")
     }
 
     @Test func meanOfLongTrailingRow() {
         let x = Tensor(shape: [2, 1001], storage: (0..<2002).map { Float($0 % 7) })
-        expectClose(x.mean(axes: [1]), Naive.mean(x, axes: [1]), rel: 1e-6, "mean long row")
+        expectClose(x.mean(axes: [1]), Naive.mean(x, axes: [1]), rtol: 1e-6, atol: 0, "mean long row")
     }
 }
 
@@ -250,9 +234,9 @@ enum Naive {
         // out 100 = one 64-float chunk + two SIMD16 chunks + a scalar tail of 4
         let x = rng.spikes([4, 2, 16, 48], rate: rate), w = rng.tensor([100, 48]), b = rng.tensor([100])
         let dense = Linear.forward(x, weight: w, bias: b)
-        expectClose(Linear.forwardSpikes(x, weight: w, bias: b, kernel: .sparse), dense, "sparse rate \(rate)")
-        expectClose(Linear.forwardSpikes(x, weight: w, bias: nil, kernel: .sparse), Linear.forward(x, weight: w, bias: nil), "no bias")
-        expectClose(Linear.forwardSpikes(x, weight: w, bias: b, kernel: .auto), dense, "auto")
+        expectClose(Linear.forwardSpikes(x, weight: w, bias: b, kernel: .sparse), dense, rtol: 1e-5, atol: 0, "sparse rate \(rate)")
+        expectClose(Linear.forwardSpikes(x, weight: w, bias: nil, kernel: .sparse), Linear.forward(x, weight: w, bias: nil), rtol: 1e-5, atol: 0, "no bias")
+        expectClose(Linear.forwardSpikes(x, weight: w, bias: b, kernel: .auto), dense, rtol: 1e-5, atol: 0, "auto")
     }
 
     @Test func linearSparseHandlesNonBinaryValues() {
@@ -260,7 +244,7 @@ enum Naive {
         // pooled spikes take values 0/1/2
         let x = Tensor(shape: [6, 40], storage: (0..<240).map { _ in Float(Int(rng.next() % 8) % 3) * (rng.uniform() > 0.3 ? 0 : 1) })
         let w = rng.tensor([128, 40])
-        expectClose(Linear.forwardSpikes(x, weight: w, bias: nil, kernel: .sparse), Naive.linear(x, w, nil), "0/1/2 input")
+        expectClose(Linear.forwardSpikes(x, weight: w, bias: nil, kernel: .sparse), Naive.linear(x, w, nil), rtol: 1e-5, atol: 0, "0/1/2 input")
     }
 
     @Test(arguments: [Float(0.05), 0.2, 0.5])
@@ -268,10 +252,10 @@ enum Naive {
         var rng = TestRandom(seed: 23)
         let x = rng.spikes([3, 24, 5, 7], rate: rate), w = rng.tensor([70, 24, 1, 1]), b = rng.tensor([70])
         let dense = Conv2d.forward(x, weight: w, bias: b, padH: 0, padW: 0)
-        expectClose(Conv2d.pointwiseSpikes(x, weight: w, bias: b, kernel: .sparse), dense, "sparse rate \(rate)")
+        expectClose(Conv2d.pointwiseSpikes(x, weight: w, bias: b, kernel: .sparse), dense, rtol: 1e-5, atol: 0, "sparse rate \(rate)")
         expectClose(Conv2d.pointwiseSpikes(x, weight: w, bias: nil, kernel: .sparse),
-                    Conv2d.forward(x, weight: w, bias: nil, padH: 0, padW: 0), "no bias")
-        expectClose(Conv2d.pointwiseSpikes(x, weight: w, bias: b), dense, "auto")
+                    Conv2d.forward(x, weight: w, bias: nil, padH: 0, padW: 0), rtol: 1e-5, atol: 0, "no bias")
+        expectClose(Conv2d.pointwiseSpikes(x, weight: w, bias: b), dense, rtol: 1e-5, atol: 0, "auto")
     }
 
     @Test func firingRateCountsNonZeros() {

@@ -6,14 +6,44 @@ import RTFormer
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmark kernels (--kernels) or a model's forward pass.")
 
-    @Flag(name: .long, help: "Benchmark the engine kernels (sgemm, conv, LIF).")
+    @Flag(name: .long, help: "Benchmark the engine kernels (sgemm, conv, spike-driven projections, LIF).")
     var kernels = false
 
     @Option(name: .long, help: "OpenBLAS threads.")
     var threads: Int?
 
+    @Flag(name: .long, help: "Print JSON instead of a table.")
+    var json = false
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Firing rates in percent for the dense vs spike-driven rows.")
+    var rates: [Double] = [5, 15, 25]
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let bad = rates.first(where: { !(0...100).contains($0) }) { throw ValidationError("--rates are percentages in 0...100, got \(bad)") }
+        if !kernels { throw ValidationError("choose what to benchmark: --kernels") }
+    }
+
     func run() throws {
         if let threads { BLAS.setThreads(threads) }
-        print("OpenBLAS: \(BLAS.config), threads \(BLAS.threads)")
+        if kernels { runKernels() }
+    }
+
+    /// The kernel table (or JSON) with the conditions it was measured under.
+    private func runKernels() {
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?
+            .split(separator: " ").prefix(3).joined(separator: " ") ?? "unknown"
+        let threads = BLAS.threads
+        let rows = KernelBench(rates: rates.map { Float($0 / 100) }).run(threads: threads)
+        if json {
+            struct Report: Codable { var openblas: String; var threads: Int; var loadavg: String; var rows: [KernelBenchRow] }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let data = (try? encoder.encode(Report(openblas: BLAS.config, threads: threads, loadavg: load, rows: rows))) ?? Data()
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("OpenBLAS: \(BLAS.config), threads \(threads); load average (1/5/15 min) before: \(load)")
+            print(KernelBench.table(rows), terminator: "")
+        }
     }
 }

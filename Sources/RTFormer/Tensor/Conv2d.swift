@@ -33,10 +33,10 @@ public struct Conv2dGeometry: Sendable, Equatable {
 /// Convolutions on `[N, C, H, W]` maps (N is usually T·B, SeqToANNContainer-style, SPEC §1).
 public enum Conv2d {
     /// Dense convolutions whose per-image output has fewer positions than this are batched: the
-    /// im2col patches of several images go into one wide GEMM (then scattered back to NCHW),
-    /// because OpenBLAS is far below peak for a narrow `N = Ho·Wo` (measured by `rtformer bench
-    /// --kernels`: [8,64,8,8]→64 3×3 runs about 2× faster batched; at 32×32 maps the per-image
-    /// GEMM is as fast and skips the scatter).
+    /// im2col patches of several images go into one wide GEMM (then copied back to NCHW), because
+    /// 2-thread OpenBLAS splits a narrow `N = Ho·Wo` poorly. Measured with `rtformer bench
+    /// --kernels` (release, load ≈ 2.6): 3×3 [8,64,8,8]→64 at 2 threads 0.46 ms batched vs 0.72 ms
+    /// per image; at 1 thread both 0.62 ms; at 32×32 maps per-image GEMMs were as fast and skip the copy.
     static let batchBelowPositions = 1024
     /// Upper bound on the im2col buffer of one batched GEMM (floats; 16 Mi = 64 MiB).
     static let maxColumnFloats = 16 << 20
@@ -79,47 +79,65 @@ public enum Conv2d {
         forward(x, weight: weight, bias: bias, strideH: stride, strideW: stride, padH: padding, padW: padding, groups: groups)
     }
 
-    /// Depthwise convolution (one kernel per channel) as a direct loop. For each output row and
-    /// tap the valid output columns are computed once, so the inner loop has no branches and
-    /// auto-vectorizes; an output row stays in L1 across the taps.
+    /// Depthwise convolution (one kernel per channel) as a direct loop over a zero-padded copy of
+    /// each plane, so no output position needs a bounds test. 3×3 stride 1 (the RepDW5 / deploy
+    /// kernel) runs all nine taps per output row in one pass over `ox`, which vectorizes across
+    /// the row; other kernels add one tap at a time to an output row that stays in L1.
     static func depthwise(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Conv2dGeometry, into out: inout Tensor) {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (ho, wo) = (out.shape[2], out.shape[3])
-        let (kh, kw) = (g.kernelH, g.kernelW)
-        let (sw, padW) = (g.strideW, g.padW)
+        let (kh, kw, sh, sw) = (g.kernelH, g.kernelW, g.strideH, g.strideW)
+        let (ph, pw) = (h + 2 * g.padH, w + 2 * g.padW)
         let biasValues = bias?.storage ?? [Float](repeating: 0, count: c)
+        // Zero borders are written once; each plane overwrites only the interior.
+        var padded = [Float](repeating: 0, count: ph * pw)
         x.storage.withUnsafeBufferPointer { srcBuf in
         weight.storage.withUnsafeBufferPointer { wtBuf in
         biasValues.withUnsafeBufferPointer { bBuf in
+        padded.withUnsafeMutableBufferPointer { padBuf in
         out.storage.withUnsafeMutableBufferPointer { dstBuf in
-            let src = srcBuf.baseAddress!, wt = wtBuf.baseAddress!, dst = dstBuf.baseAddress!
-            let xRanges = (0..<kw).map { Conv2dGeometry.validRange(tap: $0, size: w, out: wo, stride: sw, pad: padW) }
+            let src = srcBuf.baseAddress!, wt = wtBuf.baseAddress!, dst = dstBuf.baseAddress!, pad = padBuf.baseAddress!
+            let interior = pad + g.padH * pw + g.padW
             for plane in 0..<(n * c) {
                 let ch = plane % c
                 let inPlane = src + plane * h * w
+                for y in 0..<h { (interior + y * pw).update(from: inPlane + y * w, count: w) }
                 let taps = wt + ch * kh * kw
                 let b = bBuf[ch]
+                let outPlane = dst + plane * ho * wo
+                if kh == 3 && kw == 3 && sh == 1 && sw == 1 {
+                    let (w0, w1, w2, w3, w4) = (taps[0], taps[1], taps[2], taps[3], taps[4])
+                    let (w5, w6, w7, w8) = (taps[5], taps[6], taps[7], taps[8])
+                    for oy in 0..<ho {
+                        let r0 = pad + oy * pw, r1 = r0 + pw, r2 = r1 + pw
+                        let row = outPlane + oy * wo
+                        for ox in 0..<wo {
+                            var acc = b + w0 * r0[ox] + w1 * r0[ox + 1] + w2 * r0[ox + 2]
+                            acc += w3 * r1[ox] + w4 * r1[ox + 1] + w5 * r1[ox + 2]
+                            acc += w6 * r2[ox] + w7 * r2[ox + 1] + w8 * r2[ox + 2]
+                            row[ox] = acc
+                        }
+                    }
+                    continue
+                }
                 for oy in 0..<ho {
-                    let row = dst + (plane * ho + oy) * wo
+                    let row = outPlane + oy * wo
                     row.update(repeating: b, count: wo)
                     for ky in 0..<kh {
-                        let iy = oy * g.strideH + ky - g.padH
-                        if iy < 0 || iy >= h { continue }
-                        let inRow = inPlane + iy * w
+                        let r = pad + (oy * sh + ky) * pw
                         for kx in 0..<kw {
                             let wv = taps[ky * kw + kx]
-                            let r = xRanges[kx]
-                            // input column of output ox is ox·sw + kx − padW
-                            let s = inRow + (kx - padW)
+                            let s = r + kx
                             if sw == 1 {
-                                for ox in r { row[ox] += wv * s[ox] }
+                                for ox in 0..<wo { row[ox] += wv * s[ox] }
                             } else {
-                                for ox in r { row[ox] += wv * s[ox * sw] }
+                                for ox in 0..<wo { row[ox] += wv * s[ox * sw] }
                             }
                         }
                     }
                 }
             }
+        }
         }
         }
         }

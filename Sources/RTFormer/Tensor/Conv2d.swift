@@ -111,11 +111,22 @@ public enum Conv2d {
                     for oy in 0..<ho {
                         let r0 = pad + oy * pw, r1 = r0 + pw, r2 = r1 + pw
                         let row = outPlane + oy * wo
-                        for ox in 0..<wo {
+                        // 8 outputs at a time with explicit vectors: LLVM leaves the scalar
+                        // form unvectorized (it cannot prove `row` and the padded rows disjoint).
+                        var ox = 0
+                        while ox + 8 <= wo {
+                            var acc = V8(repeating: b) + w0 * v8(r0 + ox) + w1 * v8(r0 + ox + 1) + w2 * v8(r0 + ox + 2)
+                            acc += w3 * v8(r1 + ox) + w4 * v8(r1 + ox + 1) + w5 * v8(r1 + ox + 2)
+                            acc += w6 * v8(r2 + ox) + w7 * v8(r2 + ox + 1) + w8 * v8(r2 + ox + 2)
+                            UnsafeMutableRawPointer(row + ox).storeBytes(of: acc, as: V8.self)
+                            ox += 8
+                        }
+                        while ox < wo {
                             var acc = b + w0 * r0[ox] + w1 * r0[ox + 1] + w2 * r0[ox + 2]
                             acc += w3 * r1[ox] + w4 * r1[ox + 1] + w5 * r1[ox + 2]
                             acc += w6 * r2[ox] + w7 * r2[ox + 1] + w8 * r2[ox + 2]
                             row[ox] = acc
+                            ox += 1
                         }
                     }
                     continue
@@ -143,6 +154,10 @@ public enum Conv2d {
         }
         }
     }
+
+    typealias V8 = SIMD8<Float>
+    @inline(__always) static func v8(_ p: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
+    @inline(__always) static func v8(_ p: UnsafeMutablePointer<Float>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
 
     /// Dense or grouped convolution: im2col (row copies with zero-filled borders) then
     /// `cblas_sgemm` per group: `out[Co_g, Ho·Wo] = W[Co_g, K] · col[K, Ho·Wo]`, `K = C_in/g·kH·kW`.

@@ -74,26 +74,27 @@ struct KernelBench {
             rows.append(.init(kernel: "conv3x3 depthwise", shape: "\(shape)", threads: 1, ms: s * 1e3, value: s * 1e9 / Double(shape.product), unit: "ns/output"))
         }
 
-        // 1×1 conv and linear on spikes: dense GEMM (1 thread and current) vs spike-driven
+        // 1×1 conv and linear on spikes: dense GEMM vs spike-driven, at 1 thread and at `threads`
         let cIn = 384, cOut = 384
         let w1 = rng.tensor([cOut, cIn, 1, 1]), w2 = w1.reshaped([cOut, cIn]), bias = rng.tensor([cOut])
         for rate in rates {
             let x = rng.spikes([8, cIn, 8, 8], rate: rate)
             let tokens = x.permuted([0, 2, 3, 1]).reshaped([512, cIn])
             let label = "rate \(String(format: "%g", rate * 100))%"
+            let macs = Double(8 * 64 * cIn * cOut)
+            let accs = Double(SpikeProjection.firingRate(x)) * macs
             for t in Set([1, threads]).sorted() {
                 BLAS.setThreads(t)
-                let s = best { _ = Conv2d.pointwiseSpikes(x, weight: w1, bias: bias, kernel: .dense) }
-                rows.append(.init(kernel: "conv1x1 dense", shape: "[8,\(cIn),8,8]->\(cOut) \(label)", threads: t, ms: s * 1e3, value: 2.0 * Double(8 * 64 * cIn * cOut) / s / 1e9, unit: "GFLOP/s"))
-                let sl = best { _ = Linear.forwardSpikes(tokens, weight: w2, bias: bias, kernel: .dense) }
-                rows.append(.init(kernel: "linear dense", shape: "[512,\(cIn)]->\(cOut) \(label)", threads: t, ms: sl * 1e3, value: 2.0 * Double(512 * cIn * cOut) / sl / 1e9, unit: "GFLOP/s"))
+                for (kind, sparse) in [("dense", false), ("spike-driven", true)] {
+                    let kernel: SpikeKernel = sparse ? .sparse : .dense
+                    let (value, unit) = sparse ? (accs, "G acc/s") : (2 * macs, "GFLOP/s")
+                    let sc = best { _ = Conv2d.pointwiseSpikes(x, weight: w1, bias: bias, kernel: kernel) }
+                    rows.append(.init(kernel: "conv1x1 \(kind)", shape: "[8,\(cIn),8,8]->\(cOut) \(label)", threads: t, ms: sc * 1e3, value: value / sc / 1e9, unit: unit))
+                    let sl = best { _ = Linear.forwardSpikes(tokens, weight: w2, bias: bias, kernel: kernel) }
+                    rows.append(.init(kernel: "linear \(kind)", shape: "[512,\(cIn)]->\(cOut) \(label)", threads: t, ms: sl * 1e3, value: value / sl / 1e9, unit: unit))
+                }
             }
             BLAS.setThreads(threads)
-            let s = best { _ = Conv2d.pointwiseSpikes(x, weight: w1, bias: bias, kernel: .sparse) }
-            let synops = Double(SpikeProjection.firingRate(x)) * Double(8 * 64 * cIn * cOut)
-            rows.append(.init(kernel: "conv1x1 spike-driven", shape: "[8,\(cIn),8,8]->\(cOut) \(label)", threads: 1, ms: s * 1e3, value: synops / s / 1e9, unit: "G acc/s"))
-            let sl = best { _ = Linear.forwardSpikes(tokens, weight: w2, bias: bias, kernel: .sparse) }
-            rows.append(.init(kernel: "linear spike-driven", shape: "[512,\(cIn)]->\(cOut) \(label)", threads: 1, ms: sl * 1e3, value: synops / sl / 1e9, unit: "G acc/s"))
         }
 
         // LIF, multi-step over T = 4 on a [4, 1, 384, 8, 8] input (the engine's LIF.step)

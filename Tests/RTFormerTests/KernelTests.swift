@@ -136,6 +136,9 @@ enum Naive {
         Case(input: [2, 5, 8, 9], cOut: 5, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 5, bias: true),
         Case(input: [1, 3, 9, 8], cOut: 3, kernel: (3, 3), stride: (2, 1), pad: (0, 1), groups: 3, bias: false),
         Case(input: [1, 2, 5, 5], cOut: 2, kernel: (5, 5), stride: (1, 1), pad: (2, 2), groups: 2, bias: true),
+        // 3×3 stride 1 rows wider than 8: the 8-wide vector loop plus a scalar tail
+        Case(input: [2, 4, 10, 19], cOut: 4, kernel: (3, 3), stride: (1, 1), pad: (1, 1), groups: 4, bias: true),
+        Case(input: [1, 3, 8, 16], cOut: 3, kernel: (3, 3), stride: (1, 1), pad: (1, 1), groups: 3, bias: false),
     ]
 
     @Test(arguments: cases)
@@ -237,6 +240,17 @@ enum Naive {
         expectClose(Linear.forwardSpikes(x, weight: w, bias: b, kernel: .sparse), dense, rtol: 1e-5, atol: 0, "sparse rate \(rate)")
         expectClose(Linear.forwardSpikes(x, weight: w, bias: nil, kernel: .sparse), Linear.forward(x, weight: w, bias: nil), rtol: 1e-5, atol: 0, "no bias")
         expectClose(Linear.forwardSpikes(x, weight: w, bias: b, kernel: .auto), dense, rtol: 1e-5, atol: 0, "auto")
+    }
+
+    /// Big enough for the sparse kernels to split rows / images across threads.
+    @Test func sparseKernelsMatchDenseOnLargeInputs() {
+        var rng = TestRandom(seed: 24)
+        let x = rng.spikes([8, 160, 8, 8], rate: 0.1), w = rng.tensor([160, 160, 1, 1]), b = rng.tensor([160])
+        expectClose(Conv2d.pointwiseSpikes(x, weight: w, bias: b, kernel: .sparse),
+                    Conv2d.forward(x, weight: w, bias: b, padH: 0, padW: 0), rtol: 1e-5, atol: 0, "conv 1x1")
+        let tokens = x.reshaped([512, 160]), w2 = w.reshaped([160, 160])
+        expectClose(Linear.forwardSpikes(tokens, weight: w2, bias: b, kernel: .sparse),
+                    Linear.forward(tokens, weight: w2, bias: b), rtol: 1e-5, atol: 0, "linear")
     }
 
     @Test func linearSparseHandlesNonBinaryValues() {

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Which kernel computes a projection (1×1 conv or linear) whose input is spikes.
 public enum SpikeKernel: String, Sendable, CaseIterable {
     /// Measure the input's firing rate and pick `.sparse` below `SpikeProjection.sparseBelowRate`.
@@ -16,11 +18,14 @@ public enum SpikeKernel: String, Sendable, CaseIterable {
 public enum SpikeProjection {
     /// Firing rate (fraction of non-zero inputs) below which `.auto` takes the sparse kernel.
     ///
-    /// Measured with `rtformer bench --kernels` (release, `-target-cpu haswell`, 2 cores, load
-    /// noted in the bench output) on a 1×1 conv [8, 384, 8, 8] → 384 and linear [512, 384] → 384:
-    /// sparse beats 1-thread OpenBLAS below about 25 % and 2-thread OpenBLAS below about 12–15 %.
-    /// The auto rule uses the threshold of the current `BLAS.threads`.
-    public static var sparseBelowRate: Float { BLAS.threads > 1 ? 0.12 : 0.25 }
+    /// Measured with `rtformer bench --kernels --rates 5 15 25 30 40 50` (release, `-target-cpu
+    /// haswell`, 2-core AMD EPYC, load average 3–3.6 from neighbouring builds) on a 1×1 conv
+    /// [8, 384, 8, 8] → 384 and a linear [512, 384] → 384, both kernels on the same thread count:
+    /// at 1 thread, dense 1.43–1.56 ms; spike-driven 0.40–0.61 ms at 5 %, 0.65–0.88 ms at 15 %,
+    /// 1.05–1.28 ms at 25 %, 1.55–1.84 ms at 40 % (crossover about 30–35 %). At 2 threads with the
+    /// second core free, dense 0.76–0.87 ms and spike-driven 0.44–0.56 ms at 15 %, 0.79 ms at 25 %
+    /// (crossover about 25–30 %). The auto rule keeps a margin below those crossovers.
+    public static var sparseBelowRate: Float { BLAS.threads > 1 ? 0.25 : 0.30 }
 
     /// Fraction of non-zero elements of `x` (0 for an empty tensor).
     public static func firingRate(_ x: Tensor) -> Float {
@@ -124,6 +129,28 @@ public enum SpikeProjection {
         }
     }
 
+    /// Runs `body` over `0..<items` split into up to `BLAS.threads` contiguous ranges, one per
+    /// thread (the same thread count as the dense path, so `OPENBLAS_NUM_THREADS` governs both).
+    /// Small jobs (`work` below ~64 Ki elements touched) stay on the calling thread.
+    static func inParallel(work: Int, items: Int, _ body: (Range<Int>) -> Void) {
+        let parts = min(BLAS.threads, items, max(1, work / (64 << 10)))
+        guard parts > 1 else { body(0..<items); return }
+        // Each part writes a disjoint output range, so sharing the raw pointers `body` captures
+        // across threads is safe; the compiler cannot see that.
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let body = body
+            DispatchQueue.concurrentPerform(iterations: parts) { p in
+                body((items * p / parts)..<(items * (p + 1) / parts))
+            }
+        }
+    }
+
+    /// Calls `body` with a pointer to `values`' elements, or nil.
+    static func withOptionalPointer<R>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let values else { return body(nil) }
+        return values.withUnsafeBufferPointer { body($0.baseAddress) }
+    }
+
     /// `1 << lane` for each of 16 lanes.
     private static let laneBits = SIMD16<UInt32>(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
 
@@ -168,15 +195,18 @@ extension Linear {
         if m == 0 || outF == 0 { return forward(x, weight: weight, bias: bias) }
         let wt = SpikeProjection.transposed(weight, outF: outF, inF: inF)
         var out = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outF])
+        let biasValues = bias?.storage
         x.storage.withUnsafeBufferPointer { xp in
         wt.withUnsafeBufferPointer { wp in
         out.storage.withUnsafeMutableBufferPointer { op in
             let (xb, wb, o) = (xp.baseAddress!, wp.baseAddress!, op.baseAddress!)
-            let run = { (b: UnsafePointer<Float>?) in
-                SpikeProjection.sparseRows(x: xb, m: m, inF: inF, rowStride: inF,
-                                           wt: wb, outF: outF, bias: b, out: o)
+            SpikeProjection.withOptionalPointer(biasValues) { b in
+                // Rows are independent: split them across the BLAS thread count.
+                SpikeProjection.inParallel(work: m * (inF + outF), items: m) { rows in
+                    SpikeProjection.sparseRows(x: xb + rows.lowerBound * inF, m: rows.count, inF: inF, rowStride: inF,
+                                               wt: wb, outF: outF, bias: b, out: o + rows.lowerBound * outF)
+                }
             }
-            if let bias { bias.storage.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
         }
         }
         }
@@ -210,24 +240,23 @@ extension Conv2d {
         var out = Tensor(uninitializedShape: [n, cOut, h, w])
         // Per image: the input is transposed to pixel-major `[hw, C_in]` so each pixel's channels
         // are contiguous rows, the sparse kernel gives `[hw, C_out]`, transposed into NCHW.
-        var pixelMajorIn = [Float](unsafeUninitializedCapacity: hw * cIn) { _, c in c = hw * cIn }
-        var pixelMajorOut = [Float](unsafeUninitializedCapacity: hw * cOut) { _, c in c = hw * cOut }
+        let biasValues = bias?.storage
         x.storage.withUnsafeBufferPointer { xp in
         wt.withUnsafeBufferPointer { wp in
         out.storage.withUnsafeMutableBufferPointer { op in
-        pixelMajorIn.withUnsafeMutableBufferPointer { ip in
-        pixelMajorOut.withUnsafeMutableBufferPointer { tp in
-            let xb = xp.baseAddress!, wb = wp.baseAddress!, o = op.baseAddress!, xt = ip.baseAddress!, t = tp.baseAddress!
-            let run = { (b: UnsafePointer<Float>?) in
-                for img in 0..<n {
-                    transpose(xb + img * cIn * hw, rows: cIn, cols: hw, into: xt)
-                    SpikeProjection.sparseRows(x: xt, m: hw, inF: cIn, rowStride: cIn, wt: wb, outF: cOut, bias: b, out: t)
-                    transpose(t, rows: hw, cols: cOut, into: o + img * cOut * hw)
+            let xb = xp.baseAddress!, wb = wp.baseAddress!, o = op.baseAddress!
+            SpikeProjection.withOptionalPointer(biasValues) { b in
+                SpikeProjection.inParallel(work: n * hw * (cIn + cOut), items: n) { images in
+                    let xt = UnsafeMutablePointer<Float>.allocate(capacity: hw * cIn)
+                    let t = UnsafeMutablePointer<Float>.allocate(capacity: hw * cOut)
+                    defer { xt.deallocate(); t.deallocate() }
+                    for img in images {
+                        transpose(xb + img * cIn * hw, rows: cIn, cols: hw, into: xt)
+                        SpikeProjection.sparseRows(x: xt, m: hw, inF: cIn, rowStride: cIn, wt: wb, outF: cOut, bias: b, out: t)
+                        transpose(t, rows: hw, cols: cOut, into: o + img * cOut * hw)
+                    }
                 }
             }
-            if let bias { bias.storage.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
-        }
-        }
         }
         }
         }

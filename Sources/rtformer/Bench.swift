@@ -38,7 +38,7 @@ struct Bench: ParsableCommand {
         if json {
             struct Report: Codable { var openblas: String; var threads: Int; var loadavg: String; var rows: [KernelBenchRow] }
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             let data = (try? encoder.encode(Report(openblas: BLAS.config, threads: threads, loadavg: load, rows: rows))) ?? Data()
             print(String(decoding: data, as: UTF8.self))
         } else {

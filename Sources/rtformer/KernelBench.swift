@@ -74,6 +74,16 @@ struct KernelBench {
             rows.append(.init(kernel: "conv3x3 depthwise", shape: "\(shape)", threads: 1, ms: s * 1e3, value: s * 1e9 / Double(shape.product), unit: "ns/output"))
         }
 
+        // max pool 3/2/1 (the SPS stem) and the token mean of the head
+        do {
+            let x = rng.spikes([8, 32, 32, 32], rate: 0.2)
+            let s = best { _ = MaxPool2d.forward(x) }
+            rows.append(.init(kernel: "maxpool 3/2/1", shape: "[8, 32, 32, 32]", threads: 1, ms: s * 1e3, value: s * 1e9 / Double(8 * 32 * 16 * 16), unit: "ns/output"))
+            let tokens = rng.tensor([4, 2, 64, 384])
+            let sm = best { _ = tokens.mean(axes: [2]) }
+            rows.append(.init(kernel: "mean over N", shape: "[4, 2, 64, 384] axes [2]", threads: 1, ms: sm * 1e3, value: Double(tokens.count) / sm / 1e9, unit: "G elem/s"))
+        }
+
         // 1×1 conv and linear on spikes: dense GEMM vs spike-driven, at 1 thread and at `threads`
         let cIn = 384, cOut = 384
         let w1 = rng.tensor([cOut, cIn, 1, 1]), w2 = w1.reshaped([cOut, cIn]), bias = rng.tensor([cOut])

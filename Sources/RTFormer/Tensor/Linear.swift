@@ -48,34 +48,43 @@ public enum MaxPool2d {
         precondition(x.rank == 4, "max_pool2d: expected [N,C,H,W], got \(x.shape)")
         precondition(2 * g.padH <= g.kernelH && 2 * g.padW <= g.kernelW, "max_pool2d: padding must be at most half the window")
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        precondition(h + 2 * g.padH >= g.kernelH && w + 2 * g.padW >= g.kernelW && h > 0 && w > 0,
+                     "max_pool2d: window \(g.kernelH)×\(g.kernelW) larger than padded input \(h)×\(w)")
         let (ho, wo) = (g.outH(h), g.outW(w))
         var out = Tensor(uninitializedShape: [n, c, ho, wo])
-        // Column window bounds depend on ox only: computed once, not per plane and row.
+        // Separable: the max over the window's rows is taken first for a whole input row (a
+        // contiguous, vectorizable pass), then each output takes the max over its columns of that
+        // row. Column bounds depend on ox only, so they are computed once.
         let x0 = (0..<wo).map { max(0, $0 * g.strideW - g.padW) }
         let x1 = (0..<wo).map { min(w, $0 * g.strideW - g.padW + g.kernelW) }
+        var rowMax = [Float](repeating: 0, count: w)
         x.storage.withUnsafeBufferPointer { srcBuf in
-            out.storage.withUnsafeMutableBufferPointer { dstBuf in
-                guard let src = srcBuf.baseAddress, let dst = dstBuf.baseAddress else { return }
-                x0.withUnsafeBufferPointer { x0p in
-                    x1.withUnsafeBufferPointer { x1p in
-                        for plane in 0..<(n * c) {
-                            let ip = src + plane * h * w
-                            for oy in 0..<ho {
-                                let y0 = max(0, oy * g.strideH - g.padH), y1 = min(h, oy * g.strideH - g.padH + g.kernelH)
-                                let orow = dst + (plane * ho + oy) * wo
-                                for ox in 0..<wo {
-                                    var m = -Float.infinity
-                                    for y in y0..<y1 {
-                                        let r = ip + y * w
-                                        for xx in x0p[ox]..<x1p[ox] { m = max(m, r[xx]) }
-                                    }
-                                    orow[ox] = m
-                                }
-                            }
-                        }
+        out.storage.withUnsafeMutableBufferPointer { dstBuf in
+        rowMax.withUnsafeMutableBufferPointer { tmpBuf in
+        x0.withUnsafeBufferPointer { x0p in
+        x1.withUnsafeBufferPointer { x1p in
+            guard let src = srcBuf.baseAddress, let dst = dstBuf.baseAddress, let tmp = tmpBuf.baseAddress else { return }
+            for plane in 0..<(n * c) {
+                let ip = src + plane * h * w
+                for oy in 0..<ho {
+                    let y0 = max(0, oy * g.strideH - g.padH), y1 = min(h, oy * g.strideH - g.padH + g.kernelH)
+                    tmp.update(from: ip + y0 * w, count: w)
+                    for y in (y0 + 1)..<max(y0 + 1, y1) {
+                        let r = ip + y * w
+                        for i in 0..<w { tmp[i] = max(tmp[i], r[i]) }
+                    }
+                    let orow = dst + (plane * ho + oy) * wo
+                    for ox in 0..<wo {
+                        var m = tmp[x0p[ox]]
+                        for xx in (x0p[ox] + 1)..<max(x0p[ox] + 1, x1p[ox]) { m = max(m, tmp[xx]) }
+                        orow[ox] = m
                     }
                 }
             }
+        }
+        }
+        }
+        }
         }
         return out
     }

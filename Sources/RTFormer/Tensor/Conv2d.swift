@@ -63,7 +63,7 @@ public enum Conv2d {
         if let bias { precondition(bias.count == cOut, "conv2d: bias has \(bias.count) elements, expected \(cOut)") }
         let g = Conv2dGeometry(kernelH: kh, kernelW: kw, strideH: strideH, strideW: strideW, padH: padH, padW: padW)
         let (ho, wo) = (g.outH(h), g.outW(w))
-        precondition(ho >= 1 && wo >= 1, "conv2d: kernel \(kh)×\(kw) larger than padded input \(h)×\(w)")
+        precondition(h + 2 * padH >= kh && w + 2 * padW >= kw, "conv2d: kernel \(kh)×\(kw) larger than padded input \(h)×\(w)")
         var out = Tensor(uninitializedShape: [n, cOut, ho, wo])
         if groups == cIn && cPerGroup == 1 && cOut == cIn {
             depthwise(x, weight: weight, bias: bias, geometry: g, into: &out)

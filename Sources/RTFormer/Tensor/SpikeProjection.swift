@@ -48,11 +48,12 @@ public enum SpikeProjection {
     /// is `in` contiguous floats at `x + r·rowStride` and `wt` is the transposed weight `[in, out]`.
     /// The output is written to `out + r·outF` (row-major `[m, outF]`).
     ///
-    /// First the active inputs of every row are compacted (branch-free) into one index list
-    /// (CSR). Then the output is built in 16-float column strips: a strip of `wt` (`in` × 64 bytes,
-    /// 24 KiB for `in` = 384) stays in L1 while every row sums its active weight rows into four
-    /// register accumulators. Visiting rows in the inner loop instead would stream the whole
-    /// of `wt` from L2 for each row, which measured 2–3× slower.
+    /// First the active inputs of every row are compacted into one index list (CSR). Then the
+    /// output is built in 16-float column strips: a strip of `wt` (`in` × 64 bytes, 24 KiB for
+    /// `in` = 384) stays in L1 while every row sums its active weight rows into four register
+    /// accumulators, rather than each row streaming all of `wt` from L2. In profiles (perf) of
+    /// the first version the per-element compaction cost as much as the accumulation; the
+    /// 16-lane mask scan below cut the 5 %-rate linear from about 0.6 to 0.4 ms.
     static func sparseRows(x: UnsafePointer<Float>, m: Int, inF: Int, rowStride: Int,
                            wt: UnsafePointer<Float>, outF: Int, bias: UnsafePointer<Float>?,
                            out: UnsafeMutablePointer<Float>) {

@@ -45,7 +45,8 @@ public enum SpikeProjection {
     }
 
     /// `out[r, :] = bias + Σ_{i: x(r,i) ≠ 0} x(r,i) · wt[i, :]` for `r in 0..<m`, where input row `r`
-    /// is `in` contiguous floats at `x + r·rowStride` and `wt` is the transposed weight `[in, out]`.
+    /// is `in` contiguous floats at `x + r·rowStride` and `wt` is the transposed weight `[in, out]`
+    /// with rows `ldw` floats apart (see `transposed`).
     /// The output is written to `out + r·outF` (row-major `[m, outF]`).
     ///
     /// First the active inputs of every row are compacted into one index list (CSR). Then the
@@ -55,7 +56,7 @@ public enum SpikeProjection {
     /// the first version the per-element compaction cost as much as the accumulation; the
     /// 16-lane mask scan below cut the 5 %-rate linear from about 0.6 to 0.4 ms.
     static func sparseRows(x: UnsafePointer<Float>, m: Int, inF: Int, rowStride: Int,
-                           wt: UnsafePointer<Float>, outF: Int, bias: UnsafePointer<Float>?,
+                           wt: UnsafePointer<Float>, ldw: Int, outF: Int, bias: UnsafePointer<Float>?,
                            out: UnsafeMutablePointer<Float>) {
         let capacity = max(m * inF, 1)
         let index = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
@@ -106,15 +107,15 @@ public enum SpikeProjection {
                 let end = rowStart[r + 1]
                 if binary {
                     while j + 4 <= end {
-                        a0 += load(strip + Int(index[j]) * outF)
-                        a1 += load(strip + Int(index[j + 1]) * outF)
-                        a2 += load(strip + Int(index[j + 2]) * outF)
-                        a3 += load(strip + Int(index[j + 3]) * outF)
+                        a0 += load(strip + Int(index[j]) * ldw)
+                        a1 += load(strip + Int(index[j + 1]) * ldw)
+                        a2 += load(strip + Int(index[j + 2]) * ldw)
+                        a3 += load(strip + Int(index[j + 3]) * ldw)
                         j += 4
                     }
-                    while j < end { a0 += load(strip + Int(index[j]) * outF); j += 1 }
+                    while j < end { a0 += load(strip + Int(index[j]) * ldw); j += 1 }
                 } else {
-                    while j < end { a0 += V(repeating: value[j]) * load(strip + Int(index[j]) * outF); j += 1 }
+                    while j < end { a0 += V(repeating: value[j]) * load(strip + Int(index[j]) * ldw); j += 1 }
                 }
                 store((a0 + a1) + (a2 + a3), out + r * outF + c)
             }
@@ -123,7 +124,7 @@ public enum SpikeProjection {
         while c < outF {
             for r in 0..<m {
                 var a = bias?[c] ?? 0
-                for j in rowStart[r]..<rowStart[r + 1] { a += value[j] * wt[Int(index[j]) * outF + c] }
+                for j in rowStart[r]..<rowStart[r + 1] { a += value[j] * wt[Int(index[j]) * ldw + c] }
                 out[r * outF + c] = a
             }
             c += 1
@@ -163,15 +164,28 @@ public enum SpikeProjection {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
     }
 
-    /// `weight[out, in]` (a linear weight, or a 1×1 conv weight viewed as 2-d) transposed to `[in, out]`.
-    static func transposed(_ weight: Tensor, outF: Int, inF: Int) -> [Float] {
-        [Float](unsafeUninitializedCapacity: outF * inF) { dst, n in
-            n = outF * inF
-            weight.storage.withUnsafeBufferPointer { src in
-                guard let s = src.baseAddress, let d = dst.baseAddress else { return }
-                transpose(s, rows: outF, cols: inF, into: d)
+    /// Calls `body` with `weight[out, in]` (a linear weight, or a 1×1 conv weight viewed as 2-d)
+    /// transposed to `[in, out]` in 64-byte-aligned scratch, rows `ldw` floats apart. `ldw` is
+    /// `out` rounded up to whole 64-byte lines and made an odd number of lines: with an even
+    /// count (384 floats = 24 lines) the rows of one 16-float strip fall into only 8 of the 64 L1
+    /// sets and evict each other; alignment keeps each strip row in one line instead of two.
+    static func withTransposed<R>(_ weight: Tensor, outF: Int, inF: Int,
+                                  _ body: (_ wt: UnsafePointer<Float>, _ ldw: Int) -> R) -> R {
+        var lines = (outF + 15) / 16
+        if lines % 2 == 0 { lines += 1 }
+        let ldw = lines * 16
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, ldw * inF) * 4, alignment: 64)
+        defer { raw.deallocate() }
+        let d = raw.bindMemory(to: Float.self, capacity: max(1, ldw * inF))
+        weight.storage.withUnsafeBufferPointer { src in
+            guard let s = src.baseAddress else { return }
+            for i in 0..<inF {
+                let row = d + i * ldw
+                for o in 0..<outF { row[o] = s[o * inF + i] }
+                (row + outF).initialize(repeating: 0, count: ldw - outF)
             }
         }
+        return body(d, ldw)
     }
 }
 
@@ -194,18 +208,17 @@ extension Linear {
         if let bias { precondition(bias.count == outF, "linear: bias has \(bias.count) elements, expected \(outF)") }
         let m = inF == 0 ? 0 : x.count / inF
         if m == 0 || outF == 0 { return forward(x, weight: weight, bias: bias) }
-        let wt = SpikeProjection.transposed(weight, outF: outF, inF: inF)
         var out = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outF])
         let biasValues = bias?.storage
+        SpikeProjection.withTransposed(weight, outF: outF, inF: inF) { wb, ldw in
         x.storage.withUnsafeBufferPointer { xp in
-        wt.withUnsafeBufferPointer { wp in
         out.storage.withUnsafeMutableBufferPointer { op in
-            let (xb, wb, o) = (xp.baseAddress!, wp.baseAddress!, op.baseAddress!)
+            let (xb, o) = (xp.baseAddress!, op.baseAddress!)
             SpikeProjection.withOptionalPointer(biasValues) { b in
                 // Rows are independent: split them across the BLAS thread count.
                 SpikeProjection.inParallel(work: m * (inF + outF), items: m) { rows in
                     SpikeProjection.sparseRows(x: xb + rows.lowerBound * inF, m: rows.count, inF: inF, rowStride: inF,
-                                               wt: wb, outF: outF, bias: b, out: o + rows.lowerBound * outF)
+                                               wt: wb, ldw: ldw, outF: outF, bias: b, out: o + rows.lowerBound * outF)
                 }
             }
         }
@@ -237,15 +250,14 @@ extension Conv2d {
         if let bias { precondition(bias.count == cOut, "conv2d: bias has \(bias.count) elements, expected \(cOut)") }
         let hw = h * w
         if n * hw * cOut * cIn == 0 { return forward(x, weight: weight, bias: bias, padH: 0, padW: 0) }
-        let wt = SpikeProjection.transposed(weight, outF: cOut, inF: cIn)
         var out = Tensor(uninitializedShape: [n, cOut, h, w])
         // Per image: the input is transposed to pixel-major `[hw, C_in]` so each pixel's channels
         // are contiguous rows, the sparse kernel gives `[hw, C_out]`, transposed into NCHW.
         let biasValues = bias?.storage
+        SpikeProjection.withTransposed(weight, outF: cOut, inF: cIn) { wb, ldw in
         x.storage.withUnsafeBufferPointer { xp in
-        wt.withUnsafeBufferPointer { wp in
         out.storage.withUnsafeMutableBufferPointer { op in
-            let xb = xp.baseAddress!, wb = wp.baseAddress!, o = op.baseAddress!
+            let xb = xp.baseAddress!, o = op.baseAddress!
             SpikeProjection.withOptionalPointer(biasValues) { b in
                 SpikeProjection.inParallel(work: n * hw * (cIn + cOut), items: n) { images in
                     let xt = UnsafeMutablePointer<Float>.allocate(capacity: hw * cIn)
@@ -253,7 +265,7 @@ extension Conv2d {
                     defer { xt.deallocate(); t.deallocate() }
                     for img in images {
                         transpose(xb + img * cIn * hw, rows: cIn, cols: hw, into: xt)
-                        SpikeProjection.sparseRows(x: xt, m: hw, inF: cIn, rowStride: cIn, wt: wb, outF: cOut, bias: b, out: t)
+                        SpikeProjection.sparseRows(x: xt, m: hw, inF: cIn, rowStride: cIn, wt: wb, ldw: ldw, outF: cOut, bias: b, out: t)
                         transpose(t, rows: hw, cols: cOut, into: o + img * cOut * hw)
                     }
                 }

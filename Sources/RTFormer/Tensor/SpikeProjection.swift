@@ -19,13 +19,14 @@ public enum SpikeProjection {
     /// Firing rate (fraction of non-zero inputs) below which `.auto` takes the sparse kernel.
     ///
     /// Measured with `rtformer bench --kernels --rates 5 15 25 30 40 50` (release, `-target-cpu
-    /// haswell`, 2-core AMD EPYC, load average 3–3.6 from neighbouring builds) on a 1×1 conv
-    /// [8, 384, 8, 8] → 384 and a linear [512, 384] → 384, both kernels on the same thread count:
-    /// at 1 thread, dense 1.43–1.56 ms; spike-driven 0.40–0.61 ms at 5 %, 0.65–0.88 ms at 15 %,
-    /// 1.05–1.28 ms at 25 %, 1.55–1.84 ms at 40 % (crossover about 30–35 %). At 2 threads with the
-    /// second core free, dense 0.76–0.87 ms and spike-driven 0.44–0.56 ms at 15 %, 0.79 ms at 25 %
-    /// (crossover about 25–30 %). The auto rule keeps a margin below those crossovers.
-    public static var sparseBelowRate: Float { BLAS.threads > 1 ? 0.25 : 0.30 }
+    /// haswell`, 2-core AMD EPYC, load average 2.2–2.8 from neighbouring builds) on a 1×1 conv
+    /// [8, 384, 8, 8] → 384 and a linear [512, 384] → 384, both kernels on the same thread count.
+    /// 1 thread: dense 1.44 ms (linear) / 1.56 ms (conv); spike-driven 0.29 / 0.55 ms at 5 %,
+    /// 0.55 / 0.82 at 15 %, 0.89 / 1.17 at 25 %, 1.05 / 1.32 at 30 %, 1.31 / 1.60 at 40 %:
+    /// crossover about 45 % (linear) and 40 % (conv). 2 threads, second core free: dense 0.76–0.78 /
+    /// 0.88–0.91 ms; spike-driven 0.40 / 0.48 at 15 %, 0.57 / 0.72 at 25 %, 1.07 / 0.95 at 40 %:
+    /// crossover about 35–40 %. 30 % leaves a margin below both; the models' layers fire at 3–25 %.
+    public static let sparseBelowRate: Float = 0.30
 
     /// Fraction of non-zero elements of `x` (0 for an empty tensor).
     public static func firingRate(_ x: Tensor) -> Float {

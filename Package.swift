@@ -14,13 +14,20 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
+        .systemLibrary(name: "CLZ4", path: "Sources/CLZ4"),
         .target(
             name: "RTFormer",
-            dependencies: ["COpenBLAS"],
+            dependencies: [
+                "COpenBLAS", "CPNG", "CJPEG", "CLZ4",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
             swiftSettings: fastMath
         ),
         .executableTarget(
@@ -31,9 +38,22 @@ let package = Package(
             ],
             swiftSettings: fastMath
         ),
+        .target(
+            name: "RTFormerTUI",
+            dependencies: ["CNCurses"]
+        ),
         .testTarget(
             name: "RTFormerTests",
             dependencies: ["RTFormer"]
+        ),
+        .testTarget(
+            name: "rtformerCLITests",
+            dependencies: ["rtformer"]
+        ),
+        .testTarget(
+            name: "RTFormerTUITests",
+            dependencies: ["RTFormerTUI"],
+            exclude: ["__Snapshots__"]
         ),
     ],
     swiftLanguageModes: [.v6]

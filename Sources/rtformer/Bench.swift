@@ -12,21 +12,38 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "OpenBLAS threads.")
     var threads: Int?
 
-    @Flag(name: .long, help: "Print JSON instead of a table.")
+    @Option(name: .long, help: "Model to time (named config or JSON).")
+    var model: String?
+
+    @Option(name: .long, help: "unfused | deploy | both.")
+    var mode: String = "unfused"
+
+    @Option(name: .long, help: "Timed runs after the warm-up.")
+    var runs: Int = 10
+
+    @Flag(name: .long, help: "JSON output.")
     var json = false
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Firing rates in percent for the dense vs spike-driven rows.")
+    @Option(name: .long, parsing: .upToNextOption, help: "Firing rates in percent for the kernel bench's dense vs spike-driven rows.")
     var rates: [Double] = [5, 15, 25]
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let bad = rates.first(where: { !(0...100).contains($0) }) { throw ValidationError("--rates are percentages in 0...100, got \(bad)") }
-        if !kernels { throw ValidationError("choose what to benchmark: --kernels") }
     }
 
     func run() throws {
         if let threads { BLAS.setThreads(threads) }
-        if kernels { runKernels() }
+        if let model {
+            guard let m = ModelBench.Mode(rawValue: mode) else { fail("--mode must be unfused, deploy or both, not '\(mode)'") }
+            do { try ModelBench.run(model: model, mode: m, threads: BLAS.threads, runs: runs, json: json) } catch { fail("\(error)") }
+            return
+        }
+        if kernels {
+            runKernels()
+            return
+        }
+        print("OpenBLAS: \(BLAS.config), threads \(BLAS.threads)")
     }
 
     /// The kernel table (or JSON) with the conditions it was measured under.

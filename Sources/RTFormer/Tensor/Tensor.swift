@@ -263,7 +263,7 @@ extension Tensor: CustomStringConvertible {
 }
 
 /// Shape arithmetic used by layer descriptions.
-extension Array where Element == Int {
+extension Collection where Element == Int {
     /// Product of the extents (1 for an empty shape).
     public var product: Int { reduce(1, *) }
 }

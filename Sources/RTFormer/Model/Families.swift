@@ -1,0 +1,496 @@
+/// A family's forward graph over a chunk of timesteps `[steps, B, C, H, W]`. Every stateful unit
+/// (LIF, train-mode TSBN) carries its state between chunks, so running t = 0…T−1 in one chunk
+/// or one timestep at a time gives identical results (the network is causal in t).
+protocol FamilyGraph: AnyObject {
+    /// Per-timestep head input: logits `[steps, B, classes]` when `logitsPerStep`, else the
+    /// token-averaged features `[steps, B, D]` (Spikformer applies its head after the mean over T).
+    func run(_ x: Tensor, _ ctx: RunContext) throws -> Tensor
+    func reset()
+    var logitsPerStep: Bool { get }
+    var head: (weight: Tensor, bias: Tensor) { get }
+}
+
+/// Max-pool 3/2/1 over a chunk `[steps, B, C, H, W]`.
+func poolChunk(_ x: Tensor) -> Tensor {
+    let lead = Array(x.shape.prefix(2))
+    let y = MaxPool2d.forward(x.reshaped([x.shape[0] * x.shape[1]] + Array(x.shape.dropFirst(2))))
+    return y.reshaped(lead + Array(y.shape.dropFirst()))
+}
+
+/// Mean over the trailing spatial axes of `[steps, B, C, S...]` → `[steps, B, C]`.
+func spatialMean(_ x: Tensor) -> Tensor {
+    let c = x.shape[2]
+    let s = x.shape.dropFirst(3).product
+    let rows = x.shape[0] * x.shape[1] * c
+    var out = [Float](repeating: 0, count: rows)
+    x.storage.withUnsafeBufferPointer { p in
+        for r in 0..<rows {
+            // Float32 accumulation in order, as torch.mean over a contiguous last axis of small size.
+            var acc: Float = 0
+            for i in 0..<s { acc += p[r * s + i] }
+            out[r] = acc / Float(s)
+        }
+    }
+    return Tensor(shape: [x.shape[0], x.shape[1], c], storage: out)
+}
+
+/// The SDT skeleton shared by `rtformer` (TSBN, STCore) and `sdt` (BN, rpe_conv) (SPEC §6.2, R17).
+final class SpikeDrivenGraph: FamilyGraph {
+    struct Block {
+        let index: Int
+        let shortcutLIF: LIFUnit
+        let q: ConvUnit, k: ConvUnit, v: ConvUnit
+        let qLIF: LIFUnit, kLIF: LIFUnit, vLIF: LIFUnit
+        let kvLIF: LIFUnit
+        let proj: ConvUnit
+        let fc1LIF: LIFUnit, fc1: ConvUnit
+        let fc2LIF: LIFUnit, fc2: ConvUnit
+    }
+
+    let config: ModelConfig
+    let stemConvs: [ConvUnit]
+    let stemLIFs: [LIFUnit]
+    /// rtformer: the STCore neuron; sdt: `proj_lif3`.
+    let coreLIF: LIFUnit
+    /// rtformer: RepDW5 (unfused) or the fused per-t DW conv (deploy); sdt: rpe_conv + rpe_bn.
+    let core: AnyObject
+    let blocks: [Block]
+    let headLIF: LIFUnit
+    let head: (weight: Tensor, bias: Tensor)
+    var logitsPerStep: Bool { true }
+
+    init(_ b: GraphBuilder) {
+        let cfg = b.config
+        config = cfg
+        let rt = cfg.family == .rtformer
+        let all = rt && cfg.membraneTSBN == .all
+        let w = cfg.stemChannels
+        let d = cfg.embedDims
+        let init02 = ParameterInit.truncNormal(std: 0.02)
+        var convs: [ConvUnit] = [], lifs: [LIFUnit] = []
+        var side = cfg.imgSize
+        var cin = cfg.inChannels
+        var rateSource: String? = nil
+        let suffix = ["", "1", "2", "3"]
+        let normName = rt ? "proj_tsbn" : "proj_bn"
+        for i in 0..<4 {
+            let conv = b.convNorm(path: "patch_embed.proj_conv\(suffix[i])", normPath: "patch_embed.\(normName)\(suffix[i])",
+                                  cin: cin, cout: w[i], kernel: (3, 3), pad: (1, 1), bias: false,
+                                  inShape: [cin, side, side], rateSource: rateSource, weightInit: init02)
+            convs.append(conv)
+            if i < 3 {
+                let lifPath = "patch_embed.proj_lif\(suffix[i])"
+                lifs.append(b.lif(lifPath, shape: [w[i], side, side], membrane: all))
+                rateSource = lifPath
+                if cfg.pools(stage: i) {
+                    let out = (side - 1) / 2 + 1
+                    b.note("\(lifPath).pool", kind: "MaxPool 3/2/1", input: [w[i], side, side], output: [w[i], out, out])
+                    side = out
+                    rateSource = "\(lifPath).pool"
+                }
+            } else if cfg.pools(stage: 3) {
+                let out = (side - 1) / 2 + 1
+                b.note("patch_embed.pool3", kind: "MaxPool 3/2/1", input: [w[3], side, side], output: [w[3], out, out])
+                side = out
+            }
+            cin = w[i]
+        }
+        convs[0].reusesRepeatedInput = true
+        stemConvs = convs
+        stemLIFs = lifs
+        let tokenShape = [d, side, side]
+        if rt {
+            coreLIF = b.lif("patch_embed.stcore.lif", shape: tokenShape, membrane: cfg.membraneTSBN != .none)
+            switch b.flavour {
+            case .unfused:
+                let specs: [(String, (Int, Int), (Int, Int))] = [("k33", (3, 3), (1, 1)), ("k13", (1, 3), (0, 1)),
+                                                                   ("k31", (3, 1), (1, 0)), ("k11", (1, 1), (0, 0))]
+                var branches: [ConvUnit] = []
+                for (name, k, p) in specs {
+                    branches.append(b.convNorm(path: "patch_embed.stcore.rep.\(name)", normPath: "patch_embed.stcore.rep.tsbn_\(name)",
+                                               cin: d, cout: d, kernel: k, pad: p, groups: d, bias: false, inShape: tokenShape,
+                                               rateSource: "patch_embed.stcore.lif", weightInit: init02, countsEnergy: false))
+                }
+                let (idNorm, idParams) = b.tsbn("patch_embed.stcore.rep.tsbn_id", channels: d)
+                b.add(LayerInfo(path: "patch_embed.stcore.rep.tsbn_id", kind: "TSBN (identity branch)", inputShape: tokenShape,
+                                outputShape: tokenShape, parameters: idParams, flPerTimestep: 0, inputIsBinary: true,
+                                operation: .none, rateSource: nil, isNeuron: false))
+                let identity = ConvUnit(path: "patch_embed.stcore.rep.id", normPath: "patch_embed.stcore.rep.tsbn_id",
+                                        weight: Tensor(shape: [0]), bias: nil, norm: .tsbn(idNorm))
+                b.note("patch_embed.stcore.rep", kind: "RepDW5 Σ5 branches (fused FL)", input: tokenShape, output: tokenShape,
+                       fl: 9 * side * side * d, rateSource: "patch_embed.stcore.lif")
+                core = RepDW5Unit(path: "patch_embed.stcore.rep", branches: branches, identity: identity)
+            case .deploy:
+                let before = b.weights.requested.count
+                let wt = b.weights.take("patch_embed.stcore.rep.weight", [cfg.timesteps, d, 1, 3, 3], init02)
+                let bs = b.weights.take("patch_embed.stcore.rep.bias", [cfg.timesteps, d], .constant(0))
+                b.add(LayerInfo(path: "patch_embed.stcore.rep", kind: "DWConv2d 3×3 per t (RepDW5 fused)", inputShape: tokenShape,
+                                outputShape: tokenShape, parameters: Array(b.weights.requested[before...]),
+                                flPerTimestep: 9 * side * side * d, inputIsBinary: true, operation: .ac,
+                                rateSource: "patch_embed.stcore.lif", isNeuron: false, isFolded: true))
+                let unit = ConvUnit(path: "patch_embed.stcore.rep", normPath: nil, weight: Tensor(shape: [d, 1, 3, 3]), bias: nil,
+                                    pad: (1, 1), groups: d, norm: .none)
+                unit.weightPerStep = wt
+                unit.biasPerStep = bs
+                core = unit
+            }
+        } else {
+            coreLIF = b.lif("patch_embed.proj_lif3", shape: tokenShape)
+            core = b.convNorm(path: "patch_embed.rpe_conv", normPath: "patch_embed.rpe_bn", cin: d, cout: d, kernel: (3, 3),
+                              pad: (1, 1), bias: false, inShape: tokenShape, rateSource: "patch_embed.proj_lif3", weightInit: init02)
+        }
+        b.note("patch_embed.out", kind: "x_feat + " + (rt ? "STCore" : "rpe"), input: tokenShape, output: tokenShape)
+
+        let hidden = d * cfg.mlpRatio
+        let n = side * side
+        let norm = rt ? "tsbn" : "bn"
+        var blocks: [Block] = []
+        for i in 0..<cfg.depths {
+            let p = "block.\(i)"
+            let sc = b.lif("\(p).attn.shortcut_lif", shape: tokenShape, membrane: all)
+            func qkv(_ name: String) -> ConvUnit {
+                b.convNorm(path: "\(p).attn.\(name)_conv", normPath: "\(p).attn.\(name)_\(norm)", cin: d, cout: d, bias: false,
+                           inShape: tokenShape, rateSource: "\(p).attn.shortcut_lif", weightInit: init02)
+            }
+            let q = qkv("q"), qL = b.lif("\(p).attn.q_lif", shape: tokenShape, membrane: all)
+            let k = qkv("k"), kL = b.lif("\(p).attn.k_lif", shape: tokenShape, membrane: all)
+            let v = qkv("v"), vL = b.lif("\(p).attn.v_lif", shape: tokenShape, membrane: all)
+            b.note("\(p).attn.sdsa", kind: "SDSA Σ_N K⊙V", input: tokenShape, output: [d, 1], fl: n * d,
+                   rateSource: "\(p).attn.kv_product")
+            let kvShape = rt ? [d, 1] : [cfg.numHeads, 1, d / cfg.numHeads]
+            let kvL = b.lif(rt ? "\(p).attn.kv_lif" : "\(p).attn.talking_heads_lif", shape: kvShape, parameters: .attention,
+                            membrane: all)
+            if !rt {
+                let before = b.weights.requested.count
+                _ = b.weights.take("\(p).attn.talking_heads.weight", [cfg.numHeads, cfg.numHeads, 1], .truncNormal(std: 0.02))
+                b.add(LayerInfo(path: "\(p).attn.talking_heads", kind: "Conv1d (built, unused by forward)", inputShape: [],
+                                outputShape: [], parameters: Array(b.weights.requested[before...]), flPerTimestep: 0,
+                                inputIsBinary: false, operation: .none, rateSource: nil, isNeuron: false))
+            }
+            let proj = b.convNorm(path: "\(p).attn.proj_conv", normPath: "\(p).attn.proj_\(norm)", cin: d, cout: d, bias: true,
+                                  inShape: tokenShape, rateSource: "\(p).attn.qm", weightInit: init02)
+            let f1L = b.lif("\(p).mlp.fc1_lif", shape: tokenShape, membrane: all)
+            let f1 = b.convNorm(path: "\(p).mlp.fc1_conv", normPath: "\(p).mlp.fc1_\(norm)", cin: d, cout: hidden, bias: true,
+                                inShape: tokenShape, rateSource: "\(p).mlp.fc1_lif", weightInit: init02)
+            let f2L = b.lif("\(p).mlp.fc2_lif", shape: [hidden, side, side], membrane: all)
+            let f2 = b.convNorm(path: "\(p).mlp.fc2_conv", normPath: "\(p).mlp.fc2_\(norm)", cin: hidden, cout: d, bias: true,
+                                inShape: [hidden, side, side], rateSource: "\(p).mlp.fc2_lif", weightInit: init02)
+            blocks.append(Block(index: i, shortcutLIF: sc, q: q, k: k, v: v, qLIF: qL, kLIF: kL, vLIF: vL, kvLIF: kvL, proj: proj,
+                                fc1LIF: f1L, fc1: f1, fc2LIF: f2L, fc2: f2))
+        }
+        self.blocks = blocks
+        b.note("head_features", kind: "mean over H′W′", input: tokenShape, output: [d])
+        headLIF = b.lif("head_lif", shape: [d], membrane: all)
+        let before = b.weights.requested.count
+        let hw = b.weights.take("head.weight", [cfg.numClasses, d], .kaimingUniform(fanIn: d))
+        let hb = b.weights.take("head.bias", [cfg.numClasses], .kaimingUniform(fanIn: d))
+        b.add(LayerInfo(path: "head", kind: "Linear", inputShape: [d], outputShape: [cfg.numClasses],
+                        parameters: Array(b.weights.requested[before...]), flPerTimestep: d * cfg.numClasses, inputIsBinary: true,
+                        operation: .ac, rateSource: "head_lif", isNeuron: false))
+        head = (hw, hb)
+    }
+
+    func reset() {
+        stemConvs.forEach { $0.reset() }
+        stemLIFs.forEach { $0.reset() }
+        coreLIF.reset()
+        (core as? RepDW5Unit)?.reset()
+        (core as? ConvUnit)?.reset()
+        for bl in blocks {
+            [bl.shortcutLIF, bl.qLIF, bl.kLIF, bl.vLIF, bl.kvLIF, bl.fc1LIF, bl.fc2LIF].forEach { $0.reset() }
+            [bl.q, bl.k, bl.v, bl.proj, bl.fc1, bl.fc2].forEach { $0.reset() }
+        }
+        headLIF.reset()
+    }
+
+    func run(_ input: Tensor, _ ctx: RunContext) throws -> Tensor {
+        var x = input
+        for i in 0..<3 {
+            let y = try stemConvs[i].forward(x, ctx)
+            var s = try stemLIFs[i].forward(y, ctx)
+            ctx.recordRate(stemLIFs[i].path, s)
+            if config.pools(stage: i) {
+                s = poolChunk(s)
+                ctx.recordRate(stemLIFs[i].path + ".pool", s)
+            }
+            x = s
+        }
+        var feat = try stemConvs[3].forward(x, ctx)
+        if config.pools(stage: 3) { feat = poolChunk(feat) }
+        ctx.recorder?.stream("patch_embed.x_feat", t0: ctx.t0, timesteps: ctx.timesteps, chunk: feat)
+        let s3 = try coreLIF.forward(feat, ctx)
+        ctx.recordRate(coreLIF.path, s3)
+        let r: Tensor
+        if let rep = core as? RepDW5Unit {
+            r = try rep.forward(s3, ctx)
+        } else {
+            r = try (core as! ConvUnit).forward(s3, ctx)
+        }
+        if config.family == .rtformer {
+            ctx.recorder?.stream("patch_embed.stcore.rep.out", t0: ctx.t0, timesteps: ctx.timesteps, chunk: r)
+        }
+        var u = feat
+        u.add(r)
+        ctx.recorder?.stream("patch_embed.out", t0: ctx.t0, timesteps: ctx.timesteps, chunk: u)
+        for bl in blocks {
+            u = try runBlock(bl, u, ctx)
+        }
+        let f = spatialMean(u)
+        ctx.recorder?.stream("head_features", t0: ctx.t0, timesteps: ctx.timesteps, chunk: f)
+        let sh = try headLIF.forward(f, ctx)
+        ctx.recordRate(headLIF.path, sh)
+        // One GEMM per timestep (see ConvUnit.linearPart): stepping must equal the whole forward.
+        var logits: [Float] = []
+        for i in 0..<sh.shape[0] {
+            logits += Linear.forward(sh.slice(i), weight: head.weight, bias: head.bias).storage
+        }
+        return Tensor(shape: [sh.shape[0], sh.shape[1], head.weight.shape[0]], storage: logits)
+    }
+
+    private func runBlock(_ bl: Block, _ u: Tensor, _ ctx: RunContext) throws -> Tensor {
+        let p = "block.\(bl.index)"
+        let s = try bl.shortcutLIF.forward(u, ctx)
+        ctx.recordRate(bl.shortcutLIF.path, s)
+        let q = try bl.qLIF.forward(try bl.q.forward(s, ctx), ctx)
+        let k = try bl.kLIF.forward(try bl.k.forward(s, ctx), ctx)
+        let v = try bl.vLIF.forward(try bl.v.forward(s, ctx), ctx)
+        // SDSA (R16): KV[c] = Σ_n K⊙V over tokens, M = LIF_kv(KV), A = Q ⊙ M broadcast over tokens.
+        let steps = u.shape[0], b = u.shape[1], d = u.shape[2], n = u.shape.dropFirst(3).product
+        var kv = Tensor(shape: [steps, b] + bl.kvLIF.shape)
+        var kvProduct = Tensor(shape: k.shape)
+        k.storage.withUnsafeBufferPointer { kp in
+            v.storage.withUnsafeBufferPointer { vp in
+                kvProduct.storage.withUnsafeMutableBufferPointer { pp in
+                    kv.storage.withUnsafeMutableBufferPointer { out in
+                        for row in 0..<(steps * b * d) {
+                            var acc: Float = 0
+                            for j in 0..<n {
+                                let e = kp[row * n + j] * vp[row * n + j]
+                                pp[row * n + j] = e
+                                acc += e
+                            }
+                            out[row] = acc
+                        }
+                    }
+                }
+            }
+        }
+        ctx.recordRate("\(p).attn.kv_product", kvProduct)
+        let m = try bl.kvLIF.forward(kv, ctx)
+        var a = q
+        a.storage.withUnsafeMutableBufferPointer { ap in
+            m.storage.withUnsafeBufferPointer { mp in
+                for row in 0..<(steps * b * d) {
+                    let mv = mp[row]
+                    for j in 0..<n { ap[row * n + j] *= mv }
+                }
+            }
+        }
+        ctx.recordRate("\(p).attn.qm", a)
+        var u1 = u
+        u1.add(try bl.proj.forward(a, ctx))
+        let s1 = try bl.fc1LIF.forward(u1, ctx)
+        ctx.recordRate(bl.fc1LIF.path, s1)
+        let z1 = try bl.fc1.forward(s1, ctx)
+        let s2 = try bl.fc2LIF.forward(z1, ctx)
+        ctx.recordRate(bl.fc2LIF.path, s2)
+        var u2 = u1
+        u2.add(try bl.fc2.forward(s2, ctx))
+        ctx.recorder?.stream("\(p).out", t0: ctx.t0, timesteps: ctx.timesteps, chunk: u2)
+        return u2
+    }
+}
+
+/// Spikformer CIFAR exactly as its public code computes (SPEC §7.1): SPS with SEW spike sums,
+/// SSA (q kᵀ · 0.125 · v, no softmax), BN, head on the mean over tokens and T.
+final class SpikformerGraph: FamilyGraph {
+    struct Block {
+        let index: Int
+        let q: ConvUnit, k: ConvUnit, v: ConvUnit
+        let qLIF: LIFUnit, kLIF: LIFUnit, vLIF: LIFUnit
+        let attnLIF: LIFUnit
+        let proj: ConvUnit, projLIF: LIFUnit
+        let fc1: ConvUnit, fc1LIF: LIFUnit
+        let fc2: ConvUnit, fc2LIF: LIFUnit
+    }
+
+    let config: ModelConfig
+    let stemConvs: [ConvUnit]
+    let stemLIFs: [LIFUnit]
+    let rpe: ConvUnit
+    let rpeLIF: LIFUnit
+    let blocks: [Block]
+    let head: (weight: Tensor, bias: Tensor)
+    var logitsPerStep: Bool { false }
+
+    init(_ b: GraphBuilder) {
+        let cfg = b.config
+        config = cfg
+        let w = cfg.stemChannels
+        let d = cfg.embedDims
+        // Spikformer leaves convs at PyTorch's default init; Linears get trunc_normal(.02), bias 0.
+        var convs: [ConvUnit] = [], lifs: [LIFUnit] = []
+        var side = cfg.imgSize
+        var cin = cfg.inChannels
+        var rateSource: String? = nil
+        let suffix = ["", "1", "2", "3"]
+        for i in 0..<4 {
+            let conv = b.convNorm(path: "patch_embed.proj_conv\(suffix[i])", normPath: "patch_embed.proj_bn\(suffix[i])",
+                                  cin: cin, cout: w[i], kernel: (3, 3), pad: (1, 1), bias: false, inShape: [cin, side, side],
+                                  rateSource: rateSource, weightInit: .kaimingUniform(fanIn: cin * 9))
+            convs.append(conv)
+            let lifPath = "patch_embed.proj_lif\(suffix[i])"
+            lifs.append(b.lif(lifPath, shape: [w[i], side, side]))
+            rateSource = lifPath
+            if i >= 2 {
+                let out = (side - 1) / 2 + 1
+                b.note("\(lifPath).pool", kind: "MaxPool 3/2/1", input: [w[i], side, side], output: [w[i], out, out])
+                side = out
+                rateSource = "\(lifPath).pool"
+            }
+            cin = w[i]
+        }
+        convs[0].reusesRepeatedInput = true
+        stemConvs = convs
+        stemLIFs = lifs
+        let mapShape = [d, side, side]
+        rpe = b.convNorm(path: "patch_embed.rpe_conv", normPath: "patch_embed.rpe_bn", cin: d, cout: d, kernel: (3, 3), pad: (1, 1),
+                         bias: false, inShape: mapShape, rateSource: "patch_embed.proj_lif3.pool", weightInit: .kaimingUniform(fanIn: d * 9))
+        rpeLIF = b.lif("patch_embed.rpe_lif", shape: mapShape)
+        let n = side * side
+        let tok = [n, d]
+        b.note("patch_embed", kind: "rpe spikes + x_feat → tokens (SEW)", input: mapShape, output: tok)
+        let hidden = d * cfg.mlpRatio
+        let lin = ParameterInit.truncNormal(std: 0.02)
+        var blocks: [Block] = []
+        for i in 0..<cfg.depths {
+            let p = "block.\(i)"
+            b.unused("\(p).norm1.weight", [d], .constant(1))
+            b.unused("\(p).norm1.bias", [d], .constant(0))
+            func qkv(_ name: String) -> ConvUnit {
+                b.convNorm(path: "\(p).attn.\(name)_linear", normPath: "\(p).attn.\(name)_bn", cin: d, cout: d, bias: true,
+                           inShape: tok, isLinear: true, rateSource: nil, weightInit: lin)
+            }
+            let q = qkv("q"), qL = b.lif("\(p).attn.q_lif", shape: tok)
+            let k = qkv("k"), kL = b.lif("\(p).attn.k_lif", shape: tok)
+            let v = qkv("v"), vL = b.lif("\(p).attn.v_lif", shape: tok)
+            b.note("\(p).attn.ssa", kind: "SSA (q·kᵀ·0.125)·v", input: tok, output: tok, fl: 2 * n * n * d, rateSource: "\(p).attn.q_lif")
+            let aL = b.lif("\(p).attn.attn_lif", shape: tok, parameters: .attention)
+            let proj = b.convNorm(path: "\(p).attn.proj_linear", normPath: "\(p).attn.proj_bn", cin: d, cout: d, bias: true,
+                                  inShape: tok, isLinear: true, rateSource: "\(p).attn.attn_lif", weightInit: lin)
+            let pL = b.lif("\(p).attn.proj_lif", shape: tok)
+            b.unused("\(p).norm2.weight", [d], .constant(1))
+            b.unused("\(p).norm2.bias", [d], .constant(0))
+            let f1 = b.convNorm(path: "\(p).mlp.fc1_linear", normPath: "\(p).mlp.fc1_bn", cin: d, cout: hidden, bias: true,
+                                inShape: tok, isLinear: true, rateSource: nil, weightInit: lin)
+            let f1L = b.lif("\(p).mlp.fc1_lif", shape: [n, hidden])
+            let f2 = b.convNorm(path: "\(p).mlp.fc2_linear", normPath: "\(p).mlp.fc2_bn", cin: hidden, cout: d, bias: true,
+                                inShape: [n, hidden], isLinear: true, rateSource: "\(p).mlp.fc1_lif", weightInit: lin)
+            let f2L = b.lif("\(p).mlp.fc2_lif", shape: tok)
+            blocks.append(Block(index: i, q: q, k: k, v: v, qLIF: qL, kLIF: kL, vLIF: vL, attnLIF: aL, proj: proj, projLIF: pL,
+                                fc1: f1, fc1LIF: f1L, fc2: f2, fc2LIF: f2L))
+        }
+        self.blocks = blocks
+        b.note("features", kind: "mean over tokens", input: tok, output: [d])
+        let before = b.weights.requested.count
+        let hw = b.weights.take("head.weight", [cfg.numClasses, d], lin)
+        let hb = b.weights.take("head.bias", [cfg.numClasses], .constant(0))
+        b.add(LayerInfo(path: "head", kind: "Linear (on mean over T)", inputShape: [d], outputShape: [cfg.numClasses],
+                        parameters: Array(b.weights.requested[before...]), flPerTimestep: d * cfg.numClasses, inputIsBinary: false,
+                        operation: .mac, rateSource: nil, isNeuron: false))
+        head = (hw, hb)
+    }
+
+    func reset() {
+        stemConvs.forEach { $0.reset() }
+        stemLIFs.forEach { $0.reset() }
+        rpe.reset()
+        rpeLIF.reset()
+        for bl in blocks {
+            [bl.qLIF, bl.kLIF, bl.vLIF, bl.attnLIF, bl.projLIF, bl.fc1LIF, bl.fc2LIF].forEach { $0.reset() }
+            [bl.q, bl.k, bl.v, bl.proj, bl.fc1, bl.fc2].forEach { $0.reset() }
+        }
+    }
+
+    func run(_ input: Tensor, _ ctx: RunContext) throws -> Tensor {
+        var x = input
+        for i in 0..<4 {
+            var s = try stemLIFs[i].forward(try stemConvs[i].forward(x, ctx), ctx)
+            ctx.recordRate(stemLIFs[i].path, s)
+            if i >= 2 {
+                s = poolChunk(s)
+                ctx.recordRate(stemLIFs[i].path + ".pool", s)
+            }
+            x = s
+        }
+        let rpeSpikes = try rpeLIF.forward(try rpe.forward(x, ctx), ctx)
+        var sum = rpeSpikes
+        sum.add(x)
+        // [steps, B, D, H, W] → tokens [steps, B, N, D], N row-major (flatten(-2).transpose(-1,-2)).
+        let steps = sum.shape[0], b = sum.shape[1], d = sum.shape[2], n = sum.shape[3] * sum.shape[4]
+        var tokens = sum.reshaped([steps, b, d, n]).permuted([0, 1, 3, 2])
+        ctx.recorder?.stream("patch_embed", t0: ctx.t0, timesteps: ctx.timesteps, chunk: tokens)
+        for bl in blocks {
+            tokens = try runBlock(bl, tokens, ctx)
+        }
+        // Mean over tokens → [steps, B, D].
+        var f = Tensor(shape: [steps, b, d])
+        tokens.storage.withUnsafeBufferPointer { p in
+            f.storage.withUnsafeMutableBufferPointer { o in
+                for sb in 0..<(steps * b) {
+                    for c in 0..<d {
+                        var acc: Float = 0
+                        for j in 0..<n { acc += p[(sb * n + j) * d + c] }
+                        o[sb * d + c] = acc / Float(n)
+                    }
+                }
+            }
+        }
+        ctx.recorder?.stream("features", t0: ctx.t0, timesteps: ctx.timesteps, chunk: f)
+        return f
+    }
+
+    private func runBlock(_ bl: Block, _ x: Tensor, _ ctx: RunContext) throws -> Tensor {
+        let p = "block.\(bl.index)"
+        let q = try bl.qLIF.forward(try bl.q.forward(x, ctx), ctx)
+        let k = try bl.kLIF.forward(try bl.k.forward(x, ctx), ctx)
+        let v = try bl.vLIF.forward(try bl.v.forward(x, ctx), ctx)
+        ctx.recordRate(bl.qLIF.path, q)
+        let steps = x.shape[0], b = x.shape[1], n = x.shape[2], d = x.shape[3]
+        let h = config.numHeads, dh = d / h
+        // Per head: attn = (q_h · k_hᵀ)·0.125 (N×N), y_h = attn · v_h (N×d_h); heads are contiguous
+        // channel groups. Binary q, k and the exact 1/8 scale keep every value a multiple of 1/8.
+        var y = Tensor(shape: x.shape)
+        var attn = [Float](repeating: 0, count: n * n)
+        q.storage.withUnsafeBufferPointer { qp in
+            k.storage.withUnsafeBufferPointer { kp in
+                v.storage.withUnsafeBufferPointer { vp in
+                    y.storage.withUnsafeMutableBufferPointer { yp in
+                        attn.withUnsafeMutableBufferPointer { ap in
+                            for sb in 0..<(steps * b) {
+                                let base = sb * n * d
+                                for head in 0..<h {
+                                    let off = base + head * dh
+                                    BLAS.sgemm(transB: true, m: n, n: n, k: dh, alpha: 0.125, a: qp.baseAddress! + off, lda: d,
+                                               b: kp.baseAddress! + off, ldb: d, c: ap.baseAddress!, ldc: n)
+                                    BLAS.sgemm(m: n, n: dh, k: n, a: ap.baseAddress!, lda: n, b: vp.baseAddress! + off, ldb: d,
+                                               c: yp.baseAddress! + off, ldc: d)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let a = try bl.attnLIF.forward(y, ctx)
+        ctx.recordRate(bl.attnLIF.path, a)
+        var x1 = x
+        x1.add(try bl.projLIF.forward(try bl.proj.forward(a, ctx), ctx))
+        let s1 = try bl.fc1LIF.forward(try bl.fc1.forward(x1, ctx), ctx)
+        ctx.recordRate(bl.fc1LIF.path, s1)
+        var x2 = x1
+        x2.add(try bl.fc2LIF.forward(try bl.fc2.forward(s1, ctx), ctx))
+        ctx.recorder?.stream(p, t0: ctx.t0, timesteps: ctx.timesteps, chunk: x2)
+        return x2
+    }
+}

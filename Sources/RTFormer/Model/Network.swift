@@ -1,0 +1,228 @@
+/// A built model: its layers (with module paths), its weights, and a causal forward over T that
+/// can run all timesteps at once or one timestep at a time with identical results.
+///
+/// Input layout `[T, B, C, H, W]` (a static image repeated over T, or T event frames). Stateless
+/// layers run on the whole chunk of timesteps at once; neurons and TSBN step through t.
+public final class Network {
+    public let config: ModelConfig
+    public let flavour: ModelFlavour
+    /// Every layer in execution order (what `rtformer info` prints).
+    public let layers: [LayerInfo]
+    /// The weights by state_dict key, in the order the model declares them.
+    public let parameterKeys: [ParameterInfo]
+    public private(set) var stateDict: StateDict
+    /// Keys present in checkpoints that the forward pass does not use (Spikformer LayerNorms).
+    public let unusedKeys: [String]
+    /// Eval uses running statistics; train uses window/batch statistics and updates them.
+    public var mode: ForwardMode = .eval
+
+    let graph: FamilyGraph
+
+    /// The current input `[T, B, C, H, W]`, and how many of its timesteps have been computed.
+    public private(set) var input: Tensor?
+    public private(set) var computedSteps = 0
+    /// Per-timestep head output of the current input (`[steps, B, classes]` or features `[steps, B, D]`).
+    private var headSteps: [Tensor] = []
+    /// Where the current run records (nil: nothing recorded).
+    public private(set) var recorder: Recorder?
+
+    /// Builds a model from seeded init (`weights == nil`) or from a checkpoint (strict).
+    /// - Parameters:
+    ///   - weights: a state_dict with SPEC §6.4/§7 keys; `source` names it in errors.
+    ///   - seed: seed of the deterministic init.
+    /// - Throws: `WeightLoadError.wrongFlavour` for a deploy checkpoint given to an unfused model
+    ///   (or the reverse); `WeightLoadError.mismatch` listing missing, unexpected and mis-shaped keys.
+    public init(config: ModelConfig, flavour: ModelFlavour = .unfused, weights: StateDict? = nil, seed: UInt64 = 0,
+                source: String = "<weights>") throws {
+        if let weights, let found = checkpointFlavour(weights), found != flavour,
+           config.family == .rtformer || found == .unfused {
+            throw WeightLoadError.wrongFlavour(file: source, model: config.name, expected: flavour, found: found)
+        }
+        let b = GraphBuilder(config: config, flavour: flavour, weights: WeightSource(provided: weights, seed: seed))
+        switch config.family {
+        case .rtformer, .sdt: graph = SpikeDrivenGraph(b)
+        case .spikformer: graph = SpikformerGraph(b)
+        }
+        if let weights {
+            let known = Set(b.weights.requested.map(\.key))
+            let unexpected = weights.keys.filter { !known.contains($0) }.sorted()
+            if !b.weights.missing.isEmpty || !unexpected.isEmpty || !b.weights.misShaped.isEmpty {
+                throw WeightLoadError.mismatch(file: source, model: config.name, missing: b.weights.missing,
+                                               unexpected: unexpected, misShaped: b.weights.misShaped)
+            }
+        }
+        self.config = config
+        self.flavour = flavour
+        self.layers = b.layers
+        self.parameterKeys = b.weights.requested
+        self.stateDict = Dictionary(b.weights.values, uniquingKeysWith: { a, _ in a })
+        self.unusedKeys = b.unusedKeys
+    }
+
+    /// Trainable parameters used by the forward pass (SPEC §8; unused LayerNorms excluded).
+    public var parameterCount: Int {
+        let unused = Set(unusedKeys)
+        return parameterKeys.filter { $0.isParameter && !unused.contains($0.key) }.reduce(0) { $0 + $1.count }
+    }
+
+    /// Parameters in checkpoints that the forward pass ignores.
+    public var unusedParameterCount: Int {
+        let unused = Set(unusedKeys)
+        return parameterKeys.filter { unused.contains($0.key) }.reduce(0) { $0 + $1.count }
+    }
+
+    /// The weights as `(key, tensor)` pairs in declaration order (what `save` writes).
+    public var orderedWeights: [(String, Tensor)] {
+        var out: [(String, Tensor)] = []
+        var seen = Set<String>()
+        for p in parameterKeys where seen.insert(p.key).inserted {
+            if let t = stateDict[p.key] { out.append((p.key, t)) }
+        }
+        return out
+    }
+
+    /// The current weights, running statistics included (train-mode runs update them).
+    public func currentStateDict() -> StateDict {
+        var d = stateDict
+        func put(_ path: String, _ t: TSBN) {
+            d[path + ".running_mean"] = Tensor(shape: [t.timesteps, t.channels], storage: t.runningMean)
+            d[path + ".running_var"] = Tensor(shape: [t.timesteps, t.channels], storage: t.runningVar)
+            d[path + ".num_batches_tracked"] = Tensor(scalar: t.numBatchesTracked)
+        }
+        func put(_ path: String, _ bn: BatchNorm) {
+            d[path + ".running_mean"] = Tensor(shape: [bn.channels], storage: bn.runningMean)
+            d[path + ".running_var"] = Tensor(shape: [bn.channels], storage: bn.runningVar)
+            d[path + ".num_batches_tracked"] = Tensor(scalar: bn.numBatchesTracked)
+        }
+        for u in convUnits {
+            guard let np = u.normPath else { continue }
+            switch u.norm {
+            case let .tsbn(t): put(np, t)
+            case let .batchNorm(bn): put(np, bn)
+            default: break
+            }
+        }
+        for l in lifUnits {
+            if case let .tsbnMem(t) = l.kind { put(l.path + ".tsbn", t) }
+        }
+        return d
+    }
+
+    /// Saves the current weights (running statistics included) as safetensors.
+    public func save(to path: String, metadata: [String: String] = [:]) throws {
+        let current = currentStateDict()
+        var meta = metadata
+        meta["model"] = config.name
+        meta["flavour"] = flavour.rawValue
+        meta["family"] = config.family.rawValue
+        try Safetensors.write(orderedWeights.map { ($0.0, current[$0.0] ?? $0.1) }, metadata: meta, to: path)
+    }
+
+    // MARK: running
+
+    /// Starts a new input: neuron state back to rest, nothing computed yet.
+    /// - Parameter input: `[T, B, C, H, W]` with T, C, H, W of the config.
+    public func start(_ input: Tensor, recorder: Recorder? = nil) throws {
+        try validate(input)
+        self.input = input
+        self.recorder = recorder
+        recorder?.clear()
+        recorder?.rateTimesteps = config.timesteps
+        graph.reset()
+        computedSteps = 0
+        headSteps = []
+    }
+
+    /// Computes timesteps up to (not including) `t`; already computed timesteps are not recomputed.
+    public func advance(to t: Int) throws {
+        guard let input else { return }
+        let end = min(t, config.timesteps)
+        guard end > computedSteps else { return }
+        let t0 = computedSteps
+        let per = input.count / config.timesteps
+        let chunk = Tensor(shape: [end - t0] + Array(input.shape.dropFirst()),
+                           storage: Array(input.storage[(t0 * per)..<(end * per)]))
+        let ctx = RunContext(mode: mode, recorder: recorder, t0: t0, steps: end - t0, batch: input.shape[1],
+                             timesteps: config.timesteps)
+        let out = try graph.run(chunk, ctx)
+        for i in 0..<(end - t0) { headSteps.append(out.slice(i)) }
+        if let recorder, graph.logitsPerStep {
+            recorder.stream("logits_t", t0: t0, timesteps: config.timesteps, chunk: out)
+        }
+        computedSteps = end
+    }
+
+    /// Runs every timestep of `input` from rest and returns the logits `[B, classes]`.
+    public func forward(_ input: Tensor, recorder: Recorder? = nil) throws -> Tensor {
+        try start(input, recorder: recorder)
+        try advance(to: config.timesteps)
+        return logits!
+    }
+
+    /// Logits `[B, classes]` over the timesteps computed so far: the mean over t of the per-step
+    /// logits (rtformer, sdt), or the head applied to the mean over t of the features (spikformer).
+    public var logits: Tensor? {
+        guard !headSteps.isEmpty else { return nil }
+        var mean = headSteps[0]
+        for s in headSteps.dropFirst() { mean.add(s) }
+        let k = Float(headSteps.count)
+        mean = mean.map { $0 / k }
+        if graph.logitsPerStep { return mean }
+        return Linear.forward(mean, weight: graph.head.weight, bias: graph.head.bias)
+    }
+
+    private func validate(_ input: Tensor) throws {
+        let c = config
+        guard input.rank == 5, input.shape[0] == c.timesteps, input.shape[2] == c.inChannels,
+              input.shape[3] == c.imgSize, input.shape[4] == c.imgSize, input.shape[1] >= 1 else {
+            throw ModelInputError.shape(model: c.name, expected: "[\(c.timesteps), B, \(c.inChannels), \(c.imgSize), \(c.imgSize)]",
+                                        found: input.shape)
+        }
+    }
+
+    // MARK: unit access (deploy conversion, equivalence)
+
+    var convUnits: [ConvUnit] {
+        switch graph {
+        case let g as SpikeDrivenGraph:
+            var u = g.stemConvs
+            if let rep = g.core as? RepDW5Unit { u += rep.branches + [rep.identity] } else if let c = g.core as? ConvUnit { u.append(c) }
+            for bl in g.blocks { u += [bl.q, bl.k, bl.v, bl.proj, bl.fc1, bl.fc2] }
+            return u
+        case let g as SpikformerGraph:
+            var u = g.stemConvs + [g.rpe]
+            for bl in g.blocks { u += [bl.q, bl.k, bl.v, bl.proj, bl.fc1, bl.fc2] }
+            return u
+        default: return []
+        }
+    }
+
+    var lifUnits: [LIFUnit] {
+        switch graph {
+        case let g as SpikeDrivenGraph:
+            var u = g.stemLIFs + [g.coreLIF]
+            for bl in g.blocks { u += [bl.shortcutLIF, bl.qLIF, bl.kLIF, bl.vLIF, bl.kvLIF, bl.fc1LIF, bl.fc2LIF] }
+            return u + [g.headLIF]
+        case let g as SpikformerGraph:
+            var u = g.stemLIFs + [g.rpeLIF]
+            for bl in g.blocks { u += [bl.qLIF, bl.kLIF, bl.vLIF, bl.attnLIF, bl.projLIF, bl.fc1LIF, bl.fc2LIF] }
+            return u
+        default: return []
+        }
+    }
+
+    /// LIF module paths in execution order.
+    public var lifPaths: [String] { layers.filter(\.isNeuron).map(\.path) }
+}
+
+/// An input that does not fit the model.
+public enum ModelInputError: Error, Equatable, CustomStringConvertible {
+    case shape(model: String, expected: String, found: [Int])
+
+    public var description: String {
+        switch self {
+        case let .shape(model, expected, found):
+            return "input of shape \(found) does not fit model '\(model)': expected \(expected)"
+        }
+    }
+}

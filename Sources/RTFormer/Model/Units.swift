@@ -1,0 +1,388 @@
+/// Whether norms use running statistics (eval) or batch/window statistics with a running update (train).
+public enum ForwardMode: String, Sendable {
+    case eval, train
+}
+
+/// What a forward pass needs besides the data: mode, recorder, timestep offset of the chunk.
+struct RunContext {
+    var mode: ForwardMode
+    var recorder: Recorder?
+    /// First timestep of the chunk being computed.
+    var t0: Int
+    /// Timesteps in the chunk.
+    var steps: Int
+    var batch: Int
+    var timesteps: Int
+
+    func recordRate(_ name: String, _ chunk: Tensor) {
+        recorder?.rate(name, t0: t0, steps: steps, chunk: chunk)
+    }
+}
+
+/// The normalisation that follows a conv or linear.
+enum NormKind {
+    case none
+    /// Shared over t (Spikformer/SDT BN; stats pooled over T·B in train mode).
+    case batchNorm(BatchNorm)
+    /// Per-(t, c) (SPEC §3.2).
+    case tsbn(TSBN)
+    /// Deploy per-(t, c) affine `scale[t]·y + shift[t]`, `[T·C]` each (SPEC R14).
+    case affine(scale: [Float], shift: [Float])
+}
+
+/// A conv (or linear on tokens) followed by its norm: the stateless unit of every family.
+/// Input and output chunks are `[steps, B, C, H, W]` (conv) or `[steps, B, N, C]` (linear).
+final class ConvUnit {
+    /// Module path of the conv (`patch_embed.proj_conv`) and of its norm (`patch_embed.proj_tsbn`).
+    let path: String
+    let normPath: String?
+    var weight: Tensor
+    var bias: Tensor?
+    /// Deploy depthwise kernels per timestep `[T, C, 1, kH, kW]` and biases `[T, C]` (SPEC §5.3).
+    var weightPerStep: Tensor?
+    var biasPerStep: Tensor?
+    let padH: Int, padW: Int, groups: Int
+    /// `true`: a Linear on the last axis of token tensors (Spikformer), with BN1d over that axis.
+    let isLinear: Bool
+    var norm: NormKind
+    private var stepper: TSBNTrainStepper?
+    /// The encoding layer sees the same image at every t (direct encoding, SPEC §1): its conv
+    /// output is computed once and reused while the input slice repeats (DESIGN §3).
+    var reusesRepeatedInput = false
+    private var lastInput: [Float]?
+    private var lastOutput: Tensor?
+
+    init(path: String, normPath: String?, weight: Tensor, bias: Tensor?, pad: (Int, Int) = (0, 0), groups: Int = 1,
+         isLinear: Bool = false, norm: NormKind) {
+        self.path = path
+        self.normPath = normPath
+        self.weight = weight
+        self.bias = bias
+        self.padH = pad.0
+        self.padW = pad.1
+        self.groups = groups
+        self.isLinear = isLinear
+        self.norm = norm
+    }
+
+    func reset() {
+        stepper = nil
+        lastInput = nil
+        lastOutput = nil
+    }
+
+    /// The raw conv/linear output before the norm, same layout as `forward`'s result.
+    ///
+    /// The kernels run once per timestep on its B samples, never on T·B at once: a GEMM's
+    /// rounding may depend on its size, and stepping one timestep at a time must give exactly
+    /// what the whole-sequence forward gives.
+    func linearPart(_ x: Tensor, _ ctx: RunContext) -> Tensor {
+        let steps = x.shape[0]
+        let sampleShape = Array(x.shape.dropFirst(2))
+        let perStep = x.count / max(steps, 1)
+        var out: [Float] = []
+        var outSample: [Int] = []
+        for i in 0..<steps {
+            let t = ctx.t0 + i
+            let xt = Tensor(shape: [x.shape[1]] + sampleShape, storage: Array(x.storage[(i * perStep)..<((i + 1) * perStep)]))
+            let y: Tensor
+            if reusesRepeatedInput, let lastInput, let lastOutput, lastInput == xt.storage {
+                y = lastOutput
+            } else if isLinear {
+                y = Linear.forward(xt, weight: weight, bias: bias)
+            } else if let wps = weightPerStep {
+                // Deploy depthwise kernels differ per timestep (SPEC §5.3).
+                y = Conv2d.forward(xt, weight: wps.slice(t), bias: biasPerStep?.slice(t), padH: padH, padW: padW, groups: groups)
+            } else {
+                y = Conv2d.forward(xt, weight: weight, bias: bias, padH: padH, padW: padW, groups: groups)
+            }
+            if reusesRepeatedInput {
+                lastInput = xt.storage
+                lastOutput = y
+            }
+            outSample = Array(y.shape.dropFirst())
+            if out.isEmpty { out.reserveCapacity(steps * y.count) }
+            out += y.storage
+        }
+        return Tensor(shape: [steps, x.shape[1]] + outSample, storage: out)
+    }
+
+    /// conv/linear then norm on a chunk.
+    func forward(_ x: Tensor, _ ctx: RunContext) throws -> Tensor {
+        var y = linearPart(x, ctx)
+        if ctx.recorder?.recordUnitInputs == true {
+            ctx.recorder?.unit(path, input: x, t0: ctx.t0, timesteps: ctx.timesteps)
+        }
+        try applyNorm(&y, ctx)
+        if ctx.recorder?.recordUnitInputs == true {
+            ctx.recorder?.unitOutput(path, output: y, t0: ctx.t0, timesteps: ctx.timesteps)
+        }
+        return y
+    }
+
+    /// Applies the norm in place; `y` is `[steps, B, C, S...]`, or `[steps, B, N, C]` for linears.
+    func applyNorm(_ y: inout Tensor, _ ctx: RunContext) throws {
+        let steps = y.shape[0], b = y.shape[1]
+        let channels = isLinear ? y.shape.last! : y.shape[2]
+        let inner = isLinear ? 1 : y.shape.dropFirst(3).product
+        let rowsPerStep = isLinear ? b * y.shape.dropFirst(2).dropLast().product : b
+        let per = y.count / max(steps, 1)
+        switch norm {
+        case .none:
+            return
+        case .batchNorm(var bn):
+            if ctx.mode == .train {
+                // BN pools T·B (and space); the chunk must be the whole sequence for PyTorch parity.
+                let asNCS: Tensor = isLinear
+                    ? y.reshaped([steps * rowsPerStep, channels]).permuted([1, 0]).reshaped([1, channels, steps * rowsPerStep])
+                    : y.reshaped([steps * b, channels, inner])
+                let (_, stats) = try bn.forwardTrain(asNCS, layer: normPath ?? path)
+                norm = .batchNorm(bn)
+                var a = [Float](repeating: 0, count: channels), sh = a
+                for c in 0..<channels {
+                    let invstd = 1 / (Float(stats.variance[c]) + bn.eps).squareRoot()
+                    a[c] = invstd * bn.weight[c]
+                    sh[c] = bn.bias[c] - Float(stats.mean[c]) * a[c]
+                }
+                apply(&y, scale: a, shift: sh, steps: 0..<steps, channels: channels, inner: inner, rowsPerStep: rowsPerStep, per: per, perStepOffset: 0)
+                if let r = ctx.recorder, let np = normPath {
+                    for i in 0..<steps {
+                        r.window(np, TSBNWindowRecord(t: ctx.t0 + i, window: 0...(ctx.timesteps - 1),
+                                                      mean: stats.mean.map { Float($0) }, variance: stats.variance.map { Float($0) },
+                                                      unbiasedVariance: (stats.unbiasedVariance ?? stats.variance).map { Float($0) }, count: stats.count))
+                    }
+                }
+            } else {
+                let (a, sh) = bn.affine()
+                apply(&y, scale: a, shift: sh, steps: 0..<steps, channels: channels, inner: inner, rowsPerStep: rowsPerStep, per: per, perStepOffset: 0)
+            }
+        case .tsbn(var tsbn):
+            precondition(!isLinear, "TSBN on token-last layout is not part of any family")
+            if ctx.mode == .train {
+                if stepper == nil { stepper = TSBNTrainStepper(batch: b, spatial: inner, layer: normPath ?? path) }
+                try y.storage.withUnsafeMutableBufferPointer { p in
+                    for i in 0..<steps {
+                        let rec = try stepper!.step(t: ctx.t0 + i, x: p.baseAddress! + i * per, tsbn: &tsbn)
+                        if let np = normPath { ctx.recorder?.window(np, rec) }
+                    }
+                }
+                if ctx.t0 + steps == ctx.timesteps { tsbn.numBatchesTracked += 1 }
+                norm = .tsbn(tsbn)
+            } else {
+                let (a, sh) = tsbn.affineTable()
+                apply(&y, scale: a, shift: sh, steps: 0..<steps, channels: channels, inner: inner, rowsPerStep: rowsPerStep, per: per, perStepOffset: ctx.t0)
+            }
+        case let .affine(scale, shift):
+            apply(&y, scale: scale, shift: shift, steps: 0..<steps, channels: channels, inner: inner, rowsPerStep: rowsPerStep, per: per, perStepOffset: ctx.t0)
+        }
+    }
+
+    /// Applies `scale`/`shift` (`[C]` shared, or `[T·C]` indexed by `t0 + i` when larger than C).
+    private func apply(_ y: inout Tensor, scale: [Float], shift: [Float], steps: Range<Int>, channels: Int, inner: Int,
+                       rowsPerStep: Int, per: Int, perStepOffset: Int) {
+        let perT = scale.count > channels
+        let linear = isLinear
+        y.storage.withUnsafeMutableBufferPointer { p in
+            scale.withUnsafeBufferPointer { a in
+                shift.withUnsafeBufferPointer { b in
+                    for i in steps {
+                        let off = perT ? (perStepOffset + i) * channels : 0
+                        if linear {
+                            applyChannelLastAffine(p.baseAddress! + i * per, rows: rowsPerStep, channels: channels,
+                                                   scale: a.baseAddress! + off, shift: b.baseAddress! + off)
+                        } else {
+                            applyChannelAffine(p.baseAddress! + i * per, outer: rowsPerStep, channels: channels, inner: inner,
+                                               scale: a.baseAddress! + off, shift: b.baseAddress! + off)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How a LIF layer decides to fire.
+enum LIFKind {
+    /// `H ≥ V_th` (SPEC §2).
+    case plain
+    /// TSBN on the charged membrane, `Ĥ = TSBN(H)[t] ≥ V_th`, raw H carried (SPEC §3.3).
+    case tsbnMem(TSBN)
+    /// Deploy: `sign·(H − θ) ≥ 0`, or `fire_const` where sign = 0 (SPEC R14), `[T·C]` each.
+    case folded(theta: [Float], sign: [Float], fireConst: [Float])
+}
+
+/// A LIF layer with its state. Chunks are `[steps, B, ...]`; TSBN-LIF layouts are `[C, S]` per sample.
+final class LIFUnit {
+    let path: String
+    let parameters: LIFParameters
+    var kind: LIFKind
+    /// Per-sample shape of one timestep, e.g. `[C, H, W]`.
+    let shape: [Int]
+    private var state: LIFState?
+    /// Train-mode TSBN_mem window over the H history of the current input.
+    private var stepper: TSBNTrainStepper?
+
+    init(path: String, parameters: LIFParameters, kind: LIFKind, shape: [Int]) {
+        self.path = path
+        self.parameters = parameters
+        self.kind = kind
+        self.shape = shape
+    }
+
+    var channels: Int { shape[0] }
+    var spatial: Int { shape.dropFirst().product }
+
+    func reset() {
+        state = nil
+        stepper = nil
+    }
+
+    /// Runs the neuron over a chunk `x` `[steps, B, shape...]`; returns spikes of the same shape.
+    func forward(_ x: Tensor, _ ctx: RunContext) throws -> Tensor {
+        let steps = x.shape[0], b = x.shape[1]
+        let n = b * shape.product
+        if state == nil {
+            state = LIFState(count: n, parameters: parameters)
+            var hasHat = false
+            if case .tsbnMem = kind { hasHat = true }
+            ctx.recorder?.lif(path, shape: shape, batch: b, timesteps: ctx.timesteps, vThreshold: parameters.vThreshold, hasHat: hasHat)
+        }
+        var spikes = Tensor(shape: x.shape)
+        var h = [Float](repeating: 0, count: n)
+        var hHat = [Float](repeating: 0, count: n)
+        var v = [Float](repeating: 0, count: n)
+        let c = channels, s = spatial, vth = parameters.vThreshold
+        for i in 0..<steps {
+            let t = ctx.t0 + i
+            try x.storage.withUnsafeBufferPointer { xp in
+                try spikes.storage.withUnsafeMutableBufferPointer { sp in
+                    let xt = xp.baseAddress! + i * n
+                    let st = sp.baseAddress! + i * n
+                    switch kind {
+                    case .plain:
+                        h.withUnsafeMutableBufferPointer { hp in state!.step(x: xt, h: hp.baseAddress!, spikes: st) }
+                    case .tsbnMem(var tsbn):
+                        // Charge, normalise the membrane, fire on Ĥ, reset the raw membrane (MPBN-style).
+                        let p = parameters
+                        state!.withMembrane { vp in
+                            for j in 0..<n { h[j] = LIF.charge(v: vp[j], x: xt[j], p) }
+                        }
+                        hHat = h
+                        if ctx.mode == .train {
+                            if stepper == nil { stepper = TSBNTrainStepper(batch: b, spatial: s, layer: path + ".tsbn") }
+                            let rec = try hHat.withUnsafeMutableBufferPointer { try stepper!.step(t: t, x: $0.baseAddress!, tsbn: &tsbn) }
+                            ctx.recorder?.window(path + ".tsbn", rec)
+                            if t == ctx.timesteps - 1 { tsbn.numBatchesTracked += 1 }
+                            kind = .tsbnMem(tsbn)
+                        } else {
+                            let (a, sh) = tsbn.affine(at: t)
+                            hHat.withUnsafeMutableBufferPointer { hp in
+                                applyChannelAffine(hp.baseAddress!, outer: b, channels: c, inner: s, scale: a, shift: sh)
+                            }
+                        }
+                        state!.withMembrane { vp in
+                            for j in 0..<n {
+                                let fire = hHat[j] >= vth
+                                st[j] = fire ? 1 : 0
+                                vp[j] = LIF.reset(h: h[j], spike: st[j], p)
+                            }
+                        }
+                    case let .folded(theta, sign, fireConst):
+                        let p = parameters
+                        state!.withMembrane { vp in
+                            for bb in 0..<b {
+                                for ch in 0..<c {
+                                    let k = t * c + ch
+                                    let th = theta[k], sg = sign[k], fc = fireConst[k]
+                                    let base = (bb * c + ch) * s
+                                    for j in base..<(base + s) {
+                                        let hv = LIF.charge(v: vp[j], x: xt[j], p)
+                                        h[j] = hv
+                                        let fire: Float = sg != 0 ? (sg * (hv - th) >= 0 ? 1 : 0) : fc
+                                        st[j] = fire
+                                        vp[j] = LIF.reset(h: hv, spike: fire, p)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    if let r = ctx.recorder {
+                        state!.copyMembrane(to: &v)
+                        var isMem = false
+                        if case .tsbnMem = kind { isMem = true }
+                        h.withUnsafeBufferPointer { hp in
+                            v.withUnsafeBufferPointer { vp in
+                                hHat.withUnsafeBufferPointer { hh in
+                                    r.storeLIF(path, t: t, x: xt, h: hp.baseAddress!, s: st, v: vp.baseAddress!, hHat: isMem ? hh.baseAddress! : nil)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return spikes
+    }
+}
+
+extension LIFState {
+    /// Copies `V` into an array of the same count.
+    func copyMembrane(to dst: inout [Float]) {
+        dst.withUnsafeMutableBufferPointer { copyMembrane(to: $0.baseAddress!) }
+    }
+}
+
+/// The five-branch depthwise Spatial Core (SPEC §5), unfused: Σ_i norm_i(DWConv_i(s)), summed
+/// k33, k13, k31, k11, id (R6). Deploy replaces it by one per-timestep 3×3 `ConvUnit`.
+final class RepDW5Unit {
+    let path: String
+    /// k33, k13, k31, k11 branch convs with their TSBNs.
+    let branches: [ConvUnit]
+    /// The identity branch's norm (a `ConvUnit` whose linear part is the identity).
+    let identity: ConvUnit
+
+    init(path: String, branches: [ConvUnit], identity: ConvUnit) {
+        self.path = path
+        self.branches = branches
+        self.identity = identity
+    }
+
+    func reset() {
+        branches.forEach { $0.reset() }
+        identity.reset()
+    }
+
+    func forward(_ x: Tensor, _ ctx: RunContext) throws -> Tensor {
+        var sum = try branches[0].forward(x, ctx)
+        for br in branches.dropFirst() { sum.add(try br.forward(x, ctx)) }
+        var id = x
+        try identity.applyNorm(&id, ctx)
+        sum.add(id)
+        return sum
+    }
+}
+
+extension Recorder {
+    /// Records the firing rate of a binary tensor chunk `[steps, B, ...]` per timestep.
+    func rate(_ name: String, t0: Int, steps: Int, chunk: Tensor) {
+        let per = chunk.count / max(steps, 1)
+        var r = rates[name] ?? [Double](repeating: .nan, count: max(t0 + steps, rateTimesteps))
+        if r.count < t0 + steps { r += [Double](repeating: .nan, count: t0 + steps - r.count) }
+        chunk.storage.withUnsafeBufferPointer { p in
+            for i in 0..<steps {
+                var s = 0.0
+                for j in (i * per)..<((i + 1) * per) { s += Double(p[j]) }
+                r[t0 + i] = per > 0 ? s / Double(per) : 0
+            }
+        }
+        rates[name] = r
+    }
+
+    func unit(_ path: String, input: Tensor, t0: Int, timesteps: Int) {
+        storeStream(path, t0: t0, timesteps: timesteps, chunk: input, into: \Recorder.unitInputs)
+    }
+
+    func unitOutput(_ path: String, output: Tensor, t0: Int, timesteps: Int) {
+        storeStream(path, t0: t0, timesteps: timesteps, chunk: output, into: \Recorder.unitOutputs)
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+
+/// A PyTorch-style state_dict: tensors by key (SPEC §6.4, §7.1, §7.2, R14).
+public typealias StateDict = [String: Tensor]
+
+/// Which form of the model a checkpoint or network is.
+public enum ModelFlavour: String, Sendable, Equatable {
+    /// The trained (training-time) model: branches, norms, TSBN_mem.
+    case unfused
+    /// The re-parameterized model: fused kernels, per-(t,c) affines and thresholds (SPEC §6.3, R14).
+    case deploy
+}
+
+/// Why a checkpoint does not fit a model.
+public enum WeightLoadError: Error, Equatable, CustomStringConvertible {
+    /// Missing, unexpected and mis-shaped keys, all listed by name.
+    case mismatch(file: String, model: String, missing: [String], unexpected: [String], misShaped: [String])
+    /// A deploy checkpoint given to an unfused model, or the reverse.
+    case wrongFlavour(file: String, model: String, expected: ModelFlavour, found: ModelFlavour)
+
+    public var description: String {
+        switch self {
+        case let .mismatch(file, model, missing, unexpected, misShaped):
+            var parts: [String] = []
+            func list(_ keys: [String]) -> String {
+                let shown = keys.prefix(12).joined(separator: ", ")
+                return keys.count > 12 ? shown + ", … (\(keys.count) in all)" : shown
+            }
+            if !missing.isEmpty { parts.append("missing \(missing.count): \(list(missing))") }
+            if !unexpected.isEmpty { parts.append("unexpected \(unexpected.count): \(list(unexpected))") }
+            if !misShaped.isEmpty { parts.append("wrong shape \(misShaped.count): \(list(misShaped))") }
+            return "\(file): does not fit model '\(model)': " + parts.joined(separator: "; ")
+        case let .wrongFlavour(file, model, expected, found):
+            let hint = found == .deploy
+                ? "it holds fused weights (scale/shift, theta, fused stcore.rep.weight); load it as a deploy model"
+                : "it holds unfused weights (TSBN/BN, RepDW5 branches); convert it with `rtformer convert` first"
+            return "\(file): is a \(found.rawValue) checkpoint but model '\(model)' expects \(expected.rawValue): \(hint)"
+        }
+    }
+}
+
+/// Deterministic random numbers for seeded initialisation (SplitMix64).
+public struct SeededRandom: Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    public mutating func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+
+    /// Standard normal (Box–Muller).
+    public mutating func normal() -> Double {
+        let u1 = max(uniform(), 1e-300), u2 = uniform()
+        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
+    }
+}
+
+/// How a parameter starts when no checkpoint is loaded (SPEC R12).
+enum ParameterInit {
+    /// timm `trunc_normal_(std)`, truncated at ±2 (absolute, as timm does).
+    case truncNormal(std: Double)
+    /// PyTorch's default Linear/Conv init: kaiming-uniform(a=√5) weight, U(±1/√fan_in) bias.
+    case kaimingUniform(fanIn: Int)
+    case constant(Float)
+}
+
+/// Supplies tensors to the model walk, from a checkpoint or from seeded init, and collects what
+/// did not fit (strict loading, SPEC decision 7).
+struct WeightSource {
+    let provided: StateDict?
+    var rng: SeededRandom
+    private(set) var requested: [ParameterInfo] = []
+    private(set) var values: [(String, Tensor)] = []
+    private(set) var missing: [String] = []
+    private(set) var misShaped: [String] = []
+
+    init(provided: StateDict?, seed: UInt64) {
+        self.provided = provided
+        self.rng = SeededRandom(seed: seed)
+    }
+
+    mutating func take(_ key: String, _ shape: [Int], _ initial: ParameterInit, isParameter: Bool = true,
+                       optional: Bool = false) -> Tensor {
+        requested.append(ParameterInfo(key: key, shape: shape, isParameter: isParameter))
+        let t: Tensor
+        if let provided, optional, provided[key] == nil {
+            t = make(shape, initial)
+        } else if let provided {
+            if let p = provided[key] {
+                if p.shape == shape || (p.count == shape.product && shape.count <= 1 && p.rank <= 1) {
+                    t = p.reshaped(shape)
+                } else {
+                    misShaped.append("\(key) (expected \(shape), found \(p.shape))")
+                    t = Tensor(shape: shape)
+                }
+            } else {
+                missing.append(key)
+                t = Tensor(shape: shape)
+            }
+        } else {
+            t = make(shape, initial)
+        }
+        values.append((key, t))
+        return t
+    }
+
+    private mutating func make(_ shape: [Int], _ initial: ParameterInit) -> Tensor {
+        let n = shape.product
+        var out = [Float](repeating: 0, count: n)
+        switch initial {
+        case let .truncNormal(std):
+            for i in 0..<n {
+                var v = rng.normal() * std
+                while abs(v) > 2 { v = rng.normal() * std }
+                out[i] = Float(v)
+            }
+        case let .kaimingUniform(fanIn):
+            // kaiming_uniform_(a=√5) gives bound = sqrt(6/((1+a²)·fan_in)) = 1/sqrt(fan_in).
+            let bound = 1 / Double(max(fanIn, 1)).squareRoot()
+            for i in 0..<n { out[i] = Float((rng.uniform() * 2 - 1) * bound) }
+        case let .constant(c):
+            for i in 0..<n { out[i] = c }
+        }
+        return Tensor(shape: shape, storage: out)
+    }
+}
+
+/// Keys that mark a checkpoint as deploy (re-parameterized) rather than unfused (SPEC R14).
+public func checkpointFlavour(_ dict: StateDict) -> ModelFlavour? {
+    let keys = dict.keys
+    if keys.contains(where: { $0.hasSuffix(".theta") || $0.hasSuffix(".scale") || $0.hasSuffix(".fire_const") || $0 == "patch_embed.stcore.rep.weight" }) {
+        return .deploy
+    }
+    if keys.contains(where: { $0.contains("_tsbn.") || $0.contains("_bn.") || $0.contains(".tsbn.") || $0.contains("stcore.rep.k33") }) {
+        return .unfused
+    }
+    return nil
+}

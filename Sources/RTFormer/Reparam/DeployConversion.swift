@@ -1,0 +1,93 @@
+/// Builds the re-parameterized (deploy) model from an unfused one (SPEC decision 5, §6.3, R14).
+/// Pure: the source network is read, never mutated.
+public enum DeployConversion {
+    /// The deploy state_dict (SPEC R14 keys) of `net`'s current eval weights.
+    ///
+    /// - RepDW5 → one 3×3 depthwise kernel + bias per timestep (`patch_embed.stcore.rep.{weight,bias}`);
+    /// - conv + TSBN_pre → the unfused W (bit-identical) plus `<conv>.scale`/`.shift` `[T, C]`;
+    /// - conv + BN (sdt, spikformer) → one fused conv `<conv>.weight`/`.bias`;
+    /// - TSBN_mem-LIF → `<lif>.theta`, `.sign`, `.fire_const` `[T, C]` in `fold` mode;
+    /// - everything else (head) carried over bit-identical.
+    /// - Throws: `DeployConversionError.notUnfused` for a network that is already deploy.
+    public static func stateDict(from net: Network, fold: ThresholdFoldMode) throws -> StateDict {
+        guard net.flavour == .unfused else { throw DeployConversionError.notUnfused(model: net.config.name) }
+        var out: StateDict = [:]
+        var repBranches: [String: ConvUnit] = [:]
+        var repIdentity: ConvUnit?
+        for u in net.convUnits {
+            if u.path.hasPrefix("patch_embed.stcore.rep.") {
+                if u.path.hasSuffix(".id") { repIdentity = u } else { repBranches[u.path] = u }
+                continue
+            }
+            switch u.norm {
+            case let .tsbn(t):
+                let (scale, shift) = ConvNormFold.foldTSBNAffine(bias: u.bias, norm: t)
+                out[u.path + ".weight"] = u.weight
+                out[u.path + ".scale"] = scale
+                out[u.path + ".shift"] = shift
+            case let .batchNorm(bn):
+                // A token Linear [out, in] folds like a 1×1 conv.
+                let kernel = u.isLinear ? u.weight.reshaped(u.weight.shape + [1, 1]) : u.weight
+                let (w, b) = ConvNormFold.foldBatchNorm(weight: kernel, bias: u.bias, norm: bn)
+                out[u.path + ".weight"] = u.isLinear ? w.reshaped(u.weight.shape) : w
+                out[u.path + ".bias"] = b
+            case .none, .affine:
+                out[u.path + ".weight"] = u.weight
+                if let b = u.bias { out[u.path + ".bias"] = b }
+            }
+        }
+        if let id = repIdentity {
+            func kernel(_ name: String) -> (Tensor, BranchNorm) {
+                let u = repBranches["patch_embed.stcore.rep.\(name)"]!
+                guard case let .tsbn(t) = u.norm else { preconditionFailure("RepDW5 branch \(name) without TSBN") }
+                return (u.weight, .temporal(t))
+            }
+            guard case let .tsbn(idNorm) = id.norm else { preconditionFailure("RepDW5 identity without TSBN") }
+            let (k33, n33) = kernel("k33"), (k13, n13) = kernel("k13"), (k31, n31) = kernel("k31"), (k11, n11) = kernel("k11")
+            let rep = RepDW5(k33: k33, k13: k13, k31: k31, k11: k11, norm33: n33, norm13: n13, norm31: n31, norm11: n11,
+                             normIdentity: .temporal(idNorm))
+            let (w, b) = rep.fuse()
+            out["patch_embed.stcore.rep.weight"] = w
+            out["patch_embed.stcore.rep.bias"] = b
+        }
+        for l in net.lifUnits {
+            if case let .tsbnMem(t) = l.kind {
+                let f = ThresholdFold(tsbn: t, vThreshold: l.parameters.vThreshold, mode: fold)
+                out[l.path + ".theta"] = f.thetaTensor
+                out[l.path + ".sign"] = f.signTensor
+                out[l.path + ".fire_const"] = f.fireConstTensor
+            }
+        }
+        out["head.weight"] = net.stateDict["head.weight"]
+        out["head.bias"] = net.stateDict["head.bias"]
+        return out
+    }
+
+    /// The deploy twin of `net` (a new `Network` of flavour `.deploy`).
+    public static func convert(_ net: Network, fold: ThresholdFoldMode) throws -> Network {
+        try Network(config: net.config, flavour: .deploy, weights: try stateDict(from: net, fold: fold),
+                    source: "deploy(\(net.config.name), \(fold.rawValue))")
+    }
+
+    /// Parameters that no fold touches must come over bit-identical: the shared conv kernels of
+    /// TSBN_pre folds and the head. Returns the keys that differ (empty when all is well).
+    public static func carriedOverMismatches(unfused: Network, deploy: StateDict) -> [String] {
+        var bad: [String] = []
+        for u in unfused.convUnits where !u.path.hasPrefix("patch_embed.stcore.rep.") {
+            if case .tsbn = u.norm, deploy[u.path + ".weight"] != u.weight { bad.append(u.path + ".weight") }
+        }
+        for k in ["head.weight", "head.bias"] where deploy[k] != unfused.stateDict[k] { bad.append(k) }
+        return bad
+    }
+}
+
+/// Why a conversion cannot run.
+public enum DeployConversionError: Error, Equatable, CustomStringConvertible {
+    case notUnfused(model: String)
+
+    public var description: String {
+        switch self {
+        case let .notUnfused(model): return "model '\(model)' is already a deploy model: convert its unfused checkpoint instead"
+        }
+    }
+}

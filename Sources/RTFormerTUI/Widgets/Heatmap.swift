@@ -1,0 +1,173 @@
+/// A row and column in a 2-D grid of values.
+public struct GridPoint: Hashable, Sendable {
+    public var row: Int
+    public var column: Int
+    public init(row: Int, column: Int) {
+        self.row = row
+        self.column = column
+    }
+}
+
+/// A heatmap of a 2-D map of values, with an optional one-line legend under it.
+///
+/// How a value is drawn depends on the screen's `Appearance`:
+/// * colours and Unicode: upper half blocks `▀`, two data rows per cell (foreground = upper row,
+///   background = lower row), one column per value, so each value is a square pixel;
+/// * colours and ASCII: one data row per cell, two columns per value, the shade character of
+///   ` .:-=+*#%@` coloured with the palette colour;
+/// * monochrome: one data row per cell, two columns per value, shade characters only (`░▒▓█`, or
+///   the ASCII ramp).
+///
+/// The map is scaled by the largest whole factor that fits (at most `maxZoom`); a map larger than
+/// the rectangle is sampled down (nearest value). Non-finite values are drawn as `×` (`x`), or in
+/// the terminal's default colour with half blocks. The legend, on the row under the map, reads `lower <ramp> upper` for the scale in use.
+public struct Heatmap: Sendable {
+    /// The values, shape `[rows, columns]` row-major (`values[r * columns + c]`).
+    public var values: [Float]
+    public var rows: Int
+    public var columns: Int
+    /// The colour scale; nil fits a `kind` scale to the finite values.
+    public var scale: ColorScale?
+    /// The palette kind used when `scale` is nil.
+    public var kind: ColorScale.Kind
+    /// A value to mark (the selected neuron), drawn in the palette's marker colour, or as `X`
+    /// without colours.
+    public var marker: GridPoint?
+    public var showsLegend: Bool
+    public var maxZoom: Int
+
+    /// - Parameters:
+    ///   - values: shape `[rows, columns]`, row-major; a count that does not match draws an
+    ///     error line instead of the map.
+    ///   - kind: `.sequential` for non-negative quantities (firing rates), `.diverging` for signed
+    ///     ones (membrane potential).
+    ///   - scale: a fixed scale (keeps colours stable across timesteps); nil fits the data.
+    public init(values: [Float], rows: Int, columns: Int, kind: ColorScale.Kind = .sequential,
+                scale: ColorScale? = nil, marker: GridPoint? = nil, showsLegend: Bool = true, maxZoom: Int = 4) {
+        self.values = values
+        self.rows = rows
+        self.columns = columns
+        self.kind = kind
+        self.scale = scale
+        self.marker = marker
+        self.showsLegend = showsLegend
+        self.maxZoom = max(1, maxZoom)
+    }
+
+    /// The scale the heatmap draws with.
+    public var effectiveScale: ColorScale { scale ?? ColorScale(kind: kind, fitting: values) }
+
+    public func draw(into screen: inout Screen, in rect: Rect) {
+        guard !rect.isEmpty else { return }
+        guard rows > 0, columns > 0, values.count == rows * columns else {
+            screen.write("no map: \(values.count) values for shape [\(rows), \(columns)]",
+                         x: rect.x, y: rect.y, style: .dim, clip: rect)
+            return
+        }
+        let scale = effectiveScale
+        let withLegend = showsLegend && rect.height >= 2
+        let mapRect = withLegend ? rect.splitBottom(1).0 : rect
+        let halfBlocks = screen.appearance.colors != .monochrome && screen.appearance.glyphs == .unicode
+        let usedRows = halfBlocks
+            ? drawHalfBlocks(into: &screen, in: mapRect, scale: scale)
+            : drawShades(into: &screen, in: mapRect, scale: scale)
+        if withLegend {
+            Legend(scale: scale).draw(into: &screen, in: Rect(x: rect.x, y: rect.y + usedRows, width: rect.width, height: 1))
+        }
+    }
+
+    /// How many data rows and columns are shown and how many cells each takes, for a map drawn
+    /// with `rowsPerCell` data rows per cell row and `columnsPerValue` cells per value at zoom 1.
+    private func layout(in rect: Rect, rowsPerCell: Int, columnsPerValue: Int)
+        -> (shownRows: Int, shownColumns: Int, zoom: Int)
+    {
+        let capacityRows = rect.height * rowsPerCell
+        let capacityColumns = rect.width / columnsPerValue
+        var zoom = 1
+        while zoom < maxZoom && rows * (zoom + 1) <= capacityRows && columns * (zoom + 1) <= capacityColumns {
+            zoom += 1
+        }
+        return (min(rows, capacityRows), min(columns, capacityColumns), zoom)
+    }
+
+    private func value(shownRow: Int, of shownRows: Int, shownColumn: Int, of shownColumns: Int) -> (Float, GridPoint) {
+        let r = shownRow * rows / shownRows, c = shownColumn * columns / shownColumns
+        return (values[r * columns + c], GridPoint(row: r, column: c))
+    }
+
+    /// Returns the number of cell rows drawn.
+    private func drawHalfBlocks(into screen: inout Screen, in rect: Rect, scale: ColorScale) -> Int {
+        let (shownRows, shownColumns, zoom) = layout(in: rect, rowsPerCell: 2, columnsPerValue: 1)
+        let mode = screen.appearance.colors
+        func color(_ pixelRow: Int, _ pixelColumn: Int) -> TermColor {
+            guard pixelRow < shownRows * zoom else { return .default }
+            let (v, point) = value(shownRow: pixelRow / zoom, of: shownRows, shownColumn: pixelColumn / zoom, of: shownColumns)
+            if point == marker { return scale.markerColor(mode: mode) }
+            guard let p = scale.position(of: v), v.isFinite else { return .default }
+            return scale.color(at: p, mode: mode)
+        }
+        let cellRows = (shownRows * zoom + 1) / 2
+        for cy in 0..<min(cellRows, rect.height) {
+            for cx in 0..<min(shownColumns * zoom, rect.width) {
+                let style = CellStyle(fg: color(2 * cy, cx), bg: color(2 * cy + 1, cx))
+                screen.put("▀", x: rect.x + cx, y: rect.y + cy, style: style)
+            }
+        }
+        return min(cellRows, rect.height)
+    }
+
+    /// Returns the number of cell rows drawn.
+    private func drawShades(into screen: inout Screen, in rect: Rect, scale: ColorScale) -> Int {
+        let (shownRows, shownColumns, zoom) = layout(in: rect, rowsPerCell: 1, columnsPerValue: 2)
+        let appearance = screen.appearance
+        for cy in 0..<min(shownRows * zoom, rect.height) {
+            for cx in 0..<min(shownColumns * zoom * 2, rect.width) {
+                let (v, point) = value(shownRow: cy / zoom, of: shownRows, shownColumn: cx / (2 * zoom), of: shownColumns)
+                let cell: Cell
+                if point == marker {
+                    cell = Cell("X", style: CellStyle(fg: scale.markerColor(mode: appearance.colors), attributes: .bold))
+                } else if let p = scale.position(of: v), v.isFinite {
+                    cell = Cell(ColorScale.shade(at: p, glyphs: appearance.glyphs),
+                                style: CellStyle(fg: scale.color(at: p, mode: appearance.colors)))
+                } else {
+                    cell = Cell(appearance.isASCII ? "x" : "×", style: .dim)
+                }
+                screen.put(cell.character, x: rect.x + cx, y: rect.y + cy, style: cell.style)
+            }
+        }
+        return min(shownRows * zoom, rect.height)
+    }
+}
+
+/// A one-line colour legend: `lower <ramp> upper`, the ramp sampling the scale from left to
+/// right. With colours the ramp is `█` (or the ASCII shade ramp) in the palette colours; in
+/// monochrome it is the shade characters the heatmap uses.
+public struct Legend: Sendable {
+    public var scale: ColorScale
+    /// The most cells the ramp may take.
+    public var maxRampWidth: Int
+
+    public init(scale: ColorScale, maxRampWidth: Int = 24) {
+        self.scale = scale
+        self.maxRampWidth = maxRampWidth
+    }
+
+    public func draw(into screen: inout Screen, in rect: Rect) {
+        guard !rect.isEmpty else { return }
+        let lower = ColorScale.label(scale.lower), upper = ColorScale.label(scale.upper)
+        let appearance = screen.appearance
+        let levels = max(scale.levels(in: appearance.colors), appearance.isASCII ? 10 : 5)
+        let rampWidth = min(maxRampWidth, max(levels, 2 * levels), rect.width - lower.count - upper.count - 2)
+        var x = rect.x + screen.write(lower, x: rect.x, y: rect.y, style: .dim, clip: rect)
+        guard rampWidth >= 2 else { return }
+        x += 1
+        for i in 0..<rampWidth {
+            let p = (Float(i) + 0.5) / Float(rampWidth)
+            let color = scale.color(at: p, mode: appearance.colors)
+            let character: Character = appearance.colors != .monochrome && !appearance.isASCII
+                ? "█" : ColorScale.shade(at: p, glyphs: appearance.glyphs)
+            screen.put(character, x: x + i, y: rect.y, style: CellStyle(fg: color), clip: rect)
+        }
+        screen.write(upper, x: x + rampWidth + 1, y: rect.y, style: .dim, clip: rect)
+    }
+}

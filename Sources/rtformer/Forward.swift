@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import RTFormer
+
+/// `rtformer forward`: runs the model and dumps logits and every LIF's spikes, H and V.
+struct Forward: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run a forward pass and dump logits and every LIF's spikes/h/v as safetensors.")
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var input: InputOptions
+
+    @Option(name: .long, help: "Timesteps T (a new T is a new model: TSBN parameters are per t).")
+    var timesteps: Int?
+
+    @Flag(name: .long, help: "Run the re-parameterized (deploy) model.")
+    var deploy = false
+
+    @Option(name: .long, help: "Threshold fold of the deploy model: exact | paper.")
+    var fold: ThresholdFoldMode = .exact
+
+    @Option(name: .long, help: "Output safetensors: `logits` [B, classes] and `<lif>.spikes/.h/.v` [T, B, ...].")
+    var dump: String
+
+    func run() throws {
+        do {
+            let config = try model.config(timesteps: timesteps)
+            let nets = try model.networks(config: config, deploy: deploy, fold: fold)
+            let net = (deploy ? nets.deploy : nets.unfused)!
+            let x = try input.encoded(for: config)
+            let rec = Recorder()
+            let logits = try net.forward(x, recorder: rec)
+            var tensors: [(String, Tensor)] = [("logits", logits)]
+            for path in rec.lifOrder {
+                let r = rec.lifs[path]!
+                tensors.append(("\(path).spikes", r.tensor(\.spikes)))
+                tensors.append(("\(path).h", r.tensor(\.h)))
+                tensors.append(("\(path).v", r.tensor(\.v)))
+                if r.hHat != nil { tensors.append(("\(path).h_hat", r.comparedTensor)) }
+            }
+            try Safetensors.write(tensors, metadata: ["model": config.name, "flavour": net.flavour.rawValue,
+                                                      "fold": deploy ? fold.rawValue : "none",
+                                                      "lif_order": jsonString(rec.lifOrder)], to: dump)
+            let top = (0..<logits.shape[0]).map { b -> String in
+                let row = Array(logits.storage[(b * logits.shape[1])..<((b + 1) * logits.shape[1])])
+                return String(row.firstIndex(of: row.max()!)!)
+            }
+            print("wrote \(dump): logits \(logits.shape), \(rec.lifOrder.count) LIF layers; top-1 per sample: \(top.joined(separator: " "))")
+        } catch {
+            fail("\(error)")
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import RTFormer
+
+/// `rtformer info`: the layer table (path, kind, output shape, params, FL per t) with totals.
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the model's layer table (torchinfo-style) with totals.")
+
+    @OptionGroup var model: ModelOptions
+
+    @Flag(name: .long, help: "Deploy (re-parameterized) layout.")
+    var deploy = false
+
+    @Flag(name: .long, help: "JSON: {\"parameters\", \"unused_parameters\", \"layers\": [...]}.")
+    var json = false
+
+    func run() throws {
+        do {
+            let config = try model.config()
+            let nets = try model.networks(config: config, deploy: deploy, fold: .exact)
+            let net = (deploy ? nets.deploy : nets.unfused)!
+            if json {
+                let layers: [[String: Any]] = net.layers.map { l in
+                    ["path": l.path, "kind": l.kind, "input_shape": l.inputShape, "output_shape": l.outputShape,
+                     "params": l.parameterCount, "fl_per_t": l.flPerTimestep, "binary_input": l.inputIsBinary,
+                     "operation": l.operation.rawValue, "keys": l.parameters.map(\.key)]
+                }
+                print(jsonString(["model": config.name, "family": config.family.rawValue, "flavour": net.flavour.rawValue,
+                                  "T": config.timesteps, "parameters": net.parameterCount,
+                                  "unused_parameters": net.unusedParameterCount, "layers": layers]))
+                return
+            }
+            print("model \(config.name) (\(config.family.rawValue), \(net.flavour.rawValue)), T = \(config.timesteps), input [\(config.timesteps), B, \(config.inChannels), \(config.imgSize), \(config.imgSize)]")
+            let rows = net.layers.map { l -> [String] in
+                ["\(l.path)", l.kind, "[T, B, " + l.outputShape.map(String.init).joined(separator: ", ") + "]",
+                 l.parameterCount == 0 ? "-" : grouped(l.parameterCount), l.flPerTimestep == 0 ? "-" : grouped(l.flPerTimestep),
+                 l.operation == .none ? "" : l.operation.rawValue]
+            }
+            let header = ["layer (module path)", "kind", "output shape", "params", "FL per t", "op"]
+            let widths = (0..<header.count).map { c in max(header[c].count, rows.map { $0[c].count }.max() ?? 0) }
+            func line(_ r: [String]) -> String {
+                (0..<r.count).map { pad(r[$0], widths[$0], right: $0 == 3 || $0 == 4) }.joined(separator: "  ")
+            }
+            print(line(header))
+            print(String(repeating: "─", count: widths.reduce(0, +) + 2 * (widths.count - 1)))
+            for r in rows { print(line(r)) }
+            print(String(repeating: "─", count: widths.reduce(0, +) + 2 * (widths.count - 1)))
+            let ac = net.layers.filter { $0.operation == .ac }.reduce(0) { $0 + $1.flPerTimestep }
+            let mac = net.layers.filter { $0.operation == .mac }.reduce(0) { $0 + $1.flPerTimestep }
+            print("parameters: \(grouped(net.parameterCount))" + (net.unusedParameterCount > 0 ? " (+\(grouped(net.unusedParameterCount)) unused: \(net.unusedKeys.count) keys)" : ""))
+            print("FL per timestep: MAC \(grouped(mac)), AC \(grouped(ac))")
+        } catch {
+            fail("\(error)")
+        }
+    }
+}

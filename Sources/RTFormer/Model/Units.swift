@@ -44,6 +44,9 @@ final class ConvUnit {
     let padH: Int, padW: Int, groups: Int
     /// `true`: a Linear on the last axis of token tensors (Spikformer), with BN1d over that axis.
     let isLinear: Bool
+    /// The input is 0/1 spikes (or small spike counts): 1×1 convs and linears then use the
+    /// spike-driven kernel, which accumulates the weight columns of active inputs (DESIGN §3).
+    var inputIsSpikes = false
     var norm: NormKind
     private var stepper: TSBNTrainStepper?
     /// The encoding layer sees the same image at every t (direct encoding, SPEC §1): its conv
@@ -89,7 +92,9 @@ final class ConvUnit {
             if reusesRepeatedInput, let lastInput, let lastOutput, lastInput == xt.storage {
                 y = lastOutput
             } else if isLinear {
-                y = Linear.forward(xt, weight: weight, bias: bias)
+                y = inputIsSpikes ? Linear.forwardSpikes(xt, weight: weight, bias: bias) : Linear.forward(xt, weight: weight, bias: bias)
+            } else if inputIsSpikes && weight.shape[2] == 1 && weight.shape[3] == 1 && groups == 1 && padH == 0 && padW == 0 {
+                y = Conv2d.pointwiseSpikes(xt, weight: weight, bias: bias)
             } else if let wps = weightPerStep {
                 // Deploy depthwise kernels differ per timestep (SPEC §5.3).
                 y = Conv2d.forward(xt, weight: wps.slice(t), bias: biasPerStep?.slice(t), padH: padH, padW: padW, groups: groups)

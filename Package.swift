@@ -15,13 +15,20 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
+        .systemLibrary(name: "CLZ4", path: "Sources/CLZ4"),
         .target(
             name: "RTFormer",
-            dependencies: ["COpenBLAS"],
+            dependencies: [
+                "COpenBLAS", "CPNG", "CJPEG", "CLZ4",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
             swiftSettings: fastMath
         ),
         .target(
@@ -49,6 +56,10 @@ let package = Package(
         .testTarget(
             name: "RTFormerSessionTests",
             dependencies: ["RTFormerSession", "RTFormer"]
+        ),
+        .testTarget(
+            name: "rtformerCLITests",
+            dependencies: ["rtformer"]
         ),
         .testTarget(
             name: "RTFormerTUITests",

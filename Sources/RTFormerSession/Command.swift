@@ -27,6 +27,10 @@ public enum Command: Equatable, Sendable {
     case layer(LayerSelector)
     /// `channel <c>`.
     case channel(Int)
+    /// `channel next | prev`: the channel after or before the cursor's (clamped).
+    case channelStep(Int)
+    /// `neuron up | down | left | right`: move the neuron cursor one position in the grid (clamped).
+    case neuronMove(dy: Int, dx: Int)
     /// `neuron <c,y,x>` or `neuron <y,x>` (channel unchanged).
     case neuron(channel: Int?, y: Int, x: Int)
     /// `token <n>`: position n of a token layer (row-major `n = y·W′ + x`).
@@ -35,6 +39,8 @@ public enum Command: Equatable, Sendable {
     case view(ViewMode)
     /// `fold exact | paper`: rebuild the deploy twin with that threshold fold.
     case fold(ThresholdFoldMode)
+    /// `mode eval | train`: running statistics, or window/batch statistics that update them.
+    case mode(ForwardMode)
     /// `show <pane>`: print a pane as text.
     case show(Pane)
     /// `diff [local|e2e]`.

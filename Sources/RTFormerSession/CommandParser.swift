@@ -230,11 +230,20 @@ public enum CommandTable {
                 return .layer(.path(t.text))
             }
         },
-        CommandSpec(name: "channel", usage: "channel <c>", summary: "select a channel", details: "") { s in
-            .channel(try s.integer("channel"))
+        CommandSpec(name: "channel", usage: "channel <c | next | prev>", summary: "select a channel", details: "") { s in
+            switch s.peek()?.text {
+            case "next": _ = s.next(); return .channelStep(1)
+            case "prev": _ = s.next(); return .channelStep(-1)
+            default: return .channel(try s.integer("channel"))
+            }
         },
-        CommandSpec(name: "neuron", usage: "neuron <c,y,x | y,x>", summary: "select a neuron (channel, row, column)",
-                    details: "") { s in
+        CommandSpec(name: "neuron", usage: "neuron <c,y,x | y,x | up | down | left | right>",
+                    summary: "select a neuron (channel, row, column), or move to a neighbour", details: "") { s in
+            let moves = ["up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)]
+            if let word = s.peek()?.text, let (dy, dx) = moves[word] {
+                _ = s.next()
+                return .neuronMove(dy: dy, dx: dx)
+            }
             let t = try s.word("c,y,x")
             let parts = t.text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 2 || parts.count == 3 else {
@@ -260,6 +269,11 @@ public enum CommandTable {
         CommandSpec(name: "fold", usage: "fold exact | paper", summary: "threshold fold of the deploy twin (SPEC decision 5)",
                     details: "`paper` is Eq.7 literally (no ε, no sign handling).") { s in
             .fold(ThresholdFoldMode(rawValue: try s.keyword(ThresholdFoldMode.allCases.map(\.rawValue), what: "fold mode"))!)
+        },
+        CommandSpec(name: "mode", usage: "mode eval | train", summary: "norm statistics: running (eval) or window (train)",
+                    details: "Train mode normalises each TSBN with its causal window's statistics (SPEC §3.2) and updates the "
+                        + "running statistics as timesteps are computed; the input is rerun from t = 0.") { s in
+            .mode(ForwardMode(rawValue: try s.keyword(["eval", "train"], what: "mode"))!)
         },
         CommandSpec(name: "show", usage: "show " + Pane.allCases.map(\.rawValue).joined(separator: " | "),
                     summary: "print a pane", details: "") { s in

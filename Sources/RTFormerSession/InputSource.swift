@@ -1,85 +1,87 @@
 import Foundation
 import RTFormer
 
-/// An input as read from a file, before it is encoded over T.
-public struct LoadedInput: Sendable {
+/// An input as the session runs it: one sample encoded over T, with what is known about it.
+public struct SessionInput: Sendable {
     /// What the status line shows, e.g. `cifar10_test_first10.bin#0`.
     public var name: String
-    /// One sample: a static image `[C, H, W]` (repeated over T, SPEC §1) or frames `[T, C, H, W]`.
-    public var sample: Tensor
+    /// `[T, 1, C, H, W]`: a static image repeated over T, or T event frames.
+    public var encoded: Tensor
     /// Class label, where the file has one.
     public var label: Int?
-    /// Class names in index order, where known (CIFAR-10 names for CIFAR inputs).
+    /// Class names in index order, where known (CIFAR-10/100).
     public var classNames: [String]?
+    /// How the file was read and encoded (crop, resize, normalisation, event binning).
+    public var summary: String
 
-    public init(name: String, sample: Tensor, label: Int? = nil, classNames: [String]? = nil) {
+    public init(name: String, encoded: Tensor, label: Int? = nil, classNames: [String]? = nil, summary: String = "") {
         self.name = name
-        self.sample = sample
+        self.encoded = encoded
         self.label = label
         self.classNames = classNames
-    }
-
-    /// `[T, 1, C, H, W]`: a static image repeated over T, or the frames as they are.
-    /// - Throws: `SessionError.inputShape` when frames do not have T timesteps.
-    public func encoded(timesteps: Int) throws -> Tensor {
-        if sample.rank == 3 {
-            return Tensor(shape: [timesteps, 1] + sample.shape,
-                          storage: Array([[Float]](repeating: sample.storage, count: timesteps).joined()))
-        }
-        guard sample.rank == 4, sample.shape[0] == timesteps else {
-            throw SessionError.inputShape(input: name, found: sample.shape, expected: "[C, H, W] or [\(timesteps), C, H, W]")
-        }
-        return Tensor(shape: [timesteps, 1] + Array(sample.shape.dropFirst()), storage: sample.storage)
+        self.summary = summary
     }
 }
 
-/// Reads inputs for the session: the seam where the IO module's readers plug in.
+/// Reads and encodes inputs for the session (the seam a test or another reader plugs into).
 public protocol InputSource: Sendable {
-    /// Loads sample `index` (0 when nil) of the file at `path`.
-    /// - Throws: an error naming the file and what was wrong with it.
-    func load(path: String, index: Int?) throws -> LoadedInput
+    /// Loads sample `index` (0 when nil) of the file at `path` and encodes it for a model.
+    /// - Parameters:
+    ///   - timesteps: T of the model.
+    ///   - size: the model's image side (inputs are `size × size`).
+    /// - Returns: the encoded sample, `[T, 1, C, size, size]`.
+    /// - Throws: the reader's error, naming the file and what was wrong with it.
+    func load(path: String, index: Int?, timesteps: Int, size: Int) throws -> SessionInput
 }
 
-/// CIFAR-10 class names in index order (`batches.meta.txt`).
-public let cifar10ClassNames = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-
-/// The readers available today: safetensors files with an `input` tensor `[B, C, H, W]` (already
-/// normalised, DESIGN §6; optional `labels` `[B]`), and CIFAR-10 binary records
-/// (`CIFARBinaryInput`). To be replaced by the IO module's `InputFile` readers.
-public struct BuiltinInputSource: InputSource {
+/// The engine's readers (`InputFile`: CIFAR-10/100 batches, PNG, JPEG, PPM, event files, `.npy`,
+/// `.pth`, safetensors) and encoders (`InputEncoder`, SPEC R19 normalisation).
+public struct FileInputSource: InputSource {
     public init() {}
 
-    public func load(path: String, index: Int?) throws -> LoadedInput {
-        let lower = path.lowercased()
-        if lower.hasSuffix(".safetensors") { return try Self.safetensors(path: path, index: index ?? 0) }
-        if lower.hasSuffix(".bin") { return try CIFARBinaryInput.load(path: path, index: index ?? 0) }
-        throw SessionError.unsupportedInput(path: path, expected: "a .safetensors file with an `input` tensor, or a CIFAR-10 .bin file")
+    public func load(path: String, index: Int?, timesteps: Int, size: Int) throws -> SessionInput {
+        let loaded = try InputFile.load(path: path, index: index ?? 0)
+        var input = try Self.encode(loaded, name: URL(fileURLWithPath: path).lastPathComponent, file: path, index: index,
+                                    timesteps: timesteps, size: size)
+        // Tensor files carry no label through the reader; the fixtures keep them under `labels`.
+        if loaded.format == .safetensors, input.label == nil, let f = try? Safetensors.read(path: path),
+           let labels = f.tensors["labels"], labels.rank == 1, (index ?? 0) < labels.count {
+            input.label = Int(labels.storage[index ?? 0])
+            if input.encoded.shape[2] == 3 { input.classNames = BundledSamples.cifar10ClassNames }
+        }
+        return input
     }
 
-    /// Sample `index` of a safetensors `input` `[B, C, H, W]` (or `[T, B, C, H, W]` frames).
-    static func safetensors(path: String, index: Int) throws -> LoadedInput {
-        let file = try Safetensors.read(path: path)
-        guard let x = file.tensors["input"] else {
-            throw SessionError.missingKey(file: path, key: "input", found: Array(file.keys.prefix(8)))
+    /// Encodes a decoded input as one sample `[T, 1, C, size, size]`.
+    static func encode(_ loaded: LoadedInput, name: String, file: String, index: Int?, timesteps: Int, size: Int) throws -> SessionInput {
+        let enc = try InputEncoder.encode(loaded, file: file, timesteps: timesteps, size: size)
+        var x = enc.input
+        if x.shape[1] > 1 {
+            // A tensor batch read whole: keep the one sample the session runs.
+            let i = index ?? 0
+            guard i < x.shape[1] else { throw SessionError.indexOutOfRange(input: file, index: i, count: x.shape[1]) }
+            x = Tensor.stack((0..<x.shape[0]).map { Tensor(shape: [1] + Array(x.shape.dropFirst(2)), storage: x.slice($0).slice(i).storage) })
         }
-        let batchAxis: Int
-        switch x.rank {
-        case 4: batchAxis = 0
-        case 5: batchAxis = 1
-        default: throw SessionError.inputShape(input: path, found: x.shape, expected: "[B, C, H, W] or [T, B, C, H, W]")
+        var names: [String]? = nil
+        switch loaded.format {
+        case .cifar10: names = CIFARVariant.cifar10.classNames
+        case .cifar100: names = CIFARVariant.cifar100.classNames
+        default: break
         }
-        let b = x.shape[batchAxis]
-        guard index < b else { throw SessionError.indexOutOfRange(input: path, index: index, count: b) }
-        let sample: Tensor
-        if batchAxis == 0 {
-            sample = x.slice(index)
-        } else {
-            sample = Tensor.stack((0..<x.shape[0]).map { x.slice($0).slice(index) })
-        }
-        var label: Int? = nil
-        if let labels = file.tensors["labels"], labels.rank == 1, index < labels.count { label = Int(labels.storage[index]) }
-        let names = (x.shape[x.rank - 3] == 3 && label != nil) ? cifar10ClassNames : nil
-        return LoadedInput(name: URL(fileURLWithPath: path).lastPathComponent + "#\(index)", sample: sample, label: label,
-                           classNames: names)
+        return SessionInput(name: name + (loaded.recordCount > 1 ? "#\(index ?? 0)" : ""), encoded: x, label: enc.labels.first,
+                            classNames: names, summary: enc.summary)
+    }
+}
+
+/// The bundled CIFAR-10 test images 0–9 (`BundledSamples`): what `input default [index N]` loads.
+public struct BundledInputSource: InputSource {
+    public init() {}
+
+    /// Record `index` (0…9) of the bundled images; `path` is ignored.
+    public func load(path: String, index: Int?, timesteps: Int, size: Int) throws -> SessionInput {
+        let loaded = try InputFile.decode(BundledSamples.cifar10TestRecords, path: BundledSamples.cifar10Name, index: index ?? 0,
+                                          format: .cifar10)
+        return try FileInputSource.encode(loaded, name: "bundled CIFAR-10 test", file: BundledSamples.cifar10Name, index: index ?? 0,
+                                          timesteps: timesteps, size: size)
     }
 }

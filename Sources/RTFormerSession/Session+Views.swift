@@ -196,37 +196,18 @@ extension Session {
         return WeightsView(path: l.path, model: net.flavour, rows: rows)
     }
 
-    /// The energy pane over the computed timesteps (SPEC §9, R8): AC layers cost 0.9 pJ per SOP,
-    /// MAC layers 4.6 pJ per FL (conv0 once for a static image, other MAC layers per timestep).
+    /// The energy pane over the computed timesteps (SPEC §9, R8), from the engine's `EnergyReport`
+    /// on the unfused recording (rates of timesteps not computed yet do not count).
     public func energyView() throws -> EnergyView {
         guard let unfused else { throw SessionError.noModel }
         guard encodedInput != nil else { throw SessionError.noInput }
-        let rec = unfusedRecorder
         let steps = computedSteps
-        let firstMAC = unfused.layers.firstIndex { $0.operation == .mac }
-        var rows: [EnergyRow] = []
-        var sop = 0.0, pj = 0.0, pjPerT = 0.0
-        // Count deploy operations, not branches (SPEC §9): a layer whose parent path is itself a
-        // counted layer (the RepDW5 branches under `stcore.rep`) is part of its parent's fused FL.
-        let counted = Set(unfused.layers.filter { $0.flPerTimestep > 0 && $0.operation != .none }.map(\.path))
-        for (i, l) in unfused.layers.enumerated() where counted.contains(l.path) {
-            if let dot = l.path.lastIndex(of: "."), counted.contains(String(l.path[..<dot])) { continue }
-            let fl = Double(l.flPerTimestep)
-            if l.operation == .mac {
-                let times = i == firstMAC ? 1.0 : Double(steps)
-                let e = 4.6 * fl * times
-                rows.append(EnergyRow(path: l.path, operation: .mac, flPerTimestep: l.flPerTimestep, ratePerT: nil, sop: 0, picoJoules: e))
-                pj += e
-                pjPerT += 4.6 * fl * Double(steps)
-            } else {
-                let rates = l.rateSource.flatMap { rec.rates[$0] }.map { Array($0.prefix(steps)) } ?? []
-                let s = rates.reduce(0) { $0 + $1 * fl }
-                rows.append(EnergyRow(path: l.path, operation: .ac, flPerTimestep: l.flPerTimestep, ratePerT: rates, sop: s, picoJoules: 0.9 * s))
-                sop += s
-                pj += 0.9 * s
-                pjPerT += 0.9 * s
-            }
+        let report = EnergyReport(layers: unfused.layers, recorder: unfusedRecorder, timesteps: unfused.config.timesteps)
+        let rows = report.layers.map {
+            EnergyRow(path: $0.path, operation: $0.operation, flPerTimestep: $0.flPerTimestep, ratePerT: $0.rates.map { Array($0.prefix(steps)) },
+                      sop: $0.sop ?? 0, picoJoules: $0.energyPJ)
         }
-        return EnergyView(computedSteps: steps, rows: rows, totalSOP: sop, totalPicoJoules: pj, totalPicoJoulesConv0PerT: pjPerT)
+        return EnergyView(computedSteps: steps, rows: rows, totalSOP: report.sop, totalPicoJoules: report.totalPJ,
+                          totalPicoJoulesConv0PerT: report.totalPJConv0TimesT)
     }
 }

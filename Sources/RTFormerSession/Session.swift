@@ -37,17 +37,23 @@ public final class Session {
     public private(set) var deployUnavailableReason: String? = "no model"
     /// Where the weights came from: a file path, or `seeded`.
     public private(set) var weightsSource = "seeded"
-    /// The current input and its encoding `[T, 1, C, H, W]`.
-    public private(set) var input: LoadedInput?
+    /// The current input as read (one sample).
+    public private(set) var input: SessionInput?
+    /// The input as both models see it, `[T, 1, C, H, W]`.
     public private(set) var encodedInput: Tensor?
+    /// Layer, timestep, channel and position the panes show.
     public private(set) var cursor = Cursor()
+    /// Which model the panes show.
     public private(set) var view: ViewMode = .unfused
+    /// Threshold fold of the deploy twin.
     public private(set) var fold: ThresholdFoldMode = .exact
+    /// Whether the current input started from rest (always, today: see `SessionError.carryUnsupported`).
     public private(set) var neuronState: NeuronStateMode = .fresh
     /// Layers shown by `build` so far.
     public private(set) var builtLayers = 0
-    /// Recordings of the unfused model and of the deploy twin.
-    public let unfusedRecorder = Recorder()
+    /// Recording of the unfused model (unit inputs included, for the local fold checks).
+    public let unfusedRecorder = Recorder(recordUnitInputs: true)
+    /// Recording of the deploy twin.
     public let deployRecorder = Recorder()
     /// Timesteps the unfused model has computed since the session started (tests use it to check
     /// that `back` and `goto` do not recompute).
@@ -58,7 +64,7 @@ public final class Session {
     public private(set) var transcript = ""
 
     let inputSource: any InputSource
-    let defaultInput: LoadedInput?
+    let defaultInput: (any InputSource)?
     let deployBuilder: DeployBuilder?
     /// Relative paths in commands resolve against this directory (the script's directory in replay).
     public var baseDirectory: String
@@ -67,10 +73,10 @@ public final class Session {
     /// A session with no model yet.
     /// - Parameters:
     ///   - inputSource: file readers for `input`.
-    ///   - defaultInput: what `input default` loads (the bundled first CIFAR-10 test image).
+    ///   - defaultInput: what `input default [index N]` loads (the bundled CIFAR-10 test images).
     ///   - deployBuilder: builds the deploy twin; nil leaves `view deploy/split`, `diff` unavailable.
     ///   - baseDirectory: where relative paths resolve (default: the current directory).
-    public init(inputSource: any InputSource = BuiltinInputSource(), defaultInput: LoadedInput? = nil,
+    public init(inputSource: any InputSource = FileInputSource(), defaultInput: (any InputSource)? = BundledInputSource(),
                 deployBuilder: DeployBuilder? = Session.defaultDeployBuilder,
                 baseDirectory: String = FileManager.default.currentDirectoryPath) {
         self.inputSource = inputSource
@@ -79,8 +85,8 @@ public final class Session {
         self.baseDirectory = baseDirectory
     }
 
-    /// The deploy conversion of this build (nil until the engine provides one).
-    public static var defaultDeployBuilder: DeployBuilder? { nil }
+    /// The engine's deploy conversion (`DeployConversion.convert`, SPEC R14).
+    public static var defaultDeployBuilder: DeployBuilder? { { try DeployConversion.convert($0, fold: $1) } }
 
     /// Timesteps computed so far (0…T).
     public var computedSteps: Int { unfused?.computedSteps ?? 0 }
@@ -143,10 +149,20 @@ public final class Session {
         case .reset: return try reset()
         case let .layer(sel): return try selectLayer(sel)
         case let .channel(c): return try selectChannel(c)
+        case let .channelStep(d):
+            guard let l = selectedLayer else { throw SessionError.noModel }
+            return try selectChannel(max(0, min(layout(of: l).channels - 1, cursor.channel + d)))
+        case let .neuronMove(dy, dx):
+            guard let l = selectedLayer else { throw SessionError.noModel }
+            let lay = layout(of: l)
+            let y = max(0, min(lay.rows - 1, cursor.position / lay.columns + dy))
+            let x = max(0, min(lay.columns - 1, cursor.position % lay.columns + dx))
+            return try selectNeuron(channel: nil, y: y, x: x)
         case let .neuron(c, y, x): return try selectNeuron(channel: c, y: y, x: x)
         case let .token(n): return try selectToken(n)
         case let .view(mode): return try setView(mode)
         case let .fold(mode): return try setFold(mode)
+        case let .mode(mode): return try setMode(mode)
         case let .show(pane): return try show(pane)
         case let .diff(scope): return try TextRender.diff(try diffView(), scope: scope)
         case .energy: return TextRender.energy(try energyView())
@@ -223,15 +239,6 @@ public final class Session {
     private func loadInput(_ req: InputRequest) throws -> String {
         guard var cfg = config else { throw SessionError.noModel }
         if req.carry { throw SessionError.carryUnsupported }
-        let loaded: LoadedInput
-        if req.source == "default" {
-            guard var d = defaultInput else { throw SessionError.noDefaultInput }
-            if let i = req.index, i != 0 { throw SessionError.indexOutOfRange(input: d.name, index: i, count: 1) }
-            d.name = "default (\(d.name))"
-            loaded = d
-        } else {
-            loaded = try inputSource.load(path: resolve(req.source), index: req.index)
-        }
         if let t = req.timesteps, t != cfg.timesteps {
             guard weightsSource == "seeded" else {
                 throw SessionError.timestepsFixedByWeights(model: cfg.name, weights: cfg.timesteps, requested: t)
@@ -239,12 +246,24 @@ public final class Session {
             cfg = cfg.with(timesteps: t)
             try install(try Network(config: cfg), source: "seeded")
         }
-        let encoded = try loaded.encoded(timesteps: cfg.timesteps)
+        let loaded: SessionInput
+        if req.source == "default" {
+            guard let d = defaultInput else { throw SessionError.noDefaultInput }
+            loaded = try d.load(path: "default", index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize)
+        } else {
+            loaded = try inputSource.load(path: resolve(req.source), index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize)
+        }
+        let encoded = loaded.encoded
+        guard encoded.rank == 5, encoded.shape[0] == cfg.timesteps, encoded.shape[1] == 1, encoded.shape[2] == cfg.inChannels else {
+            throw SessionError.inputShape(input: loaded.name, found: encoded.shape,
+                                          expected: "[\(cfg.timesteps), 1, \(cfg.inChannels), \(cfg.imgSize), \(cfg.imgSize)] for model \(cfg.name)")
+        }
         input = loaded
         encodedInput = encoded
         neuronState = .fresh
-        var out = "input \(loaded.name): \(loaded.sample.shape) → [T \(cfg.timesteps), B 1, \(encoded.shape.dropFirst(2).map(String.init).joined(separator: ", "))]"
+        var out = "input \(loaded.name) → [T \(cfg.timesteps), B 1, \(encoded.shape.dropFirst(2).map(String.init).joined(separator: ", "))]"
         if let l = loaded.label { out += ", label \(l)" + (loaded.classNames.map { l < $0.count ? " (\($0[l]))" : "" } ?? "") }
+        if !loaded.summary.isEmpty { out += "\n" + loaded.summary }
         return out + "\n" + (try restartInput())
     }
 
@@ -343,6 +362,7 @@ public final class Session {
     public func statusLine() -> String {
         guard let cfg = config else { return "no model" }
         var s = "t \(cursor.t)/\(cfg.timesteps) (computed \(computedSteps)) · view \(view.rawValue) · fold \(fold.rawValue)"
+        if unfused?.mode == .train { s += " · train" }
         if let l = selectedLayer {
             s += " · \(l.path)"
             if let r = try? rate(of: l, at: cursor.t, in: primaryRecorder) { s += String(format: " rate %.4f", r) }
@@ -440,6 +460,14 @@ public final class Session {
             try deploy.advance(to: steps)
         }
         return "fold \(mode.rawValue): deploy twin rebuilt, \(Fmt.int(deploy.parameterCount)) parameters"
+    }
+
+    private func setMode(_ mode: ForwardMode) throws -> String {
+        guard let unfused else { throw SessionError.noModel }
+        unfused.mode = mode
+        var out = "mode \(mode.rawValue)" + (mode == .train ? " (window statistics; running statistics update as timesteps are computed)" : "")
+        if encodedInput != nil { out += "\n" + (try restartInput()) }
+        return out
     }
 
     // MARK: reading recordings
@@ -543,6 +571,7 @@ public final class Session {
             return .text(l.path)
         case .view: return .text(view.rawValue)
         case .fold: return .text(fold.rawValue)
+        case .mode: return .text(unfused?.mode.rawValue ?? "eval")
         case .params:
             guard let u = unfused else { throw SessionError.noModel }
             return .number(Double(u.parameterCount))
@@ -584,6 +613,12 @@ public final class Session {
         case .tsbnWindow:
             let v = try tsbnView()
             return .number(Double(v.window.count))
+        case .tsbnMean:
+            let v = try tsbnView()
+            return .number(Double(v.channels[cursor.channel].mean))
+        case .tsbnVariance:
+            let v = try tsbnView()
+            return .number(Double(v.channels[cursor.channel].variance))
         case .tsbnNegativeGamma:
             return .number(Double(try tsbnView().nonPositiveGammaChannels.count))
         case .theta:
@@ -621,7 +656,8 @@ extension Command {
     /// Whether `save` keeps the command (queries, help and output-only commands are dropped).
     var changesState: Bool {
         switch self {
-        case .model, .loadWeights, .input, .step, .back, .goto, .run, .reset, .layer, .channel, .neuron, .token, .view, .fold:
+        case .model, .loadWeights, .input, .step, .back, .goto, .run, .reset, .layer, .channel, .channelStep, .neuron, .neuronMove,
+             .token, .view, .fold, .mode:
             return true
         default:
             return false

@@ -3,9 +3,7 @@ public enum SessionError: Error, Equatable, CustomStringConvertible {
     case noModel
     case noInput
     case noDeployTwin(reason: String)
-    case unsupportedInput(path: String, expected: String)
     case unreadable(path: String, reason: String)
-    case missingKey(file: String, key: String, found: [String])
     case inputShape(input: String, found: [Int], expected: String)
     case indexOutOfRange(input: String, index: Int, count: Int)
     case timestepsFixedByWeights(model: String, weights: Int, requested: Int)
@@ -29,10 +27,7 @@ public enum SessionError: Error, Equatable, CustomStringConvertible {
         case .noModel: return "no model: start with `model tiny` (or another config name / JSON file)"
         case .noInput: return "no input: load one with `input <file> [index N]` or `input default`"
         case let .noDeployTwin(reason): return "no deploy twin: \(reason)"
-        case let .unsupportedInput(path, expected): return "\(path): unsupported input: expected \(expected)"
         case let .unreadable(path, reason): return "\(path): cannot read: \(reason)"
-        case let .missingKey(file, key, found):
-            return "\(file): no tensor '\(key)' (found \(found.joined(separator: ", "))\(found.count >= 8 ? ", …" : ""))"
         case let .inputShape(input, found, expected): return "\(input): shape \(found) does not fit: expected \(expected)"
         case let .indexOutOfRange(input, index, count): return "\(input): index \(index) out of range: the file holds \(count) samples (0…\(count - 1))"
         case let .timestepsFixedByWeights(model, weights, requested):
@@ -52,7 +47,7 @@ public enum SessionError: Error, Equatable, CustomStringConvertible {
         case let .positionOutOfRange(path, what, limit): return "\(what) out of range for \(path): expected \(limit)"
         case let .notComputed(t): return "timestep \(t) is not computed yet: `step` or `goto t=\(t)`"
         case let .expectationFailed(expectation, actual): return "expectation failed: \(expectation) (actual: \(actual))"
-        case .noDefaultInput: return "no bundled default input in this build: give a file, e.g. `input cifar10_test_first10.bin index 0`"
+        case .noDefaultInput: return "no default input in this session: give a file, e.g. `input cifar10_test_first10.bin index 0`"
         case let .writeFailed(path, reason): return "\(path): cannot write: \(reason)"
         }
     }

@@ -129,6 +129,7 @@ public enum TextRender {
                 lines.append("  " + Fmt.pad(r.path, 34) + Fmt.pad("\(r.e2e.mismatches) (\(r.e2e.rounding)/\(r.e2e.structural))", 16, right: true)
                              + "   per t " + r.e2ePerT.map { String($0.mismatches) }.joined(separator: " "))
             }
+            lines.append("propagated after the first divergence: \(v.propagated)")
             lines.append(String(format: "logits max-abs %.3g · max-rel %.3g", v.logitsMaxAbs, v.logitsMaxRel))
         }
         if scope != .e2e {
@@ -138,6 +139,16 @@ public enum TextRender {
                 guard let l = r.local, let s = r.localStateless else { continue }
                 lines.append("  " + Fmt.pad(r.path, 34) + " local \(l.mismatches) (\(l.rounding)/\(l.structural)) · stateless "
                              + "\(s.mismatches) (\(s.rounding)/\(s.structural))")
+            }
+            for c in v.localReal {
+                lines.append("  " + Fmt.pad(c.path, 34) + String(format: " max-abs %.3g max-rel %.3g (max|ref| %.3g)", c.maxAbs, c.maxRel, c.refMaxAbs)
+                             + (c.withinTolerance ? "" : "  OUT OF TOLERANCE"))
+            }
+            if !v.riskyChannels.isEmpty {
+                lines.append("channels at risk under the paper fold: \(v.riskyChannels.count)")
+                for c in v.riskyChannels.prefix(12) {
+                    lines.append("  \(c.layer) t \(c.t) c \(c.channel): γ \(c.gamma), σ² \(c.variance): \(c.reason)")
+                }
             }
         }
         return lines.joined(separator: "\n")

@@ -14,32 +14,43 @@ public enum DeployMarker: String, Sendable, Equatable {
 
 /// One row of the layer table.
 public struct LayerRow: Sendable, Equatable {
+    /// Row number (what `layer <index>` selects).
     public var index: Int
+    /// Module path (SPEC R1).
     public var path: String
+    /// e.g. `Conv2d 3×3`, `TSBN`, `TSBN-LIF`.
     public var kind: String
     /// Per-timestep, per-sample output shape.
     public var outputShape: [Int]
+    /// Trainable parameters (buffers excluded).
     public var parameters: Int
     /// Synaptic operations per timestep if every input were active (SPEC §9 FL).
     public var flPerTimestep: Int
+    /// MAC, AC or not counted (SPEC §9).
     public var operation: OperationClass
     /// SOPs over the computed timesteps, `Σ_t fr[t]·FL` (nil for layers with no rate source).
     public var sop: Double?
     /// Firing rate at the cursor's t: of the layer's spikes (neurons) or of its input spikes (AC layers).
     public var rate: Double?
+    /// Whether the layer has H/S/V recordings (membrane pane).
     public var isNeuron: Bool
     /// Whether `build` has reached this row.
     public var built: Bool
+    /// How the layer appears in the deploy twin.
     public var deploy: DeployMarker
 }
 
 /// The layer table pane: every layer of the unfused model (DESIGN §5).
 public struct LayerTableView: Sendable, Equatable {
+    /// Every layer in execution order.
     public var rows: [LayerRow]
     /// Row of the cursor.
     public var selected: Int
+    /// The timestep the rates are taken at.
     public var t: Int
+    /// The session's view when the table was made.
     public var view: ViewMode
+    /// Parameters of the unfused model (SPEC §8) and of the deploy twin (R11; nil without a twin).
     public var parameters: Int
     public var deployParameters: Int?
 }
@@ -67,13 +78,17 @@ public struct TracePoint: Sendable, Equatable {
 
 /// The membrane pane: the chosen channel's H and V at t as a grid, and one neuron's trace over t.
 public struct MembraneView: Sendable, Equatable {
+    /// Which twin the recording comes from.
     public var model: ModelFlavour
+    /// Module path of the neuron layer and its kind in that twin (`TSBN-LIF`, `LIF θ(t,c)`).
     public var path: String
     public var kind: String
+    /// Timestep of the grid; channel shown.
     public var t: Int
     public var channel: Int
     /// Position of the neuron (flat, and as row/column of the grid).
     public var position: Int
+    /// Row and column of the neuron in the grid.
     public var y: Int
     public var x: Int
     /// Grid size: `[H, W]` for maps, `[H′, W′]` or `[1, N]` for tokens, `[1, 1]` for per-channel neurons.
@@ -143,59 +158,50 @@ public struct RatesView: Sendable, Equatable {
     public var perT: [Double?]
 }
 
-/// Spike mismatch counts split by SPEC R9's rule.
-public struct MismatchCounts: Sendable, Equatable {
-    public var rounding = 0
-    public var structural = 0
-    public var mismatches: Int { rounding + structural }
-
-    public init(rounding: Int = 0, structural: Int = 0) {
-        self.rounding = rounding
-        self.structural = structural
-    }
-
-    static func + (a: MismatchCounts, b: MismatchCounts) -> MismatchCounts {
-        MismatchCounts(rounding: a.rounding + b.rounding, structural: a.structural + b.structural)
-    }
-}
-
 /// One LIF of the diff pane.
 public struct DiffRow: Sendable, Equatable {
     public var path: String
-    /// End-to-end mismatches per computed timestep.
-    public var e2ePerT: [MismatchCounts]
-    public var e2e: MismatchCounts
-    /// Local mismatches (deploy neuron fed the unfused input current, SPEC R9 (i)); nil for plain LIFs.
-    public var local: MismatchCounts?
-    /// Local stateless mismatches (deploy comparator on the unfused raw H, R9 (ii)); nil for plain LIFs.
-    public var localStateless: MismatchCounts?
+    public var isTSBNLIF: Bool
+    /// End-to-end mismatches per computed timestep (SPEC R9 classes).
+    public var e2ePerT: [MismatchCount]
+    public var e2e: MismatchCount
+    /// Local mismatches over the computed timesteps: the deploy neuron fed the unfused input
+    /// current (R9 (i)); nil for plain LIFs, which no fold changes.
+    public var local: MismatchCount?
+    /// Local stateless mismatches: the deploy comparator on the unfused raw H (R9 (ii)); nil for plain LIFs.
+    public var localStateless: MismatchCount?
 }
 
-/// Where deploy and unfused spikes first differ.
-public struct Divergence: Sendable, Equatable {
-    public var layer: String
-    public var t: Int
-}
-
-/// The diff pane: deploy vs unfused over the computed timesteps (SPEC decision 6, R9).
+/// The diff pane: deploy twin vs unfused model over the computed timesteps (SPEC decision 6, R9),
+/// from the engine's `EquivalenceReport`.
 public struct DiffView: Sendable, Equatable {
     public var fold: ThresholdFoldMode
     public var computedSteps: Int
+    /// Every LIF in execution order.
     public var rows: [DiffRow]
-    public var e2e: MismatchCounts
-    public var local: MismatchCounts
-    public var localStateless: MismatchCounts
-    /// First divergent (layer, t): layers in execution order, t ascending within a layer.
+    public var e2e: MismatchCount
+    public var local: MismatchCount
+    public var localStateless: MismatchCount
+    /// First divergent neuron: layers in execution order, t ascending within a layer.
     public var firstDivergence: Divergence?
-    /// Logits over the computed timesteps: max |Δ| and max |Δ|/|ref|.
+    /// End-to-end mismatches in (layer, t) pairs after the first divergent one.
+    public var propagated: Int
+    /// Real-valued folds (conv + norm, RepDW5) on the unfused inputs: max-abs, max-rel.
+    public var localReal: [LocalRealCheck]
+    /// TSBN_mem channels where the paper fold is at risk (γ ≤ 0, σ² near ε).
+    public var riskyChannels: [RiskyChannel]
+    /// Logits over the computed timesteps: max |Δ| and max |Δ|/|ref| (|ref| ≥ 1e-3).
     public var logitsMaxAbs: Float
     public var logitsMaxRel: Float
 }
 
 /// One layer of the energy pane.
 public struct EnergyRow: Sendable, Equatable {
+    /// Module path of the layer that spends the operations.
     public var path: String
+    /// MAC (real-valued input) or AC (spike input).
     public var operation: OperationClass
+    /// FL per timestep if every input were active.
     public var flPerTimestep: Int
     /// Input firing rate per computed timestep (nil for MAC layers).
     public var ratePerT: [Double]?
@@ -207,12 +213,17 @@ public struct EnergyRow: Sendable, Equatable {
 
 /// The energy pane (SPEC §9, R8) over the computed timesteps, per sample.
 public struct EnergyView: Sendable, Equatable {
+    /// Timesteps whose operations are counted.
     public var computedSteps: Int
+    /// Every layer that spends energy, in execution order (RepDW5 counted once, fused).
     public var rows: [EnergyRow]
+    /// Σ SOP over AC layers.
     public var totalSOP: Double
+    /// Total energy in picojoules, conv0 counted once.
     public var totalPicoJoules: Double
     /// The same with conv0 counted once per timestep (SPEC §10.22).
     public var totalPicoJoulesConv0PerT: Double
+    /// Total energy in millijoules (what `expect energy.mJ` compares).
     public var totalMilliJoules: Double { totalPicoJoules * 1e-9 }
 }
 

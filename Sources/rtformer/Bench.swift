@@ -6,14 +6,61 @@ import RTFormer
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmark kernels (--kernels) or a model's forward pass.")
 
-    @Flag(name: .long, help: "Benchmark the engine kernels (sgemm, conv, LIF).")
+    @Flag(name: .long, help: "Benchmark the engine kernels (sgemm, conv, spike-driven projections, LIF).")
     var kernels = false
 
     @Option(name: .long, help: "OpenBLAS threads.")
     var threads: Int?
 
+    @Option(name: .long, help: "Model to time (named config or JSON).")
+    var model: String?
+
+    @Option(name: .long, help: "unfused | deploy | both.")
+    var mode: String = "unfused"
+
+    @Option(name: .long, help: "Timed runs after the warm-up.")
+    var runs: Int = 10
+
+    @Flag(name: .long, help: "JSON output.")
+    var json = false
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Firing rates in percent for the kernel bench's dense vs spike-driven rows.")
+    var rates: [Double] = [5, 15, 25]
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let bad = rates.first(where: { !(0...100).contains($0) }) { throw ValidationError("--rates are percentages in 0...100, got \(bad)") }
+    }
+
     func run() throws {
         if let threads { BLAS.setThreads(threads) }
+        if let model {
+            guard let m = ModelBench.Mode(rawValue: mode) else { fail("--mode must be unfused, deploy or both, not '\(mode)'") }
+            do { try ModelBench.run(model: model, mode: m, threads: BLAS.threads, runs: runs, json: json) } catch { fail("\(error)") }
+            return
+        }
+        if kernels {
+            runKernels()
+            return
+        }
         print("OpenBLAS: \(BLAS.config), threads \(BLAS.threads)")
+    }
+
+    /// The kernel table (or JSON) with the conditions it was measured under.
+    private func runKernels() {
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?
+            .split(separator: " ").prefix(3).joined(separator: " ") ?? "unknown"
+        let threads = BLAS.threads
+        let rows = KernelBench(rates: rates.map { Float($0 / 100) }).run(threads: threads)
+        if json {
+            struct Report: Codable { var openblas: String; var threads: Int; var loadavg: String; var rows: [KernelBenchRow] }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let data = (try? encoder.encode(Report(openblas: BLAS.config, threads: threads, loadavg: load, rows: rows))) ?? Data()
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("OpenBLAS: \(BLAS.config), threads \(threads); load average (1/5/15 min) before: \(load)")
+            print(KernelBench.table(rows), terminator: "")
+        }
     }
 }

@@ -23,14 +23,14 @@ struct ModelOptions: ParsableArguments {
         return c
     }
 
-    /// Reads `--weights` (nil when absent).
+    /// Reads `--weights` (nil when absent): safetensors or a PyTorch `.pth`/`.pt` checkpoint.
     func stateDict() throws -> StateDict? {
         guard let weights else { return nil }
-        let (dict, prefix) = unwrapStateDict(try Safetensors.read(path: weights).tensors)
-        if let prefix {
-            FileHandle.standardError.write("rtformer: \(weights): using the tensors under '\(prefix)' as the state_dict\n".data(using: .utf8)!)
+        let checkpoint = try CheckpointFile.loadStateDict(path: weights)
+        if checkpoint.source != "safetensors" {
+            FileHandle.standardError.write("rtformer: \(weights): weights from \(checkpoint.source)\n".data(using: .utf8)!)
         }
-        return dict
+        return checkpoint.tensors
     }
 
     /// The unfused model, and the deploy model when `deploy` (converted from unfused weights, or
@@ -51,15 +51,27 @@ struct ModelOptions: ParsableArguments {
 
 /// `--input` and `--index` (DESIGN §6).
 struct InputOptions: ParsableArguments {
-    @Option(name: .long, help: "Input: safetensors with `input` [B, C, H, W] (already normalised).")
+    @Option(name: .long, help: ArgumentHelp(
+        "Input: CIFAR-10/100 .bin, PNG/JPEG/PPM image, event file (.bin/.bs2 40-bit, AEDAT4, Prophesee .dat), or a tensor (.npy, .pth, safetensors `input` [B, C, H, W], already normalised).",
+        discussion: "The format is recognised by content."))
     var input: String
 
-    @Option(name: .long, help: "Record of a dataset file or sample of a batch (default: all samples of a tensor file).")
+    @Option(name: .long, help: "Record of a dataset file or sample of a batch (default: record 0 of a dataset, the whole batch of a tensor file).")
     var index: Int?
 
-    /// The input encoded as `[T, B, C, H, W]` for `config`.
+    @Option(name: .long, help: "Event binning into T frames: number | time.")
+    var splitBy: String = "number"
+
+    /// The input encoded as `[T, B, C, H, W]` for `config`; the encoding summary goes to stderr.
     func encoded(for config: ModelConfig) throws -> Tensor {
-        try InputLoading.encode(path: input, index: index, config: config)
+        guard let split = EventSplit(rawValue: splitBy) else { throw ValidationError("--split-by must be number or time") }
+        let loaded = try InputFile.load(path: input, index: index)
+        let enc = try InputEncoder.encode(loaded, file: input, timesteps: config.timesteps, size: config.imgSize, splitBy: split)
+        guard enc.input.shape[2] == config.inChannels else {
+            throw ValidationError("\(input): gives \(enc.input.shape[2]) channels, model '\(config.name)' takes \(config.inChannels)"
+                                  + (enc.input.shape[2] == 2 ? " (event input: use a DVS config such as tiny-dvs)" : ""))
+        }
+        return enc.input
     }
 }
 

@@ -87,14 +87,6 @@ import Testing
         let loaded = try Network(config: try ModelConfig.load("tiny"), weights: try Safetensors.read(path: path).tensors, source: path)
         #expect(loaded.stateDict == a.stateDict)
     }
-
-    @Test func prefixedCheckpointsAreUnwrapped() throws {
-        let w = try Self.tinyWeights()
-        let wrapped = Dictionary(uniqueKeysWithValues: w.map { ("module." + $0.key, $0.value) })
-        let (unwrapped, prefix) = unwrapStateDict(wrapped)
-        #expect(prefix == "module.")
-        #expect(unwrapped == w)
-    }
 }
 
 @Suite struct ModelConfigTests {

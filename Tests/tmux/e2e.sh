@@ -67,7 +67,7 @@ step="start"
 send "'$BIN'; echo RTFORMER_EXIT=\$?" Enter
 wait_for '│ t 0/4 │'
 grep -q 'tiny seeded' "$CAP" || fail "status line does not name the default model"
-grep -q 'cifar10-test#0 cat' "$CAP" || fail "status line does not name the bundled input"
+grep -q 'CIFAR-10 test#0 cat' "$CAP" || fail "status line does not name the bundled input"
 grep -q '1 layers' "$CAP" || fail "no layers pane"
 grep -q '2 membrane' "$CAP" || fail "no membrane pane"
 grep -q 'space . step' "$CAP" || fail "no hint bar"

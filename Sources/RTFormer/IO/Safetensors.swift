@@ -156,8 +156,12 @@ public enum Safetensors {
             entries.append(Entry(key: key, dtype: dtype, shape: shape, begin: begin, end: end))
         }
         entries.sort { ($0.begin, $0.end, $0.key) < ($1.begin, $1.end, $1.key) }
-        for (a, b) in zip(entries, entries.dropFirst()) where b.begin < a.end && b.end > b.begin && a.end > a.begin {
-            throw SafetensorsError.overlap(file: file, key: b.key, other: a.key)
+        // Compare each non-empty tensor with the furthest-reaching one before it (not just its
+        // neighbour: an empty tensor between two overlapping ones must not hide the overlap).
+        var reach: Entry?
+        for e in entries where e.end > e.begin {
+            if let r = reach, e.begin < r.end { throw SafetensorsError.overlap(file: file, key: e.key, other: r.key) }
+            if reach == nil || e.end > reach!.end { reach = e }
         }
 
         let base = headerEnd
@@ -226,7 +230,8 @@ public enum Safetensors {
     private static func integers(_ values: [Any]) -> [Int]? {
         var out: [Int] = []
         for v in values {
-            guard let n = v as? NSNumber else { return nil }
+            // JSON `true`/`false` also arrive as NSNumber (objCType "c"); they are not integers.
+            guard let n = v as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
             let d = n.doubleValue
             guard d.rounded() == d, abs(d) < 9.0e15 else { return nil }
             out.append(n.intValue)

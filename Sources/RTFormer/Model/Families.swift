@@ -95,6 +95,7 @@ final class SpikeDrivenGraph: FamilyGraph {
             }
             cin = w[i]
         }
+        convs[0].reusesRepeatedInput = true
         stemConvs = convs
         stemLIFs = lifs
         let tokenShape = [d, side, side]
@@ -349,6 +350,7 @@ final class SpikformerGraph: FamilyGraph {
             }
             cin = w[i]
         }
+        convs[0].reusesRepeatedInput = true
         stemConvs = convs
         stemLIFs = lifs
         let mapShape = [d, side, side]

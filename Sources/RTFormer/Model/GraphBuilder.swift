@@ -54,6 +54,16 @@ final class GraphBuilder {
     func convNorm(path: String, normPath: String, cin: Int, cout: Int, kernel: (Int, Int) = (1, 1), pad: (Int, Int) = (0, 0),
                   groups: Int = 1, bias: Bool, inShape: [Int], isLinear: Bool = false, rateSource: String?,
                   weightInit: ParameterInit, countsEnergy: Bool = true) -> ConvUnit {
+        let unit = makeConvNorm(path: path, normPath: normPath, cin: cin, cout: cout, kernel: kernel, pad: pad, groups: groups,
+                                bias: bias, inShape: inShape, isLinear: isLinear, rateSource: rateSource, weightInit: weightInit,
+                                countsEnergy: countsEnergy)
+        unit.inputIsSpikes = rateSource != nil
+        return unit
+    }
+
+    private func makeConvNorm(path: String, normPath: String, cin: Int, cout: Int, kernel: (Int, Int), pad: (Int, Int),
+                              groups: Int, bias: Bool, inShape: [Int], isLinear: Bool, rateSource: String?,
+                              weightInit: ParameterInit, countsEnergy: Bool) -> ConvUnit {
         let kind: String
         let wShape: [Int]
         let outShape: [Int]

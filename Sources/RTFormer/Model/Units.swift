@@ -44,8 +44,16 @@ final class ConvUnit {
     let padH: Int, padW: Int, groups: Int
     /// `true`: a Linear on the last axis of token tensors (Spikformer), with BN1d over that axis.
     let isLinear: Bool
+    /// The input is 0/1 spikes (or small spike counts): 1×1 convs and linears then use the
+    /// spike-driven kernel, which accumulates the weight columns of active inputs (DESIGN §3).
+    var inputIsSpikes = false
     var norm: NormKind
     private var stepper: TSBNTrainStepper?
+    /// The encoding layer sees the same image at every t (direct encoding, SPEC §1): its conv
+    /// output is computed once and reused while the input slice repeats (DESIGN §3).
+    var reusesRepeatedInput = false
+    private var lastInput: [Float]?
+    private var lastOutput: Tensor?
 
     init(path: String, normPath: String?, weight: Tensor, bias: Tensor?, pad: (Int, Int) = (0, 0), groups: Int = 1,
          isLinear: Bool = false, norm: NormKind) {
@@ -60,7 +68,11 @@ final class ConvUnit {
         self.norm = norm
     }
 
-    func reset() { stepper = nil }
+    func reset() {
+        stepper = nil
+        lastInput = nil
+        lastOutput = nil
+    }
 
     /// The raw conv/linear output before the norm, same layout as `forward`'s result.
     ///
@@ -77,13 +89,21 @@ final class ConvUnit {
             let t = ctx.t0 + i
             let xt = Tensor(shape: [x.shape[1]] + sampleShape, storage: Array(x.storage[(i * perStep)..<((i + 1) * perStep)]))
             let y: Tensor
-            if isLinear {
-                y = Linear.forward(xt, weight: weight, bias: bias)
+            if reusesRepeatedInput, let lastInput, let lastOutput, lastInput == xt.storage {
+                y = lastOutput
+            } else if isLinear {
+                y = inputIsSpikes ? Linear.forwardSpikes(xt, weight: weight, bias: bias) : Linear.forward(xt, weight: weight, bias: bias)
+            } else if inputIsSpikes && weight.shape[2] == 1 && weight.shape[3] == 1 && groups == 1 && padH == 0 && padW == 0 {
+                y = Conv2d.pointwiseSpikes(xt, weight: weight, bias: bias)
             } else if let wps = weightPerStep {
                 // Deploy depthwise kernels differ per timestep (SPEC §5.3).
                 y = Conv2d.forward(xt, weight: wps.slice(t), bias: biasPerStep?.slice(t), padH: padH, padW: padW, groups: groups)
             } else {
                 y = Conv2d.forward(xt, weight: weight, bias: bias, padH: padH, padW: padW, groups: groups)
+            }
+            if reusesRepeatedInput {
+                lastInput = xt.storage
+                lastOutput = y
             }
             outSample = Array(y.shape.dropFirst())
             if out.isEmpty { out.reserveCapacity(steps * y.count) }

@@ -144,20 +144,3 @@ public func checkpointFlavour(_ dict: StateDict) -> ModelFlavour? {
     }
     return nil
 }
-
-/// Finds the state_dict inside a checkpoint whose keys carry a wrapper prefix: `module.`
-/// (DataParallel) on every key, or a `weights.` group beside other tensors (the reference
-/// fixtures). Returns the unwrapped dict and the prefix removed (nil when none was).
-public func unwrapStateDict(_ dict: StateDict) -> (StateDict, String?) {
-    if !dict.isEmpty, dict.keys.allSatisfy({ $0.hasPrefix("module.") }) {
-        return (Dictionary(uniqueKeysWithValues: dict.map { (String($0.key.dropFirst(7)), $0.value) }), "module.")
-    }
-    let topLevelModel = dict.keys.contains { $0.hasPrefix("patch_embed.") || $0.hasPrefix("head.") }
-    if !topLevelModel {
-        let sub = dict.filter { $0.key.hasPrefix("weights.") }
-        if !sub.isEmpty {
-            return (Dictionary(uniqueKeysWithValues: sub.map { (String($0.key.dropFirst(8)), $0.value) }), "weights.")
-        }
-    }
-    return (dict, nil)
-}

@@ -26,6 +26,15 @@ public struct Tensor: Sendable, Equatable {
         self.storage = storage
     }
 
+    /// A tensor whose elements are left uninitialized, for kernels that overwrite every element
+    /// (saves the zero-fill pass of `init(shape:)`).
+    init(uninitializedShape shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative extent in shape \(shape)")
+        let n = shape.reduce(1, *)
+        self.shape = shape
+        self.storage = [Float](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }
+    }
+
     /// A scalar (0-d) tensor.
     public init(scalar: Float) {
         self.init(shape: [], storage: [scalar])
@@ -137,37 +146,88 @@ public struct Tensor: Sendable, Equatable {
         }
     }
 
-    /// Mean over the given axes, keeping the others in order (accumulated in Float64).
-    /// - Parameter axes: axes to reduce, e.g. `[3, 4]` for a spatial mean of `[T, B, C, H, W]`.
-    /// - Returns: the tensor with those axes removed.
+    /// Mean over the given axes, keeping the others in order (accumulated in Float64), like
+    /// PyTorch `x.mean(dim=axes)`.
+    ///
+    /// Adjacent axes are merged first, so the common cases run as contiguous row sums: a trailing
+    /// block (`[T, B, C, H, W]` over `[3, 4]`), a middle block (`[T, B, N, C]` over `[2]`) or a
+    /// leading one (`[T, B, C]` over `[0]`). Other sets reduce one merged block at a time.
+    /// - Parameter axes: axes to reduce (any order, duplicates ignored), e.g. `[3, 4]` for a
+    ///   spatial mean of `[T, B, C, H, W]`.
+    /// - Returns: the tensor with those axes removed (`[]`, a scalar, when all are reduced).
     public func mean(axes: [Int]) -> Tensor {
         let reduce = Set(axes)
         precondition(reduce.allSatisfy { $0 >= 0 && $0 < rank }, "mean: axes \(axes) out of range for \(shape)")
         let outShape = shape.enumerated().filter { !reduce.contains($0.offset) }.map(\.element)
-        let outCount = outShape.reduce(1, *)
-        var acc = [Double](repeating: 0, count: outCount)
-        let inStrides = strides
-        // Map each input flat index to its output flat index by walking the multi-index.
-        var outStridesFull = [Int](repeating: 0, count: rank)
-        var s = 1
-        for i in stride(from: rank - 1, through: 0, by: -1) where !reduce.contains(i) {
-            outStridesFull[i] = s
-            s *= shape[i]
-        }
-        let reducedCount = Double(count / max(outCount, 1))
-        storage.withUnsafeBufferPointer { p in
-            for flat in 0..<count {
-                var rem = flat
-                var o = 0
-                for ax in 0..<rank {
-                    let idx = rem / inStrides[ax]
-                    rem -= idx * inStrides[ax]
-                    o += idx * outStridesFull[ax]
-                }
-                acc[o] += Double(p[flat])
+        // Merge runs of adjacent axes with the same role into blocks: (extent, reduced).
+        var blocks: [(extent: Int, reduced: Bool)] = []
+        for (ax, extent) in shape.enumerated() {
+            let r = reduce.contains(ax)
+            if let last = blocks.last, last.reduced == r {
+                blocks[blocks.count - 1].extent *= extent
+            } else {
+                blocks.append((extent, r))
             }
         }
-        return Tensor(shape: outShape, storage: acc.map { Float($0 / reducedCount) })
+        let reducedCount = reduce.reduce(1) { $0 * shape[$1] }
+        var sums: [Double] = []
+        var first = true
+        var dims = blocks
+        // Reduce the innermost reduced block until none is left; each pass is [outer, red, inner].
+        while let bi = dims.lastIndex(where: { $0.reduced }) {
+            let outer = dims[..<bi].reduce(1) { $0 * $1.extent }
+            let red = dims[bi].extent
+            let inner = dims[(bi + 1)...].reduce(1) { $0 * $1.extent }
+            if first {
+                sums = storage.withUnsafeBufferPointer { Tensor.sumMiddle($0, outer: outer, red: red, inner: inner) }
+                first = false
+            } else {
+                sums = sums.withUnsafeBufferPointer { Tensor.sumMiddle($0, outer: outer, red: red, inner: inner) }
+            }
+            dims.remove(at: bi)
+            // Blocks on either side are both kept: merge them so the next pass sees one block.
+            if bi > 0, bi < dims.count, !dims[bi - 1].reduced, !dims[bi].reduced {
+                dims[bi - 1].extent *= dims[bi].extent
+                dims.remove(at: bi)
+            }
+        }
+        if first { return Tensor(shape: outShape, storage: storage) }
+        if reducedCount == 0 { return Tensor(shape: outShape, repeating: .nan) }
+        let scale = 1.0 / Double(reducedCount)
+        let outCount = outShape.reduce(1, *)
+        return Tensor(shape: outShape, storage: (0..<outCount).map { Float(sums[$0] * scale) })
+    }
+
+    /// Sums `[outer, red, inner]` over the middle axis into `[outer, inner]`, row by row so the
+    /// inner loop is a contiguous (vectorizable) add.
+    private static func sumMiddle<S: BinaryFloatingPoint>(_ src: UnsafeBufferPointer<S>, outer: Int, red: Int, inner: Int) -> [Double] {
+        [Double](unsafeUninitializedCapacity: outer * inner) { dst, initialized in
+            initialized = outer * inner
+            guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+            if inner == 1 {
+                // Four partial sums break the add dependency chain of a long contiguous row.
+                for o in 0..<outer {
+                    let row = s + o * red
+                    var (a0, a1, a2, a3) = (0.0, 0.0, 0.0, 0.0)
+                    var r = 0
+                    while r + 4 <= red {
+                        a0 += Double(row[r]); a1 += Double(row[r + 1]); a2 += Double(row[r + 2]); a3 += Double(row[r + 3])
+                        r += 4
+                    }
+                    while r < red { a0 += Double(row[r]); r += 1 }
+                    d[o] = (a0 + a1) + (a2 + a3)
+                }
+                return
+            }
+            d.update(repeating: 0, count: outer * inner)
+            for o in 0..<outer {
+                let drow = d + o * inner
+                for r in 0..<red {
+                    let srow = s + (o * red + r) * inner
+                    for i in 0..<inner { drow[i] += Double(srow[i]) }
+                }
+            }
+        }
     }
 
     /// Permutes axes: output axis `i` is input axis `order[i]`.

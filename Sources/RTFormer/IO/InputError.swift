@@ -1,0 +1,108 @@
+import Foundation
+
+/// A malformed, truncated or unsupported input file.
+///
+/// Every reader in `IO/` throws this one type, so callers can print a uniform message of the form
+/// `<file>: <format>, <location>: expected <what>, found <what>` — e.g.
+/// `cifar10_test_first10.bin: CIFAR-10 batch, record 9 (byte 27657): expected 3073 bytes, found 1000`.
+public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The file (path as given by the caller).
+    public var file: String
+    /// The format being read when the problem was found ("PNG", "AEDAT 4.0", "PyTorch pickle", ...).
+    public var format: String
+    /// Where in the file: a record, packet, key or byte offset; empty when the whole file is meant.
+    public var location: String
+    /// What the reader expected there.
+    public var expected: String
+    /// What it found instead.
+    public var found: String
+
+    /// Creates an error; see the properties for the meaning of each part.
+    public init(file: String, format: String, location: String = "", expected: String, found: String) {
+        self.file = file
+        self.format = format
+        self.location = location
+        self.expected = expected
+        self.found = found
+    }
+
+    public var description: String {
+        let at = location.isEmpty ? "" : ", \(location)"
+        return "\(file): \(format)\(at): expected \(expected), found \(found)"
+    }
+}
+
+/// Whole-file reads shared by the readers: one place turns an OS error into an `InputError`.
+enum InputBytes {
+    /// The bytes of `path`.
+    /// - Throws: `InputError` naming the file when it cannot be read.
+    static func read(_ path: String, format: String) throws -> [UInt8] {
+        do {
+            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped))
+        } catch {
+            throw InputError(file: path, format: format, expected: "a readable file",
+                             found: (error as NSError).localizedDescription)
+        }
+    }
+}
+
+/// A bounds-checked little-endian reader over a byte array; every read past the end throws an
+/// `InputError` that names the offset and what was being read.
+struct ByteCursor {
+    let bytes: [UInt8]
+    var offset: Int
+    let file: String
+    let format: String
+
+    init(_ bytes: [UInt8], offset: Int = 0, file: String, format: String) {
+        self.bytes = bytes
+        self.offset = offset
+        self.file = file
+        self.format = format
+    }
+
+    var remaining: Int { bytes.count - offset }
+
+    func error(_ expected: String, found: String, at: Int? = nil) -> InputError {
+        InputError(file: file, format: format, location: "byte \(at ?? offset)", expected: expected, found: found)
+    }
+
+    /// Throws unless `count` more bytes are available.
+    func need(_ count: Int, for what: String) throws {
+        guard count >= 0, count <= remaining else {
+            throw error("\(count) bytes of \(what)", found: "\(max(0, remaining)) bytes left (file has \(bytes.count))")
+        }
+    }
+
+    mutating func take(_ count: Int, for what: String) throws -> ArraySlice<UInt8> {
+        try need(count, for: what)
+        defer { offset += count }
+        return bytes[offset..<(offset + count)]
+    }
+
+    mutating func u8(_ what: String) throws -> UInt8 {
+        try need(1, for: what)
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    mutating func uint(_ size: Int, _ what: String) throws -> UInt64 {
+        try need(size, for: what)
+        var v: UInt64 = 0
+        for i in 0..<size { v |= UInt64(bytes[offset + i]) << (8 * UInt64(i)) }
+        offset += size
+        return v
+    }
+
+    mutating func u16(_ what: String) throws -> UInt16 { UInt16(try uint(2, what)) }
+    mutating func u32(_ what: String) throws -> UInt32 { UInt32(try uint(4, what)) }
+    mutating func i32(_ what: String) throws -> Int32 { Int32(bitPattern: UInt32(try uint(4, what))) }
+    mutating func i64(_ what: String) throws -> Int64 { Int64(bitPattern: try uint(8, what)) }
+
+    /// Little-endian unsigned integer at an absolute offset, without moving the cursor.
+    static func load(_ bytes: [UInt8], _ at: Int, _ size: Int) -> UInt64 {
+        var v: UInt64 = 0
+        for i in 0..<size { v |= UInt64(bytes[at + i]) << (8 * UInt64(i)) }
+        return v
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import RTFormer
+
+/// One measured kernel: the best wall time over a few runs plus its throughput figure.
+struct KernelBenchRow: Codable {
+    var kernel: String
+    var shape: String
+    var threads: Int
+    var ms: Double
+    /// Throughput in the row's own unit (`unit`).
+    var value: Double
+    var unit: String
+}
+
+/// The kernel benchmark behind `rtformer bench --kernels`: sgemm, dense and depthwise conv, dense
+/// vs spike-driven 1×1 conv / linear at several firing rates, and LIF. Sized to finish in a few
+/// seconds on 2 cores; every figure is the best of several runs after one warm-up.
+struct KernelBench {
+    /// Firing rates for the dense vs spike-driven comparison.
+    var rates: [Float] = [0.05, 0.15, 0.25]
+    /// Time budget per measurement (seconds); at least `minRuns` runs are taken.
+    var budget = 0.25
+    var minRuns = 3
+
+    /// Best wall time of `body` in seconds.
+    func best(_ body: () -> Void) -> Double {
+        body()
+        var bestTime = Double.infinity
+        var spent = 0.0, runs = 0
+        while runs < minRuns || (spent < budget && runs < 200) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            bestTime = min(bestTime, dt)
+            spent += dt
+            runs += 1
+        }
+        return bestTime
+    }
+
+    /// Runs every kernel; OpenBLAS threads are restored to `threads` afterwards.
+    func run(threads: Int) -> [KernelBenchRow] {
+        var rows: [KernelBenchRow] = []
+        var rng = BenchRandom(seed: 1)
+
+        // sgemm 1024³ at 1 and 2 threads
+        let n = 1024
+        let a = rng.values(n * n), b = rng.values(n * n)
+        var c = [Float](repeating: 0, count: n * n)
+        for t in [1, 2] {
+            BLAS.setThreads(t)
+            let s = best {
+                a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                    BLAS.sgemm(m: n, n: n, k: n, a: ap.baseAddress!, lda: n, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+                } } }
+            }
+            rows.append(.init(kernel: "sgemm", shape: "1024x1024x1024", threads: t, ms: s * 1e3, value: 2 * Double(n * n * n) / s / 1e9, unit: "GFLOP/s"))
+        }
+        BLAS.setThreads(threads)
+
+        // dense 3×3 conv, pad 1
+        for (shape, cOut) in [([4, 48, 32, 32], 96), ([4, 192, 16, 16], 384), ([8, 64, 8, 8], 64)] {
+            let x = rng.tensor(shape), w = rng.tensor([cOut, shape[1], 3, 3]), bias = rng.tensor([cOut])
+            let s = best { _ = Conv2d.forward(x, weight: w, bias: bias, padH: 1, padW: 1) }
+            let flops = 2.0 * Double(shape[0] * cOut * shape[1] * 9 * shape[2] * shape[3])
+            rows.append(.init(kernel: "conv3x3 dense", shape: "\(shape)->\(cOut)", threads: threads, ms: s * 1e3, value: flops / s / 1e9, unit: "GFLOP/s"))
+        }
+
+        // depthwise 3×3, pad 1
+        do {
+            let shape = [4, 384, 8, 8]
+            let x = rng.tensor(shape), w = rng.tensor([384, 1, 3, 3]), bias = rng.tensor([384])
+            let s = best { _ = Conv2d.forward(x, weight: w, bias: bias, padH: 1, padW: 1, groups: 384) }
+            rows.append(.init(kernel: "conv3x3 depthwise", shape: "\(shape)", threads: 1, ms: s * 1e3, value: s * 1e9 / Double(shape.product), unit: "ns/output"))
+        }
+
+        // max pool 3/2/1 (the SPS stem) and the token mean of the head
+        do {
+            let x = rng.spikes([8, 32, 32, 32], rate: 0.2)
+            let s = best { _ = MaxPool2d.forward(x) }
+            rows.append(.init(kernel: "maxpool 3/2/1", shape: "[8, 32, 32, 32]", threads: 1, ms: s * 1e3, value: s * 1e9 / Double(8 * 32 * 16 * 16), unit: "ns/output"))
+            let tokens = rng.tensor([4, 2, 64, 384])
+            let sm = best { _ = tokens.mean(axes: [2]) }
+            rows.append(.init(kernel: "mean over N", shape: "[4, 2, 64, 384] axes [2]", threads: 1, ms: sm * 1e3, value: Double(tokens.count) / sm / 1e9, unit: "G elem/s"))
+        }
+
+        // 1×1 conv and linear on spikes: dense GEMM vs spike-driven, at 1 thread and at `threads`
+        let cIn = 384, cOut = 384
+        let w1 = rng.tensor([cOut, cIn, 1, 1]), w2 = w1.reshaped([cOut, cIn]), bias = rng.tensor([cOut])
+        for rate in rates {
+            let x = rng.spikes([8, cIn, 8, 8], rate: rate)
+            let tokens = x.permuted([0, 2, 3, 1]).reshaped([512, cIn])
+            let label = "rate \(String(format: "%g", rate * 100))%"
+            let macs = Double(8 * 64 * cIn * cOut)
+            let accs = Double(SpikeProjection.firingRate(x)) * macs
+            for t in Set([1, threads]).sorted() {
+                BLAS.setThreads(t)
+                for (kind, sparse) in [("dense", false), ("spike-driven", true)] {
+                    let kernel: SpikeKernel = sparse ? .sparse : .dense
+                    let (value, unit) = sparse ? (accs, "G acc/s") : (2 * macs, "GFLOP/s")
+                    let sc = best { _ = Conv2d.pointwiseSpikes(x, weight: w1, bias: bias, kernel: kernel) }
+                    rows.append(.init(kernel: "conv1x1 \(kind)", shape: "[8,\(cIn),8,8]->\(cOut) \(label)", threads: t, ms: sc * 1e3, value: value / sc / 1e9, unit: unit))
+                    let sl = best { _ = Linear.forwardSpikes(tokens, weight: w2, bias: bias, kernel: kernel) }
+                    rows.append(.init(kernel: "linear \(kind)", shape: "[512,\(cIn)]->\(cOut) \(label)", threads: t, ms: sl * 1e3, value: value / sl / 1e9, unit: unit))
+                }
+            }
+            BLAS.setThreads(threads)
+        }
+
+        // LIF, multi-step over T = 4 on a [4, 1, 384, 8, 8] input (the engine's LIF.step)
+        do {
+            let steps = 4, count = 384 * 64
+            let x = rng.values(steps * count).map { $0 * 2 }
+            var v = [Float](repeating: 0, count: count), h = v, spikes = v
+            let p = LIFParameters()
+            let s = best {
+                v.withUnsafeMutableBufferPointer { vp in h.withUnsafeMutableBufferPointer { hp in spikes.withUnsafeMutableBufferPointer { sp in
+                    x.withUnsafeBufferPointer { xp in
+                        vp.update(repeating: 0)
+                        for t in 0..<steps {
+                            LIF.step(x: xp.baseAddress! + t * count, v: vp.baseAddress!, h: hp.baseAddress!, spikes: sp.baseAddress!, count: count, p)
+                        }
+                    }
+                } } }
+            }
+            rows.append(.init(kernel: "LIF step (H, S, V)", shape: "[4,1,384,8,8]", threads: 1, ms: s * 1e3, value: Double(steps * count) / s / 1e9, unit: "G elem/s"))
+        }
+        return rows
+    }
+
+    /// Plain-text table.
+    static func table(_ rows: [KernelBenchRow]) -> String {
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+        var out = pad("kernel", 22) + pad("shape", 36) + lpad("thr", 4) + lpad("ms", 10) + lpad("value", 10) + "  unit\n"
+        for r in rows {
+            out += pad(r.kernel, 22) + pad(r.shape, 36) + lpad("\(r.threads)", 4)
+                + lpad(String(format: "%.3f", r.ms), 10) + lpad(String(format: "%.2f", r.value), 10) + "  \(r.unit)\n"
+        }
+        return out
+    }
+}
+
+/// Deterministic inputs for the benchmark (SplitMix64).
+struct BenchRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [-1, 1).
+    mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
+    mutating func values(_ n: Int) -> [Float] { (0..<n).map { _ in uniform() } }
+    mutating func tensor(_ shape: [Int]) -> Tensor { Tensor(shape: shape, storage: values(shape.product)) }
+    mutating func spikes(_ shape: [Int], rate: Float) -> Tensor {
+        Tensor(shape: shape, storage: (0..<shape.product).map { _ in (uniform() + 1) / 2 < rate ? 1 : 0 })
+    }
+}

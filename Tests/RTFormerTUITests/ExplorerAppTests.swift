@@ -62,6 +62,9 @@ import Testing
         #expect(f.session.fold == .paper)
         f.press(.character("f"))
         #expect(f.session.fold == .exact)
+        f.press(.character("t"))
+        #expect(f.app.lastCommands == ["mode train"])
+        #expect(f.session.unfused?.mode == .train)
     }
 
     @Test func layerAndChannelKeysStayInRange() {
@@ -75,7 +78,7 @@ import Testing
         f.press(.character("{"))
         #expect(f.app.lastCommands.isEmpty)
         f.press(.character("}"), .character("}"))
-        #expect(f.app.lastCommands == ["channel 2"])
+        #expect(f.app.lastCommands == ["channel next"])
         #expect(f.session.cursor.channel == 2)
     }
 
@@ -87,12 +90,13 @@ import Testing
         f.press(.up, .tab)
         #expect(f.app.focus == .membrane)
         f.press(.character("l"), .character("j"))
-        #expect(f.app.lastCommands == ["neuron 0,1,1"])
+        #expect(f.app.lastCommands == ["neuron down"])
         #expect(f.session.cursor.position == 9)
         f.press(.tab)
         #expect(f.app.focus == .tsbn)
         f.press(.down)
-        #expect(f.app.lastCommands == ["channel 1"])
+        #expect(f.app.lastCommands == ["channel next"])
+        #expect(f.session.cursor.channel == 1)
         f.press(.backTab, .backTab)
         #expect(f.app.focus == .layers)
     }

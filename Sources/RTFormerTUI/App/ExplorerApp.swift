@@ -168,8 +168,9 @@ public struct ExplorerApp: Sendable {
         case .toggleFold: return ["fold \(session.fold == .exact ? "paper" : "exact")"]
         case .previousLayer: return ["layer prev"]
         case .nextLayer: return ["layer next"]
-        case .previousChannel: return channel(cursor.channel - 1)
-        case .nextChannel: return channel(cursor.channel + 1)
+        case .previousChannel: return cursor.channel > 0 ? ["channel prev"] : []
+        case .nextChannel: return cursor.channel < channels - 1 ? ["channel next"] : []
+        case .toggleStatistics: return ["mode \(session.unfused?.mode == .train ? "eval" : "train")"]
         case .move(let direction):
             switch focus {
             case .layers:
@@ -181,8 +182,8 @@ public struct ExplorerApp: Sendable {
                 }
             case .tsbn:
                 switch direction {
-                case .up, .left: return channel(cursor.channel - 1)
-                case .down, .right: return channel(cursor.channel + 1)
+                case .up, .left: return commands(for: .previousChannel, session: session)
+                case .down, .right: return commands(for: .nextChannel, session: session)
                 }
             case .membrane, .rates:
                 return neuronMove(direction, session: session)
@@ -197,20 +198,18 @@ public struct ExplorerApp: Sendable {
         }
     }
 
+    /// `neuron up|down|left|right`, or nothing when the neuron is already at that edge of its grid.
     private func neuronMove(_ direction: KeyAction.Direction, session: Session) -> [String] {
         guard let l = session.selectedLayer else { return [] }
         let lay = session.layout(of: l)
         guard lay.columns > 0, lay.rows > 0 else { return [] }
-        let position = session.cursor.position
-        var y = position / lay.columns, x = position % lay.columns
+        let y = session.cursor.position / lay.columns, x = session.cursor.position % lay.columns
         switch direction {
-        case .up: y = max(0, y - 1)
-        case .down: y = min(lay.rows - 1, y + 1)
-        case .left: x = max(0, x - 1)
-        case .right: x = min(lay.columns - 1, x + 1)
+        case .up: return y > 0 ? ["neuron up"] : []
+        case .down: return y < lay.rows - 1 ? ["neuron down"] : []
+        case .left: return x > 0 ? ["neuron left"] : []
+        case .right: return x < lay.columns - 1 ? ["neuron right"] : []
         }
-        guard y * lay.columns + x != position else { return [] }
-        return ["neuron \(session.cursor.channel),\(y),\(x)"]
     }
 
     /// Rows to scroll for a movement key in a pane that scrolls instead of moving a cursor.

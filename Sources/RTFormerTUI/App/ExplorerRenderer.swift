@@ -60,6 +60,7 @@ public enum ExplorerRenderer {
         segments.append(s.view.rawValue)
         segments.append("fold \(s.fold.rawValue)")
         segments.append(s.neuronState.rawValue)
+        if session.unfused?.mode == .train { segments.append("train stats") }
         segments.append("mem " + formatBytes(s.memoryBytes))
         var trailing = app.isPlaying ? "▶ \(app.playInterval) ms" : ""
         if !layout.hiddenPanes.isEmpty {

@@ -11,6 +11,7 @@ public enum KeyAction: Hashable, Sendable {
     case runAll
     case cycleView
     case toggleFold
+    case toggleStatistics
     case previousLayer
     case nextLayer
     case previousChannel
@@ -126,10 +127,11 @@ public struct KeyTable: Sendable {
             ExplorerBinding([c("G")], "G", .runAll, "compute every remaining timestep (session `run`)"),
             ExplorerBinding([c("v")], "v", .cycleView, "view: unfused → deploy → split (session `view`)", hint: "view"),
             ExplorerBinding([c("f")], "f", .toggleFold, "fold: exact ↔ paper (session `fold`)", hint: "fold"),
+            ExplorerBinding([c("t")], "t", .toggleStatistics, "norm statistics: eval (running) ↔ train (window) (session `mode`)"),
             ExplorerBinding([c("[")], "[", .previousLayer, "previous layer (session `layer prev`)"),
             ExplorerBinding([c("]")], "]", .nextLayer, "next layer (session `layer next`)", hint: "layer", hintLabel: "[ ]"),
-            ExplorerBinding([c("{")], "{", .previousChannel, "previous channel (session `channel`)"),
-            ExplorerBinding([c("}")], "}", .nextChannel, "next channel (session `channel`)", hint: "channel", hintLabel: "{ }"),
+            ExplorerBinding([c("{")], "{", .previousChannel, "previous channel (session `channel prev`)"),
+            ExplorerBinding([c("}")], "}", .nextChannel, "next channel (session `channel next`)", hint: "channel", hintLabel: "{ }"),
         ]
         b += [
             ExplorerBinding([.up, c("k")], "↑ k", .move(.up), "previous layer", panes: [.layers], hint: "layer"),
@@ -140,12 +142,12 @@ public struct KeyTable: Sendable {
             ExplorerBinding([.pageDown], "PgDn", .pageDown, "ten layers down", panes: [.layers]),
             ExplorerBinding([.home], "Home", .first, "first layer", panes: [.layers]),
             ExplorerBinding([.end], "End", .last, "last layer", panes: [.layers]),
-            ExplorerBinding([.up, c("k")], "↑ k", .move(.up), "neuron one row up (session `neuron`)", panes: neuronPanes, hint: "neuron"),
+            ExplorerBinding([.up, c("k")], "↑ k", .move(.up), "neuron one row up (session `neuron up`)", panes: neuronPanes, hint: "neuron"),
             ExplorerBinding([.down, c("j")], "↓ j", .move(.down), "neuron one row down", panes: neuronPanes),
             ExplorerBinding([.left, c("h")], "← h", .move(.left), "neuron one column left", panes: neuronPanes),
             ExplorerBinding([.right, c("l")], "→ l", .move(.right), "neuron one column right", panes: neuronPanes),
             ExplorerBinding([c("m")], "m", .toggleQuantity, "heatmap of H (charged) or V (after reset)", panes: [.membrane], hint: "H/V"),
-            ExplorerBinding([.up, c("k")], "↑ k", .move(.up), "previous channel (session `channel`)", panes: [.tsbn], hint: "channel"),
+            ExplorerBinding([.up, c("k")], "↑ k", .move(.up), "previous channel (session `channel prev`)", panes: [.tsbn], hint: "channel"),
             ExplorerBinding([.down, c("j")], "↓ j", .move(.down), "next channel", panes: [.tsbn]),
             ExplorerBinding([.pageUp], "PgUp", .pageUp, "ten channels up", panes: [.tsbn]),
             ExplorerBinding([.pageDown], "PgDn", .pageDown, "ten channels down", panes: [.tsbn]),

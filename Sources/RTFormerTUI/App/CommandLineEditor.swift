@@ -12,6 +12,7 @@ public struct CommandLineEditor: Hashable, Sendable {
     private var historyIndex: Int?
     private var draft = ""
 
+    /// An empty line with `history` to browse.
     public init(history: [String] = []) { self.history = history }
 
     /// Clears the buffer (the history stays).
@@ -22,6 +23,7 @@ public struct CommandLineEditor: Hashable, Sendable {
         candidates = []
     }
 
+    /// Types `character` at the cursor.
     public mutating func insert(_ character: Character) {
         var chars = Array(text)
         chars.insert(character, at: cursor)
@@ -50,9 +52,13 @@ public struct CommandLineEditor: Hashable, Sendable {
         text = String(chars)
     }
 
+    /// One character left.
     public mutating func moveLeft() { cursor = max(0, cursor - 1) }
+    /// One character right.
     public mutating func moveRight() { cursor = min(text.count, cursor + 1) }
+    /// To the start of the line (Home, Ctrl-A).
     public mutating func moveToStart() { cursor = 0 }
+    /// To the end of the line (End, Ctrl-E).
     public mutating func moveToEnd() { cursor = text.count }
 
     /// Shows the previous history line (the typed text is kept as a draft).

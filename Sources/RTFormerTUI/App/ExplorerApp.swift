@@ -11,7 +11,9 @@ import RTFormerSession
 public struct ExplorerApp: Sendable {
     /// A message under the panes: the last command's result or error.
     public struct Message: Hashable, Sendable {
+        /// The text, one line.
         public var text: String
+        /// Drawn in the error colour.
         public var isError: Bool
     }
 
@@ -34,21 +36,29 @@ public struct ExplorerApp: Sendable {
     /// Play-mode intervals between steps, in milliseconds.
     public static let playIntervals = [2000, 1000, 500, 250, 100, 50]
 
+    /// The one key table (keys, help overlay, hint bar).
     public let keyTable: KeyTable
     /// The terminal size the layout is computed for.
     public var size: Size
     /// Panes switched on with their number keys (some may not fit the terminal).
     public private(set) var enabledPanes: Set<ExplorerPane>
+    /// The pane movement keys act on; drawn with a heavy border.
     public private(set) var focus: ExplorerPane
+    /// The focused pane fills the body (`e`).
     public private(set) var isZoomed = false
+    /// The window over the panes, if any.
     public private(set) var overlay: Overlay?
     /// Whether the `:` command line is open.
     public private(set) var isEditingCommand = false
+    /// The `:` line buffer and its history (kept between openings).
     public private(set) var commandLine = CommandLineEditor()
+    /// Stepping on a timer (`p`).
     public private(set) var isPlaying = false
     /// Index into `playIntervals`.
     public private(set) var speedIndex = 2
+    /// What the membrane heatmap shows (`m`).
     public private(set) var quantity = Quantity.h
+    /// The message row.
     public private(set) var message: Message?
     /// Set when the session ran `quit`.
     public private(set) var shouldQuit = false

@@ -9,10 +9,15 @@ public struct ExplorerLayout: Sendable {
     /// The smallest terminal the explorer draws in; smaller ones get a message instead.
     public static let minimumSize = MinimumSize(width: 60, height: 16)
 
+    /// The terminal size laid out.
     public let size: Size
+    /// The top row.
     public let statusRow: Rect
+    /// The rows between the status line and the message row.
     public let body: Rect
+    /// The row above the hint bar (messages, or the `:` line).
     public let messageRow: Rect
+    /// The bottom row.
     public let hintRow: Rect
     /// The panes laid out, in pane order, and their frames.
     public let frames: [(pane: ExplorerPane, rect: Rect)]
@@ -25,6 +30,7 @@ public struct ExplorerLayout: Sendable {
     /// The frame of `pane`, if it is laid out.
     public func rect(of pane: ExplorerPane) -> Rect? { frames.first { $0.pane == pane }?.rect }
 
+    /// The layout for the app's size, panes, focus and zoom.
     public init(app: ExplorerApp) {
         size = app.size
         let all = Rect(size: app.size)

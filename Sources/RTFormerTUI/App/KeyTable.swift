@@ -44,6 +44,7 @@ public struct ExplorerBinding: Hashable, Sendable {
     public var keys: [Key]
     /// How the keys are written in help and the hint bar (`space .`, `↑ k`).
     public var label: String
+    /// What the keys do.
     public var action: KeyAction
     /// One line for the help overlay.
     public var summary: String
@@ -54,6 +55,7 @@ public struct ExplorerBinding: Hashable, Sendable {
     /// How the hint bar writes the keys, when not as `label` (`1-7` for the pane toggles).
     public var hintLabel: String?
 
+    /// A binding; see the properties for the arguments.
     public init(_ keys: [Key], _ label: String, _ action: KeyAction, _ summary: String,
                 panes: Set<ExplorerPane> = [], hint: String? = nil, hintLabel: String? = nil) {
         self.keys = keys
@@ -74,8 +76,10 @@ public struct ExplorerBinding: Hashable, Sendable {
 /// The one key table: `ExplorerApp.handle` looks keys up in it, the `?` overlay lists it and the
 /// hint bar is drawn from it, so the three cannot disagree.
 public struct KeyTable: Sendable {
+    /// In help-overlay order.
     public var bindings: [ExplorerBinding]
 
+    /// A table of `bindings`.
     public init(_ bindings: [ExplorerBinding]) { self.bindings = bindings }
 
     /// The binding for `key` with `pane` focused: a binding for that pane wins over a global one.

@@ -43,6 +43,9 @@ struct Tui: ParsableCommand {
             }
         }
         if let line = ExplorerSession.initialLayerCommand(in: session) { session.execute(line: line, lineNumber: 0) }
+        app.show(options.weights == nil && options.model == nil
+                 ? "tiny model with seeded (untrained) weights: few spikes. space steps, ? keys, : commands, q quits"
+                 : "space steps, ? lists the keys, : runs session commands, q quits")
         if let script = self.session {
             let result = try Replay.run(file: script, in: session)
             app.replay(result, file: script)

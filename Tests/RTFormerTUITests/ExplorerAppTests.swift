@@ -19,7 +19,7 @@ import Testing
 
     @Test func hintBarComesFromTheTableWithThePanesKeysFirst() {
         let hints = KeyTable.standard.hints(focused: .membrane)
-        #expect(hints.first == HintBar.Hint("↑ k", "neuron"))
+        #expect(hints.first == HintBar.Hint("↑↓←→", "neuron"))
         #expect(hints.contains(HintBar.Hint("space .", "step")))
         #expect(hints.contains(HintBar.Hint("?", "help")))
         #expect(!KeyTable.standard.hints(focused: .layers).contains(HintBar.Hint("m", "H/V")))

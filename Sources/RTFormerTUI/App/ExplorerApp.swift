@@ -79,6 +79,11 @@ public struct ExplorerApp: Sendable {
         self.focus = ExplorerPane.allCases.first(where: panes.contains) ?? .layers
     }
 
+    /// Shows `text` in the message row (a welcome line, a note from the caller).
+    public mutating func show(_ text: String, isError: Bool = false) {
+        message = Message(text: text, isError: isError)
+    }
+
     /// Milliseconds between steps while playing.
     public var playInterval: Int { Self.playIntervals[speedIndex] }
 

@@ -211,15 +211,16 @@ struct PaneDrawer {
             screen.write(TextLayout.truncate(text(line), to: header.width, ascii: ascii), x: header.x, y: header.y + i, style: style,
                          clip: header)
         }
-        let table = Table(
+        var table = Table(
             columns: [Table.Column("LIF", width: .flexible(1)), Table.Column("e2e s", width: .fixed(6), alignment: .right),
                       Table.Column("e2e r", width: .fixed(6), alignment: .right),
                       Table.Column("loc s", width: .fixed(6), alignment: .right), Table.Column("loc r", width: .fixed(6), alignment: .right)],
-            rows: view.rows.map { r in
-                [r.path, String(r.e2e.structural), String(r.e2e.rounding), r.local.map { String($0.structural) } ?? "-",
-                 r.local.map { String($0.rounding) } ?? "-"]
-            },
-            scrollOffset: scrollOffsets[.diff] ?? 0)
+            rows: [], scrollOffset: scrollOffsets[.diff] ?? 0)
+        let pathWidth = table.columnWidths(total: tableRect.width - 1)[0]
+        table.rows = view.rows.map { r in
+            [Self.leftTruncated(r.path, to: pathWidth, ascii: ascii), String(r.e2e.structural), String(r.e2e.rounding),
+             r.local.map { String($0.structural) } ?? "-", r.local.map { String($0.rounding) } ?? "-"]
+        }
         table.draw(into: &screen, in: tableRect)
         scrollOffsets[.diff] = table.visibleOffset(in: tableRect)
         return "deploy vs unfused · fold \(view.fold.rawValue) · \(view.computedSteps) step(s)"
@@ -231,13 +232,15 @@ struct PaneDrawer {
         let line = "SOP \(Self.compact(view.totalSOP)) · \(Self.fixed(view.totalMilliJoules * 1000, 3)) µJ"
             + " (conv0 per t: \(Self.fixed(view.totalPicoJoulesConv0PerT * 1e-6, 3)) µJ)"
         screen.write(TextLayout.truncate(text(line), to: header.width, ascii: ascii), x: header.x, y: header.y, style: .bold, clip: header)
-        let table = Table(
+        var table = Table(
             columns: [Table.Column("layer", width: .flexible(1)), Table.Column("op", width: .fixed(3)),
                       Table.Column("SOP", width: .fixed(8), alignment: .right), Table.Column(text("µJ"), width: .fixed(8), alignment: .right)],
-            rows: view.rows.map { r in
-                [r.path, r.operation.rawValue, r.operation == .ac ? Self.compact(r.sop) : "-", Self.fixed(r.picoJoules * 1e-6, 4)]
-            },
-            scrollOffset: scrollOffsets[.energy] ?? 0)
+            rows: [], scrollOffset: scrollOffsets[.energy] ?? 0)
+        let pathWidth = table.columnWidths(total: tableRect.width - 1)[0]
+        table.rows = view.rows.map { r in
+            [Self.leftTruncated(r.path, to: pathWidth, ascii: ascii), r.operation.rawValue,
+             r.operation == .ac ? Self.compact(r.sop) : "-", Self.fixed(r.picoJoules * 1e-6, 4)]
+        }
         table.draw(into: &screen, in: tableRect)
         scrollOffsets[.energy] = table.visibleOffset(in: tableRect)
         return "\(view.computedSteps) step(s), per sample"

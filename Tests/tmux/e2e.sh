@@ -66,11 +66,12 @@ expect_restored() {  # the shell prompt is back and the tty is cooked with echo
 step="start"
 send "'$BIN'; echo RTFORMER_EXIT=\$?" Enter
 wait_for '│ t 0/4 │'
-grep -q 'tiny seeded' "$CAP" || fail "status line does not name the default model"
-grep -q 'CIFAR-10 test#0 cat' "$CAP" || fail "status line does not name the bundled input"
-grep -q '1 layers' "$CAP" || fail "no layers pane"
-grep -q '2 membrane' "$CAP" || fail "no membrane pane"
-grep -q 'space . step' "$CAP" || fail "no hint bar"
+# The terminal paints a frame in pieces: wait for each part rather than grepping one capture.
+wait_for 'tiny seeded' 5             # status line: the default model
+wait_for 'CIFAR-10 test#0 cat' 5     # and the bundled input with its label
+wait_for '1 layers' 5
+wait_for '2 membrane' 5
+wait_for 'space . step' 5            # hint bar
 
 step="step twice"
 send ' '
@@ -81,12 +82,12 @@ wait_for '│ t 2/4 │'
 step="toggle view"
 send 'v'
 wait_for '│ deploy │'
-grep -q 'membrane · H · .* · deploy' "$CAP" || fail "membrane pane does not show the deploy model"
+wait_for 'membrane · H · .* · deploy' 5
 
 step="help"
 send '?'
 wait_for 'help · keys'
-grep -q 'fold: exact ↔ paper' "$CAP" || fail "help does not list the fold key"
+wait_for 'fold: exact ↔ paper' 5
 send Escape
 wait_gone 'help · keys'
 
@@ -95,13 +96,13 @@ send ':'
 wait_for '^:'
 send 'goto t=0' Enter
 wait_for '│ t 0/4 │'
-grep -q 'goto t=0 → t 0/4' "$CAP" || fail "no command result in the message row"
+wait_for 'goto t=0 → t 0/4' 5        # the command's result in the message row
 
 step="resize"
 "${TMUX_CMD[@]}" resize-window -t e2e -x 80 -y 24
 wait_for '│ t 0/4 │'
 [ "$(wc -l < "$CAP")" -le 24 ] || fail "pane not resized"
-grep -q '3 TSBN' "$CAP" || fail "80x24 layout lacks the TSBN pane"
+wait_for '3 TSBN' 5
 "${TMUX_CMD[@]}" resize-window -t e2e -x 50 -y 12
 wait_for 'terminal too small'
 "${TMUX_CMD[@]}" resize-window -t e2e -x 120 -y 40
@@ -123,6 +124,7 @@ step="SIGINT"
 # bash abandons the rest of a command line whose command died of SIGINT, so ask for $? afterwards.
 send "clear; '$BIN' tui --ascii" Enter
 wait_for '\| t 0/4 \|'
+wait_for 'space \. step' 5
 grep -q '┏\|▀' "$CAP" && fail "--ascii frame contains Unicode"
 send C-c
 wait_for '^e2e\$ *$'

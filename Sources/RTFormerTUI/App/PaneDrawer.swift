@@ -47,11 +47,13 @@ struct PaneDrawer {
     private mutating func drawLayers(in rect: Rect, into screen: inout Screen) throws -> String {
         let view = try session.layerTable()
         let wide = rect.width >= 72, narrow = rect.width < 40
+        let shapes = view.rows.map { "[" + $0.outputShape.map(String.init).joined(separator: ",") + "]" }
+        let shapeWidth = min(13, max(5, shapes.map(\.count).max() ?? 5))
         var columns: [Table.Column] = []
         if wide { columns.append(Table.Column("#", width: .fixed(3), alignment: .right)) }
         columns.append(Table.Column("layer", width: .flexible(1)))
         if wide { columns.append(Table.Column("kind", width: .fixed(16))) }
-        if !narrow { columns.append(Table.Column("shape", width: .fixed(10))) }
+        if !narrow { columns.append(Table.Column("shape", width: .fixed(shapeWidth))) }
         if wide {
             columns.append(Table.Column("params", width: .fixed(8), alignment: .right))
             columns.append(Table.Column("SOP", width: .fixed(8), alignment: .right))
@@ -62,12 +64,12 @@ struct PaneDrawer {
                           isFocused: app.focus == .layers)
         let scrollbar = view.rows.count > Table.visibleRowCount(in: rect) ? 1 : 0
         let pathWidth = table.columnWidths(total: rect.width - scrollbar)[wide ? 1 : 0]
-        table.rows = view.rows.map { row in
+        table.rows = zip(view.rows, shapes).map { row, shape in
             var cells: [String] = []
             if wide { cells.append(String(row.index)) }
             cells.append(Self.leftTruncated(row.path, to: pathWidth, ascii: ascii))
             if wide { cells.append(text(row.kind)) }
-            if !narrow { cells.append("[" + row.outputShape.map(String.init).joined(separator: ",") + "]") }
+            if !narrow { cells.append(shape) }
             if wide {
                 cells.append(Self.compact(Double(row.parameters)))
                 cells.append(row.sop.map(Self.compact) ?? "-")

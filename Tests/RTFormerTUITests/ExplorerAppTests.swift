@@ -205,3 +205,54 @@ import Testing
         #expect(f.app.lastCommands.isEmpty)
     }
 }
+
+@Suite struct ExplorerRenderSweepTests {
+    /// Every size from tiny to huge, with every pane on, zoomed or not, with and without overlays:
+    /// the frame has the status line on top and the hint bar at the bottom, or the too-small message.
+    @Test func everySizeDrawsAFrameOrTheTooSmallMessage() {
+        var f = ExplorerFixture(panes: Set(ExplorerPane.allCases))
+        f.press(.character(" "))
+        let sizes = [(0, 0), (1, 1), (20, 5), (59, 40), (120, 15), (60, 16), (61, 17), (79, 23), (80, 24), (100, 30),
+                     (120, 40), (160, 50), (240, 70)]
+        for (w, h) in sizes {
+            for variant in 0..<4 {
+                var app = f.app
+                app.size = Size(width: w, height: h)
+                if variant == 1 { app.perform(.zoom, session: f.session) }
+                if variant == 2 { app.perform(.help, session: f.session) }
+                if variant == 3 { app.perform(.commandLine, session: f.session) }
+                let screen = ExplorerRenderer.render(app, session: f.session, size: app.size, appearance: .standard)
+                #expect(screen.size == Size(width: w, height: h))
+                let lines = screen.plainText().split(separator: "\n", omittingEmptySubsequences: false)
+                if ExplorerLayout.minimumSize.isSatisfied(by: screen.size) {
+                    #expect(lines.first?.contains("t 1/4") == true, "status line at \(w)x\(h) variant \(variant)")
+                    #expect(!app.layout.panes.isEmpty, "some pane at \(w)x\(h)")
+                } else if w >= 40 && h >= 3 {
+                    #expect(screen.plainText().contains("terminal too small"), "\(w)x\(h)")
+                }
+            }
+        }
+    }
+
+    @Test func controlLRequestsAFullRedraw() {
+        var f = ExplorerFixture()
+        f.press(.redraw)
+        #expect(f.app.needsFullRedraw)
+        #expect(f.app.lastCommands.isEmpty)
+    }
+
+    @Test func replayResultIsShownAndFailuresOpenTheTranscript() {
+        var f = ExplorerFixture()
+        let ok = Replay.run("step\nexpect t == 1", in: f.session)
+        f.app.replay(ok, file: "ok.session")
+        #expect(f.app.message?.text == "replayed ok.session: 2 lines")
+        #expect(f.app.message?.isError == false)
+        let bad = Replay.run("expect t == 3\n", in: f.session)
+        f.app.replay(bad, file: "bad.session")
+        #expect(f.app.message?.isError == true)
+        guard case .output = f.app.overlay else {
+            Issue.record("a failed replay shows its transcript")
+            return
+        }
+    }
+}

@@ -44,23 +44,20 @@ public enum ExplorerRenderer {
 
     private static func drawStatus(_ app: ExplorerApp, session: Session, layout: ExplorerLayout, into screen: inout Screen) {
         let s = session.statusView()
+        // What changes as the user explores comes first, so narrow terminals keep it.
         var segments: [String] = []
         var model = s.model ?? "no model"
         if s.weights != "seeded" { model += " " + lastPathComponent(s.weights) } else if s.model != nil { model += " seeded" }
         segments.append(model)
-        segments.append(s.input.map { fullName in
-            // The session names the built-in sample `default (NAME)`; the status line has no room for the wrapper.
-            let name = fullName.hasPrefix("default (") && fullName.hasSuffix(")") ? String(fullName.dropFirst(9).dropLast()) : fullName
-            let label = session.input.flatMap { input in
-                input.label.map { l in input.classNames.flatMap { l < $0.count ? " " + $0[l] : nil } ?? " label \(l)" }
-            } ?? ""
-            return name + label
-        } ?? "no input")
         segments.append("t \(s.t)/\(s.timesteps)")
         segments.append(s.view.rawValue)
         segments.append("fold \(s.fold.rawValue)")
         segments.append(s.neuronState.rawValue)
         if session.unfused?.mode == .train { segments.append("train stats") }
+        let label = session.input.flatMap { input in
+            input.label.map { l in input.classNames.flatMap { l < $0.count ? " " + $0[l] : nil } ?? " label \(l)" }
+        } ?? ""
+        segments.append(s.input.map { $0 + label } ?? "no input")
         segments.append("mem " + formatBytes(s.memoryBytes))
         var trailing = app.isPlaying ? "▶ \(app.playInterval) ms" : ""
         if !layout.hiddenPanes.isEmpty {

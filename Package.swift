@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "rtformer", targets: ["rtformer"]),
         .library(name: "RTFormer", targets: ["RTFormer"]),
+        .library(name: "RTFormerSession", targets: ["RTFormerSession"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,10 +31,15 @@ let package = Package(
             ],
             swiftSettings: fastMath
         ),
+        .target(
+            name: "RTFormerSession",
+            dependencies: ["RTFormer"]
+        ),
         .executableTarget(
             name: "rtformer",
             dependencies: [
                 "RTFormer",
+                "RTFormerSession",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fastMath
@@ -45,6 +51,10 @@ let package = Package(
         .testTarget(
             name: "RTFormerTests",
             dependencies: ["RTFormer"]
+        ),
+        .testTarget(
+            name: "RTFormerSessionTests",
+            dependencies: ["RTFormerSession", "RTFormer"]
         ),
         .testTarget(
             name: "rtformerCLITests",

@@ -8,6 +8,7 @@ struct RTFormerCommand: ParsableCommand {
         commandName: "rtformer",
         abstract: "Explore the RTFormer spiking transformer: build, step, compare unfused and deploy models.",
         version: RTFormerVersion.string,
-        subcommands: [Info.self, Forward.self, Check.self, Convert.self, Energy.self, Calibrate.self, Bench.self]
+        subcommands: [Info.self, Forward.self, Check.self, Convert.self, Energy.self, Calibrate.self, Bench.self, Repl.self,
+                      ReplayCommand.self]
     )
 }

@@ -1,0 +1,132 @@
+import RTFormer
+
+/// One command of the session language (DESIGN §4), as parsed from a line.
+///
+/// The terminal UI's keys, the REPL and `.session` scripts all produce these; `Session.execute`
+/// runs them.
+public enum Command: Equatable, Sendable {
+    /// `model <config-name | file.json>`: build a model with seeded weights.
+    case model(String)
+    /// `load weights <file.safetensors>`: strict load into the current model.
+    case loadWeights(String)
+    /// `input <file | default> [index N] [T N] [carry]`.
+    case input(InputRequest)
+    /// `build [next|all]`: walk the layers one by one, or all of them.
+    case build(BuildAmount)
+    /// `step [n]`: compute n more timesteps (both twins, lockstep).
+    case step(Int)
+    /// `back [n]`: move the cursor n timesteps back; nothing is recomputed.
+    case back(Int)
+    /// `goto t=<k>`: move the cursor to timestep k, computing up to k if needed.
+    case goto(Int)
+    /// `run`: compute every remaining timestep.
+    case run
+    /// `reset`: neuron state back to rest, cursor to t = 0.
+    case reset
+    /// `layer <path | index | next | prev>`.
+    case layer(LayerSelector)
+    /// `channel <c>`.
+    case channel(Int)
+    /// `channel next | prev`: the channel after or before the cursor's (clamped).
+    case channelStep(Int)
+    /// `neuron up | down | left | right`: move the neuron cursor one position in the grid (clamped).
+    case neuronMove(dy: Int, dx: Int)
+    /// `neuron <c,y,x>` or `neuron <y,x>` (channel unchanged).
+    case neuron(channel: Int?, y: Int, x: Int)
+    /// `token <n>`: position n of a token layer (row-major `n = y·W′ + x`).
+    case token(Int)
+    /// `view unfused | deploy | split`.
+    case view(ViewMode)
+    /// `fold exact | paper`: rebuild the deploy twin with that threshold fold.
+    case fold(ThresholdFoldMode)
+    /// `mode eval | train`: running statistics, or window/batch statistics that update them.
+    case mode(ForwardMode)
+    /// `show <pane>`: print a pane as text.
+    case show(Pane)
+    /// `diff [local|e2e]`.
+    case diff(DiffScope)
+    /// `energy`.
+    case energy
+    /// `layers`.
+    case layers
+    /// `save <file.session>`: the commands that built the current state, as a script.
+    case save(String)
+    /// `export <what> <file>`.
+    case export(ExportKind, String)
+    /// `expect <query> <op> <value>`.
+    case expect(Expectation)
+    /// `help [command]`.
+    case help(String?)
+    /// `quit`.
+    case quit
+}
+
+/// What `input` loads.
+public struct InputRequest: Equatable, Sendable {
+    /// A file path, or `default` for the bundled sample.
+    public var source: String
+    /// Sample (record) index in the file; 0 when absent.
+    public var index: Int?
+    /// Timesteps to encode a static image over (must equal the model's T unless the weights are seeded).
+    public var timesteps: Int?
+    /// Keep the neuron state of the previous input instead of starting from rest.
+    public var carry: Bool
+
+    public init(source: String, index: Int? = nil, timesteps: Int? = nil, carry: Bool = false) {
+        self.source = source
+        self.index = index
+        self.timesteps = timesteps
+        self.carry = carry
+    }
+}
+
+/// How far `build` goes.
+public enum BuildAmount: String, Sendable, Equatable {
+    case next, all
+}
+
+/// Which layer `layer` selects.
+public enum LayerSelector: Equatable, Sendable {
+    /// A module path (exact, or a unique suffix such as `q_lif`).
+    case path(String)
+    /// A row of the layer table (0-based).
+    case index(Int)
+    case next, prev
+}
+
+/// Which model the panes show.
+public enum ViewMode: String, Sendable, Equatable, CaseIterable {
+    /// The trained model (branches, TSBN, TSBN_mem).
+    case unfused
+    /// The re-parameterized twin.
+    case deploy
+    /// Both side by side.
+    case split
+}
+
+/// A pane of the explorer (what `show` prints; the TUI draws the same view models).
+public enum Pane: String, Sendable, Equatable, CaseIterable {
+    case layers, membrane, tsbn, rates, diff, energy, logits, weights, status
+}
+
+/// Which equivalence check `diff` reports (SPEC R9).
+public enum DiffScope: String, Sendable, Equatable, CaseIterable {
+    /// Each deploy TSBN-LIF fed the unfused input current.
+    case local
+    /// Both models on the same input.
+    case e2e
+    /// Both tables.
+    case both
+}
+
+/// What `export` writes.
+public enum ExportKind: String, Sendable, Equatable, CaseIterable {
+    /// The unfused weights (running statistics included), safetensors.
+    case weights
+    /// The deploy twin's weights (SPEC R14), safetensors.
+    case deploy
+    /// Every LIF's spikes/h/v(/h_hat) of the computed timesteps plus logits, safetensors (DESIGN §6 `--dump` keys).
+    case dump
+    /// The transcript of this session so far, text.
+    case transcript
+}

@@ -1,0 +1,335 @@
+import RTFormer
+
+/// A word of a command line and where it starts.
+public struct Token: Equatable, Sendable {
+    public var text: String
+    /// 1-based column of the first character (characters, not bytes).
+    public var column: Int
+    /// Length in characters as written (quotes included).
+    public var length: Int
+}
+
+/// A line that is not a valid command: where, what was found, what was expected.
+public struct ParseError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The line as typed.
+    public var line: String
+    /// 1-based column of the offending token (one past the end for a missing token).
+    public var column: Int
+    /// Characters to underline (at least 1).
+    public var length: Int
+    public var message: String
+    /// What would have been accepted at that point.
+    public var expected: [String]
+
+    /// Three lines: the message, the line, and a caret under the offending token.
+    public var description: String {
+        var s = "error: \(message)\n  \(line)\n  " + String(repeating: " ", count: max(0, column - 1))
+            + String(repeating: "^", count: max(1, length))
+        if !expected.isEmpty { s += "\n  expected: " + expected.joined(separator: " | ") }
+        return s
+    }
+}
+
+/// The words of a line after the command name, consumed left to right by the command table.
+public struct TokenStream {
+    let line: String
+    let tokens: [Token]
+    var position = 0
+    /// Column of a missing argument: one space after the last token.
+    let endColumn: Int
+
+    init(line: String, tokens: [Token], endColumn: Int) {
+        self.line = line
+        self.tokens = tokens
+        self.endColumn = endColumn
+    }
+
+    var atEnd: Bool { position >= tokens.count }
+
+    func peek() -> Token? { atEnd ? nil : tokens[position] }
+
+    mutating func next() -> Token? {
+        guard !atEnd else { return nil }
+        defer { position += 1 }
+        return tokens[position]
+    }
+
+    func error(_ message: String, at token: Token?, expected: [String]) -> ParseError {
+        if let token {
+            return ParseError(line: line, column: token.column, length: token.length, message: message, expected: expected)
+        }
+        return ParseError(line: line, column: endColumn, length: 1, message: message, expected: expected)
+    }
+
+    /// A required word (a path, a name).
+    mutating func word(_ what: String) throws -> Token {
+        guard let t = next() else { throw error("missing \(what)", at: nil, expected: [what]) }
+        return t
+    }
+
+    /// One of `choices`.
+    mutating func keyword(_ choices: [String], what: String) throws -> String {
+        guard let t = next() else { throw error("missing \(what)", at: nil, expected: choices) }
+        guard choices.contains(t.text) else { throw error("unknown \(what) '\(t.text)'", at: t, expected: choices) }
+        return t.text
+    }
+
+    /// An integer ≥ `min`.
+    mutating func integer(_ what: String, min: Int = 0) throws -> Int {
+        guard let t = next() else { throw error("missing \(what)", at: nil, expected: ["\(what) (an integer ≥ \(min))"]) }
+        return try Self.integer(t, what: what, min: min, stream: self)
+    }
+
+    static func integer(_ t: Token, what: String, min: Int, stream: TokenStream) throws -> Int {
+        guard let n = Int(t.text) else {
+            throw stream.error("'\(t.text)' is not an integer", at: t, expected: ["\(what) (an integer ≥ \(min))"])
+        }
+        guard n >= min else { throw stream.error("\(what) must be ≥ \(min), got \(n)", at: t, expected: ["an integer ≥ \(min)"]) }
+        return n
+    }
+
+    /// An optional integer ≥ `min` (nothing left → nil).
+    mutating func optionalInteger(_ what: String, min: Int = 0) throws -> Int? {
+        guard !atEnd else { return nil }
+        return try integer(what, min: min)
+    }
+
+    /// Fails unless every token was used.
+    func end() throws {
+        if let t = peek() { throw error("unexpected '\(t.text)'", at: t, expected: ["end of line"]) }
+    }
+}
+
+/// One entry of the command table: the parser and `help` both read it, so they cannot disagree.
+public struct CommandSpec: Sendable {
+    /// The first word.
+    public var name: String
+    /// Usage line, e.g. `step [n]`.
+    public var usage: String
+    /// One-line summary for `help`.
+    public var summary: String
+    /// Further lines for `help <command>`.
+    public var details: String
+    let parse: @Sendable (inout TokenStream) throws -> Command
+}
+
+/// Turns lines of the session language into `Command`s (DESIGN §4).
+public enum CommandParser {
+    /// Splits a line into tokens: whitespace separates, `"…"` quotes a path with spaces, `#`
+    /// outside quotes starts a comment.
+    /// - Throws: `ParseError` for an unterminated quote.
+    public static func tokenize(_ line: String) throws -> [Token] {
+        var tokens: [Token] = []
+        let chars = Array(line)
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if c == " " || c == "\t" { i += 1; continue }
+            if c == "#" { break }
+            let start = i
+            if c == "\"" {
+                var j = i + 1
+                while j < chars.count, chars[j] != "\"" { j += 1 }
+                guard j < chars.count else {
+                    throw ParseError(line: line, column: start + 1, length: chars.count - start, message: "unterminated quote",
+                                     expected: ["a closing \""])
+                }
+                tokens.append(Token(text: String(chars[(i + 1)..<j]), column: start + 1, length: j - start + 1))
+                i = j + 1
+                continue
+            }
+            while i < chars.count, chars[i] != " ", chars[i] != "\t", chars[i] != "#" { i += 1 }
+            tokens.append(Token(text: String(chars[start..<i]), column: start + 1, length: i - start))
+        }
+        return tokens
+    }
+
+    /// Parses one line.
+    /// - Returns: nil for a blank or comment-only line.
+    /// - Throws: `ParseError` pointing at the offending token, listing what was expected.
+    public static func parse(_ line: String) throws -> Command? {
+        let tokens = try tokenize(line)
+        guard let first = tokens.first else { return nil }
+        let last = tokens[tokens.count - 1]
+        var stream = TokenStream(line: line, tokens: Array(tokens.dropFirst()), endColumn: last.column + last.length + 1)
+        guard let spec = CommandTable.spec(named: first.text) else {
+            throw ParseError(line: line, column: first.column, length: first.length, message: "unknown command '\(first.text)'",
+                             expected: CommandTable.names)
+        }
+        let command = try spec.parse(&stream)
+        try stream.end()
+        return command
+    }
+}
+
+/// The command table (DESIGN §4): names, usage, help text and argument grammar.
+public enum CommandTable {
+    /// Every command in help order.
+    public static let all: [CommandSpec] = [
+        CommandSpec(name: "model", usage: "model <config-name | file.json>",
+                    summary: "build a model with seeded weights",
+                    details: "Named configs: \(ModelConfig.namedOrder.joined(separator: ", ")). The input, if any, is rerun.") { s in
+            .model(try s.word("config name or JSON file").text)
+        },
+        CommandSpec(name: "load", usage: "load weights <file.safetensors>",
+                    summary: "load a checkpoint (strict) into the current model",
+                    details: "Unfused keys of SPEC §6.4/§7; a file whose keys all start with `weights.` (the fixtures) is accepted.") { s in
+            _ = try s.keyword(["weights"], what: "what to load")
+            return .loadWeights(try s.word("safetensors file").text)
+        },
+        CommandSpec(name: "input", usage: "input <file | default> [index N] [T N] [carry]",
+                    summary: "load an input and compute t = 0",
+                    details: "CIFAR-10 .bin (index = record), safetensors with `input` [B,C,H,W] (index = sample). "
+                        + "A new input starts from rest unless `carry` is given.") { s in
+            var req = InputRequest(source: try s.word("input file or `default`").text)
+            while let t = s.next() {
+                switch t.text {
+                case "index": req.index = try s.integer("index")
+                case "T": req.timesteps = try s.integer("T", min: 1)
+                case "carry": req.carry = true
+                default: throw s.error("unknown input option '\(t.text)'", at: t, expected: ["index N", "T N", "carry"])
+                }
+            }
+            return .input(req)
+        },
+        CommandSpec(name: "build", usage: "build [next|all]",
+                    summary: "walk the model layer by layer; prints path, kind, shape, params, FL",
+                    details: "Without an argument builds the next layer.") { s in
+            if s.atEnd { return .build(.next) }
+            return .build(BuildAmount(rawValue: try s.keyword(["next", "all"], what: "build amount"))!)
+        },
+        CommandSpec(name: "step", usage: "step [n]", summary: "advance every layer by n timesteps (default 1)",
+                    details: "Both twins advance in lockstep; timesteps already computed are not recomputed.") { s in
+            .step(try s.optionalInteger("n", min: 1) ?? 1)
+        },
+        CommandSpec(name: "back", usage: "back [n]", summary: "show the state n timesteps earlier (no recomputation)",
+                    details: "") { s in
+            .back(try s.optionalInteger("n", min: 1) ?? 1)
+        },
+        CommandSpec(name: "goto", usage: "goto t=<k>", summary: "move to timestep k (computes up to k if needed)",
+                    details: "`goto 2` and `goto t=2` are the same.") { s in
+            let t = try s.word("t=<k>")
+            let digits = t.text.hasPrefix("t=") ? String(t.text.dropFirst(2)) : t.text
+            let shifted = Token(text: digits, column: t.column + (t.text.count - digits.count), length: max(1, digits.count))
+            return .goto(try TokenStream.integer(shifted, what: "timestep", min: 0, stream: s))
+        },
+        CommandSpec(name: "run", usage: "run", summary: "compute every remaining timestep", details: "") { _ in .run },
+        CommandSpec(name: "reset", usage: "reset", summary: "neuron state back to rest and t = 0 (recordings cleared)",
+                    details: "") { _ in .reset },
+        CommandSpec(name: "layer", usage: "layer <path | index | next | prev>", summary: "select a layer",
+                    details: "A path may be a unique suffix, e.g. `layer q_lif`.") { s in
+            let t = try s.word("layer path, index, next or prev")
+            switch t.text {
+            case "next": return .layer(.next)
+            case "prev": return .layer(.prev)
+            default:
+                if let n = Int(t.text) {
+                    guard n >= 0 else { throw s.error("layer index must be ≥ 0", at: t, expected: ["an index ≥ 0"]) }
+                    return .layer(.index(n))
+                }
+                return .layer(.path(t.text))
+            }
+        },
+        CommandSpec(name: "channel", usage: "channel <c | next | prev>", summary: "select a channel", details: "") { s in
+            switch s.peek()?.text {
+            case "next": _ = s.next(); return .channelStep(1)
+            case "prev": _ = s.next(); return .channelStep(-1)
+            default: return .channel(try s.integer("channel"))
+            }
+        },
+        CommandSpec(name: "neuron", usage: "neuron <c,y,x | y,x | up | down | left | right>",
+                    summary: "select a neuron (channel, row, column), or move to a neighbour", details: "") { s in
+            let moves = ["up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)]
+            if let word = s.peek()?.text, let (dy, dx) = moves[word] {
+                _ = s.next()
+                return .neuronMove(dy: dy, dx: dx)
+            }
+            let t = try s.word("c,y,x")
+            let parts = t.text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2 || parts.count == 3 else {
+                throw s.error("'\(t.text)' is not c,y,x", at: t, expected: ["c,y,x", "y,x"])
+            }
+            var values: [Int] = []
+            var column = t.column
+            for p in parts {
+                let part = Token(text: p, column: column, length: max(1, p.count))
+                values.append(try TokenStream.integer(part, what: "coordinate", min: 0, stream: s))
+                column += p.count + 1
+            }
+            return values.count == 3 ? .neuron(channel: values[0], y: values[1], x: values[2])
+                : .neuron(channel: nil, y: values[0], x: values[1])
+        },
+        CommandSpec(name: "token", usage: "token <n>", summary: "select token n of a token layer", details: "") { s in
+            .token(try s.integer("token"))
+        },
+        CommandSpec(name: "view", usage: "view unfused | deploy | split", summary: "which model the panes show",
+                    details: "") { s in
+            .view(ViewMode(rawValue: try s.keyword(ViewMode.allCases.map(\.rawValue), what: "view"))!)
+        },
+        CommandSpec(name: "fold", usage: "fold exact | paper", summary: "threshold fold of the deploy twin (SPEC decision 5)",
+                    details: "`paper` is Eq.7 literally (no ε, no sign handling).") { s in
+            .fold(ThresholdFoldMode(rawValue: try s.keyword(ThresholdFoldMode.allCases.map(\.rawValue), what: "fold mode"))!)
+        },
+        CommandSpec(name: "mode", usage: "mode eval | train", summary: "norm statistics: running (eval) or window (train)",
+                    details: "Train mode normalises each TSBN with its causal window's statistics (SPEC §3.2) and updates the "
+                        + "running statistics as timesteps are computed; the input is rerun from t = 0.") { s in
+            .mode(ForwardMode(rawValue: try s.keyword(["eval", "train"], what: "mode"))!)
+        },
+        CommandSpec(name: "show", usage: "show " + Pane.allCases.map(\.rawValue).joined(separator: " | "),
+                    summary: "print a pane", details: "") { s in
+            .show(Pane(rawValue: try s.keyword(Pane.allCases.map(\.rawValue), what: "pane"))!)
+        },
+        CommandSpec(name: "diff", usage: "diff [local|e2e]", summary: "spike mismatches deploy vs unfused (SPEC R9)",
+                    details: "Without an argument shows both.") { s in
+            if s.atEnd { return .diff(.both) }
+            return .diff(DiffScope(rawValue: try s.keyword(["local", "e2e"], what: "diff scope"))!)
+        },
+        CommandSpec(name: "energy", usage: "energy", summary: "SOPs and energy of the computed timesteps (SPEC §9)",
+                    details: "") { _ in .energy },
+        CommandSpec(name: "layers", usage: "layers", summary: "the layer table", details: "") { _ in .layers },
+        CommandSpec(name: "save", usage: "save <file.session>", summary: "write the commands so far as a script",
+                    details: "") { s in
+            .save(try s.word("session file").text)
+        },
+        CommandSpec(name: "export", usage: "export weights|deploy|dump|transcript <file>", summary: "write weights, a dump or the transcript",
+                    details: "`dump` writes every LIF's spikes/h/v (and h_hat) of the computed timesteps, plus logits.") { s in
+            let kind = ExportKind(rawValue: try s.keyword(ExportKind.allCases.map(\.rawValue), what: "export kind"))!
+            return .export(kind, try s.word("output file").text)
+        },
+        CommandSpec(name: "expect", usage: "expect <query> <op> <value>", summary: "assert a value (replay fails otherwise)",
+                    details: "ops: " + ComparisonOperator.allCases.map(\.rawValue).joined(separator: " ") + "\nqueries:\n"
+                        + Query.allCases.map { "  \($0.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \($0.summary)" }
+                        .joined(separator: "\n")) { s in
+            let q = try s.keyword(Query.allCases.map(\.rawValue), what: "query")
+            let op = try s.keyword(ComparisonOperator.allCases.map(\.rawValue), what: "operator")
+            let v = try s.word("value")
+            return .expect(Expectation(query: Query(rawValue: q)!, op: ComparisonOperator(rawValue: op)!, value: v.text))
+        },
+        CommandSpec(name: "help", usage: "help [command]", summary: "list commands, or explain one", details: "") { s in
+            guard let t = s.next() else { return .help(nil) }
+            guard CommandTable.spec(named: t.text) != nil else {
+                throw s.error("no command '\(t.text)'", at: t, expected: CommandTable.names)
+            }
+            return .help(t.text)
+        },
+        CommandSpec(name: "quit", usage: "quit", summary: "leave", details: "") { _ in .quit },
+    ]
+
+    /// Command names in help order.
+    public static let names: [String] = all.map(\.name)
+
+    /// The entry for a first word (`exit` and `q` are accepted for `quit`).
+    public static func spec(named name: String) -> CommandSpec? {
+        let n = (name == "exit" || name == "q") ? "quit" : name
+        return all.first { $0.name == n }
+    }
+
+    /// `help` text: every command, or one command in detail.
+    public static func help(_ name: String?) -> String {
+        if let name, let spec = spec(named: name) {
+            return ([spec.usage, "  " + spec.summary] + (spec.details.isEmpty ? [] : [spec.details])).joined(separator: "\n")
+        }
+        let width = all.map(\.usage.count).max() ?? 0
+        return all.map { $0.usage.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.summary }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,213 @@
+import RTFormer
+
+/// The view models the panes draw, computed from the recordings on demand.
+extension Session {
+    /// The status line as values.
+    public func statusView() -> StatusView {
+        StatusView(model: config?.name, weights: weightsSource, input: input?.name, t: cursor.t, timesteps: config?.timesteps ?? 0,
+                   computedSteps: computedSteps, view: view, fold: fold, neuronState: neuronState, layer: selectedLayer?.path,
+                   memoryBytes: memoryBytes)
+    }
+
+    /// The layer table: shape, params, FL, SOPs, rate at t, deploy marker for every layer.
+    /// - Throws: `SessionError.noModel`.
+    public func layerTable() throws -> LayerTableView {
+        guard let unfused else { throw SessionError.noModel }
+        let deployPaths: [String: LayerInfo] = Dictionary((deploy?.layers ?? []).map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        let rec = unfusedRecorder
+        var rows: [LayerRow] = []
+        for (i, l) in unfused.layers.enumerated() {
+            var sop: Double? = nil
+            if let src = l.rateSource, let r = rec.rates[src] {
+                sop = (0..<min(computedSteps, r.count)).reduce(0.0) { $0 + r[$1] * Double(l.flPerTimestep) }
+            }
+            let marker: DeployMarker
+            if deploy == nil {
+                marker = .unknown
+            } else if let d = deployPaths[l.path] {
+                marker = d.isFolded ? .folded : .same
+            } else {
+                marker = .absorbed
+            }
+            rows.append(LayerRow(index: i, path: l.path, kind: l.kind, outputShape: l.outputShape, parameters: l.parameterCount,
+                                 flPerTimestep: l.flPerTimestep, operation: l.operation, sop: sop,
+                                 rate: try? rate(of: l, at: cursor.t, in: rec), isNeuron: l.isNeuron, built: i < builtLayers,
+                                 deploy: marker))
+        }
+        return LayerTableView(rows: rows, selected: cursor.layerIndex, t: cursor.t, view: view, parameters: unfused.parameterCount,
+                              deployParameters: deploy?.parameterCount)
+    }
+
+    /// The membrane pane of the selected neuron layer in one model.
+    /// - Parameter model: `.unfused` or `.deploy` (the twin must exist).
+    /// - Throws: `noModel`, `noInput`, `noDeployTwin`, `notANeuron`.
+    public func membraneView(for model: ModelFlavour) throws -> MembraneView {
+        let recorder: Recorder
+        let net: Network
+        switch model {
+        case .unfused:
+            guard let u = unfused else { throw SessionError.noModel }
+            recorder = unfusedRecorder; net = u
+        case .deploy:
+            guard let d = deploy else { throw SessionError.noDeployTwin(reason: deployUnavailableReason ?? "") }
+            recorder = deployRecorder; net = d
+        }
+        let (layer, r) = try selectedLIF(in: recorder)
+        let lay = layout(of: layer)
+        let c = cursor.channel, s = cursor.position, t = cursor.t
+        let n = r.perStep
+        guard t < computedSteps else { throw SessionError.notComputed(t: t) }
+        var h: [Float] = [], v: [Float] = [], spikes: [Bool] = []
+        for p in 0..<lay.positions {
+            let i = t * n + lay.index(channel: c, position: p)
+            h.append(r.h[i]); v.append(r.v[i]); spikes.append(r.spikes[i] != 0)
+        }
+        // A folded deploy neuron compares the raw H with θ[t, c] (sign-aware); the others compare
+        // Ĥ (TSBN-LIF) or H with V_th.
+        let dict = net.stateDict
+        let theta = dict[layer.path + ".theta"], sign = dict[layer.path + ".sign"], fireConst = dict[layer.path + ".fire_const"]
+        let foldChannels = theta?.shape.last ?? 1
+        var trace: [TracePoint] = []
+        for k in 0..<r.timesteps {
+            guard k < computedSteps else {
+                trace.append(TracePoint(t: k, computed: false, sign: 1))
+                continue
+            }
+            let i = k * n + lay.index(channel: c, position: s)
+            var threshold = r.vThreshold, sg: Float = 1
+            if let theta, let sign {
+                let j = k * foldChannels + min(c, foldChannels - 1)
+                threshold = theta.storage[j]
+                sg = sign.storage[j]
+                if sg == 0, let fireConst { threshold = fireConst.storage[j] }
+            }
+            trace.append(TracePoint(t: k, computed: true, x: r.x[i], h: r.h[i], compared: r.hHat?[i] ?? r.h[i], v: r.v[i],
+                                    spike: r.spikes[i] != 0, threshold: threshold, sign: sg))
+        }
+        return MembraneView(model: model, path: layer.path, kind: net.layers.first { $0.path == layer.path }?.kind ?? layer.kind,
+                            t: t, channel: c, position: s, y: s / lay.columns, x: s % lay.columns, rows: lay.rows,
+                            columns: lay.columns, h: h, v: v, spikes: spikes, trace: trace,
+                            comparedQuantity: r.hHat != nil ? "Ĥ = a·H + b" : "H")
+    }
+
+    /// The TSBN of the selected layer: itself (TSBN_pre), or `<lif>.tsbn` of a TSBN-LIF.
+    func selectedTSBN() throws -> (path: String, lifPath: String?, tsbn: TSBN) {
+        guard let unfused, let cfg = config, let l = selectedLayer else { throw SessionError.noModel }
+        let path: String
+        var lifPath: String? = nil
+        if l.isNeuron {
+            path = l.path + ".tsbn"
+            lifPath = l.path
+        } else {
+            path = l.path
+        }
+        let dict = unfused.currentStateDict()
+        guard let w = dict[path + ".weight"], let b = dict[path + ".bias"], let rm = dict[path + ".running_mean"],
+              let rv = dict[path + ".running_var"], w.rank == 2 else {
+            throw SessionError.notATSBN(path: l.path)
+        }
+        var tsbn = TSBN(timesteps: w.shape[0], channels: w.shape[1], window: cfg.tsbnWindow, eps: cfg.tsbnEps)
+        tsbn.weight = w.storage
+        tsbn.bias = b.storage
+        tsbn.runningMean = rm.storage
+        tsbn.runningVar = rv.storage
+        return (path, lifPath, tsbn)
+    }
+
+    /// The TSBN pane at the cursor's t for the selected TSBN or TSBN-LIF.
+    /// - Throws: `notATSBN` for other layers.
+    public func tsbnView() throws -> TSBNView {
+        let (path, lifPath, tsbn) = try selectedTSBN()
+        let t = cursor.t
+        let windowRecord = unfusedRecorder.windows[path]?.first { $0.t == t }
+        let (a, b) = tsbn.affine(at: t)
+        var fold: ThresholdFold? = nil
+        if let lifPath {
+            let vth = unfusedRecorder.lifs[lifPath]?.vThreshold ?? 1
+            if view == .deploy, let d = deploy, let th = d.stateDict[lifPath + ".theta"], let sg = d.stateDict[lifPath + ".sign"],
+               let fc = d.stateDict[lifPath + ".fire_const"] {
+                fold = ThresholdFold(theta: th, sign: sg, fireConst: fc)
+            } else {
+                fold = ThresholdFold(tsbn: tsbn, vThreshold: vth, mode: self.fold)
+            }
+        }
+        var rows: [TSBNChannelRow] = []
+        for c in 0..<tsbn.channels {
+            let i = t * tsbn.channels + c
+            let gamma = tsbn.weight[i]
+            rows.append(TSBNChannelRow(channel: c, gamma: gamma, beta: tsbn.bias[i],
+                                       mean: windowRecord?.mean[c] ?? tsbn.runningMean[i],
+                                       variance: windowRecord?.variance[c] ?? tsbn.runningVar[i],
+                                       scale: a[c], shift: b[c], theta: fold?.theta[i], sign: fold?.sign[i], flagged: gamma <= 0))
+        }
+        return TSBNView(path: path, lifPath: lifPath, t: t, windowLength: tsbn.window, window: Array(tsbn.windowRange(at: t)),
+                        statistics: windowRecord == nil ? "running" : "window", fold: self.fold, channels: rows,
+                        nonPositiveGammaChannels: rows.filter(\.flagged).map(\.channel))
+    }
+
+    /// The rates pane of the selected neuron layer in the current view's model.
+    public func ratesView() throws -> RatesView {
+        let (layer, r) = try selectedLIF(in: primaryRecorder)
+        let lay = layout(of: layer)
+        let t = cursor.t
+        guard t < computedSteps else { throw SessionError.notComputed(t: t) }
+        let base = t * r.perStep
+        var positionMap = [Double](repeating: 0, count: lay.positions)
+        var channelRates = [Double](repeating: 0, count: lay.channels)
+        for c in 0..<lay.channels {
+            for p in 0..<lay.positions {
+                let s = Double(r.spikes[base + lay.index(channel: c, position: p)])
+                positionMap[p] += s
+                channelRates[c] += s
+            }
+        }
+        return RatesView(path: layer.path, t: t, rows: lay.rows, columns: lay.columns,
+                         positionMap: positionMap.map { $0 / Double(lay.channels) },
+                         channelRates: channelRates.map { $0 / Double(lay.positions) },
+                         perT: (0..<r.timesteps).map { $0 < computedSteps ? r.firingRate(at: $0) : nil })
+    }
+
+    /// The logits pane of the current view's model (the unfused one in split view).
+    public func logitsView() throws -> LogitsView {
+        guard let net = primaryNetwork else { throw SessionError.noDeployTwin(reason: deployUnavailableReason ?? "") }
+        guard let logits = net.logits else { throw SessionError.noInput }
+        let row = Array(logits.storage.prefix(logits.shape.last ?? logits.count))
+        let names = input?.classNames
+        let order = row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
+        let top: [LogitEntry] = order.prefix(5).map { i in
+            let name: String? = names.flatMap { i < $0.count ? $0[i] : nil }
+            return LogitEntry(classIndex: i, className: name, logit: row[i])
+        }
+        let label = input?.label
+        return LogitsView(model: net.flavour, computedSteps: computedSteps, logits: row, top: top, label: label,
+                          labelName: label.flatMap { l in names.flatMap { l < $0.count ? $0[l] : nil } })
+    }
+
+    /// The weights pane: the selected layer's tensors in the current view's model.
+    public func weightsView() throws -> WeightsView {
+        guard let l = selectedLayer, let net = primaryNetwork else { throw SessionError.noModel }
+        let dict = net.currentStateDict()
+        let infos = net.layers.first { $0.path == l.path }?.parameters ?? []
+        let rows = infos.compactMap { p -> WeightRow? in
+            guard let t = dict[p.key], t.count > 0 else { return nil }
+            return WeightRow(key: p.key, shape: p.shape, isParameter: p.isParameter, min: t.storage.min() ?? 0, max: t.storage.max() ?? 0,
+                             meanAbs: t.storage.reduce(0) { $0 + abs($1) } / Float(t.count))
+        }
+        return WeightsView(path: l.path, model: net.flavour, rows: rows)
+    }
+
+    /// The energy pane over the computed timesteps (SPEC §9, R8), from the engine's `EnergyReport`
+    /// on the unfused recording (rates of timesteps not computed yet do not count).
+    public func energyView() throws -> EnergyView {
+        guard let unfused else { throw SessionError.noModel }
+        guard encodedInput != nil else { throw SessionError.noInput }
+        let steps = computedSteps
+        let report = EnergyReport(layers: unfused.layers, recorder: unfusedRecorder, timesteps: unfused.config.timesteps)
+        let rows = report.layers.map {
+            EnergyRow(path: $0.path, operation: $0.operation, flPerTimestep: $0.flPerTimestep, ratePerT: $0.rates.map { Array($0.prefix(steps)) },
+                      sop: $0.sop ?? 0, picoJoules: $0.energyPJ)
+        }
+        return EnergyView(computedSteps: steps, rows: rows, totalSOP: report.sop, totalPicoJoules: report.totalPJ,
+                          totalPicoJoulesConv0PerT: report.totalPJConv0TimesT)
+    }
+}

@@ -1,0 +1,666 @@
+import Foundation
+import RTFormer
+
+/// What running one line produced.
+public struct CommandResult: Sendable {
+    /// The line as given.
+    public var line: String
+    /// The parsed command (nil for blank/comment lines and parse errors).
+    public var command: Command?
+    /// Text output (may be empty).
+    public var output: String
+    /// The error, rendered (parse errors with their caret), or nil.
+    public var error: String?
+    /// Whether the error was a failed `expect` (replay keeps going after those).
+    public var expectationFailed: Bool
+    /// The user asked to quit.
+    public var quit: Bool
+}
+
+/// An interactive session over one model and its deploy twin (DESIGN §1): both run in lockstep
+/// on the same input; a cursor selects layer, timestep, channel and neuron; view models for the
+/// panes are computed from the recordings on demand.
+///
+/// Every user action is a `Command`; `execute(line:)` parses and runs one line. Stepping is causal:
+/// `step` computes one more timestep with `Network.advance(to:)`, `back` only moves the cursor, and
+/// stepping to t gives the same state as running all T at once (the engine guarantees it).
+public final class Session {
+    // MARK: state
+
+    /// The model config (nil before `model`).
+    public private(set) var config: ModelConfig?
+    /// The unfused (trained-form) model.
+    public private(set) var unfused: Network?
+    /// The re-parameterized twin (nil when no `DeployBuilder` is available).
+    public private(set) var deploy: Network?
+    /// Why there is no deploy twin (shown when the user asks for it).
+    public private(set) var deployUnavailableReason: String? = "no model"
+    /// Where the weights came from: a file path, or `seeded`.
+    public private(set) var weightsSource = "seeded"
+    /// The current input as read (one sample).
+    public private(set) var input: SessionInput?
+    /// The input as both models see it, `[T, 1, C, H, W]`.
+    public private(set) var encodedInput: Tensor?
+    /// Layer, timestep, channel and position the panes show.
+    public private(set) var cursor = Cursor()
+    /// Which model the panes show.
+    public private(set) var view: ViewMode = .unfused
+    /// Threshold fold of the deploy twin.
+    public private(set) var fold: ThresholdFoldMode = .exact
+    /// Whether the current input started from rest (always, today: see `SessionError.carryUnsupported`).
+    public private(set) var neuronState: NeuronStateMode = .fresh
+    /// Layers shown by `build` so far.
+    public private(set) var builtLayers = 0
+    /// Recording of the unfused model (unit inputs included, for the local fold checks).
+    public let unfusedRecorder = Recorder(recordUnitInputs: true)
+    /// Recording of the deploy twin.
+    public let deployRecorder = Recorder()
+    /// Timesteps the unfused model has computed since the session started (tests use it to check
+    /// that `back` and `goto` do not recompute).
+    public private(set) var computedStepCount = 0
+    /// The lines that changed state, in order (what `save` writes).
+    public private(set) var history: [String] = []
+    /// Everything run so far in transcript form.
+    public private(set) var transcript = ""
+
+    let inputSource: any InputSource
+    let defaultInput: (any InputSource)?
+    let deployBuilder: DeployBuilder?
+    /// Relative paths in commands resolve against this directory (the script's directory in replay).
+    public var baseDirectory: String
+    private var lineNumber = 0
+
+    /// A session with no model yet.
+    /// - Parameters:
+    ///   - inputSource: file readers for `input`.
+    ///   - defaultInput: what `input default [index N]` loads (the bundled CIFAR-10 test images).
+    ///   - deployBuilder: builds the deploy twin; nil leaves `view deploy/split`, `diff` unavailable.
+    ///   - baseDirectory: where relative paths resolve (default: the current directory).
+    public init(inputSource: any InputSource = FileInputSource(), defaultInput: (any InputSource)? = BundledInputSource(),
+                deployBuilder: DeployBuilder? = Session.defaultDeployBuilder,
+                baseDirectory: String = FileManager.default.currentDirectoryPath) {
+        self.inputSource = inputSource
+        self.defaultInput = defaultInput
+        self.deployBuilder = deployBuilder
+        self.baseDirectory = baseDirectory
+    }
+
+    /// The engine's deploy conversion (`DeployConversion.convert`, SPEC R14).
+    public static var defaultDeployBuilder: DeployBuilder? { { try DeployConversion.convert($0, fold: $1) } }
+
+    /// Timesteps computed so far (0…T).
+    public var computedSteps: Int { unfused?.computedSteps ?? 0 }
+
+    /// Bytes held by both recordings.
+    public var memoryBytes: Int { unfusedRecorder.bytes + deployRecorder.bytes }
+
+    /// The selected layer of the unfused model.
+    public var selectedLayer: LayerInfo? {
+        guard let unfused, cursor.layerIndex < unfused.layers.count else { return nil }
+        return unfused.layers[cursor.layerIndex]
+    }
+
+    // MARK: executing
+
+    /// Parses and runs one line; never throws (errors come back rendered in the result).
+    /// - Parameter lineNumber: the number the transcript shows (default: one more than the last).
+    @discardableResult
+    public func execute(line: String, lineNumber number: Int? = nil) -> CommandResult {
+        lineNumber = number ?? lineNumber + 1
+        var result = CommandResult(line: line, command: nil, output: "", error: nil, expectationFailed: false, quit: false)
+        do {
+            guard let command = try CommandParser.parse(line) else {
+                appendTranscript(line: line, output: "")
+                return result
+            }
+            result.command = command
+            result.output = try execute(command)
+            result.quit = command == .quit
+            if command.changesState { history.append(line.trimmingCharacters(in: .whitespaces)) }
+        } catch let e as ParseError {
+            result.error = e.description
+        } catch let e as SessionError {
+            if case .expectationFailed = e { result.expectationFailed = true }
+            result.error = "error: \(e)"
+        } catch {
+            result.error = "error: \(error)"
+        }
+        appendTranscript(line: line, output: [result.output, result.error ?? ""].filter { !$0.isEmpty }.joined(separator: "\n"))
+        return result
+    }
+
+    private func appendTranscript(line: String, output: String) {
+        transcript += Transcript.entry(lineNumber: lineNumber, line: line, output: output)
+    }
+
+    /// Runs one command.
+    /// - Returns: the text to print.
+    /// - Throws: `SessionError` (including a failed `expect`), or the engine's errors (weights, shapes).
+    public func execute(_ command: Command) throws -> String {
+        switch command {
+        case let .model(name): return try loadModel(name)
+        case let .loadWeights(path): return try loadWeights(path)
+        case let .input(req): return try loadInput(req)
+        case let .build(amount): return try build(amount)
+        case let .step(n): return try step(n)
+        case let .back(n): return try back(n)
+        case let .goto(t): return try goto(t)
+        case .run: return try runAll()
+        case .reset: return try reset()
+        case let .layer(sel): return try selectLayer(sel)
+        case let .channel(c): return try selectChannel(c)
+        case let .channelStep(d):
+            guard let l = selectedLayer else { throw SessionError.noModel }
+            return try selectChannel(max(0, min(layout(of: l).channels - 1, cursor.channel + d)))
+        case let .neuronMove(dy, dx):
+            guard let l = selectedLayer else { throw SessionError.noModel }
+            let lay = layout(of: l)
+            let y = max(0, min(lay.rows - 1, cursor.position / lay.columns + dy))
+            let x = max(0, min(lay.columns - 1, cursor.position % lay.columns + dx))
+            return try selectNeuron(channel: nil, y: y, x: x)
+        case let .neuron(c, y, x): return try selectNeuron(channel: c, y: y, x: x)
+        case let .token(n): return try selectToken(n)
+        case let .view(mode): return try setView(mode)
+        case let .fold(mode): return try setFold(mode)
+        case let .mode(mode): return try setMode(mode)
+        case let .show(pane): return try show(pane)
+        case let .diff(scope): return try TextRender.diff(try diffView(), scope: scope)
+        case .energy: return TextRender.energy(try energyView())
+        case .layers: return TextRender.layers(try layerTable())
+        case let .save(path): return try save(path)
+        case let .export(kind, path): return try export(kind, path)
+        case let .expect(e): return try check(e)
+        case let .help(name): return CommandTable.help(name)
+        case .quit: return ""
+        }
+    }
+
+    // MARK: model, weights, input
+
+    func resolve(_ path: String) -> String {
+        if path.hasPrefix("/") || path.hasPrefix("~") { return (path as NSString).expandingTildeInPath }
+        return URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    private func loadModel(_ name: String) throws -> String {
+        let nameOrPath = ModelConfig.named[name] != nil ? name : resolve(name)
+        let cfg = try ModelConfig.load(nameOrPath)
+        try install(try Network(config: cfg), source: "seeded")
+        var out = "model \(cfg.name) (\(cfg.family.rawValue)): T \(cfg.timesteps), D \(cfg.embedDims), \(cfg.depths) block(s), "
+            + "\(unfused!.layers.count) layers, \(Fmt.int(unfused!.parameterCount)) parameters (seeded weights)"
+        if let deploy { out += "; deploy twin \(Fmt.int(deploy.parameterCount)) parameters (fold \(fold.rawValue))" }
+        if input != nil { out += "\n" + (try restartInput()) }
+        return out
+    }
+
+    private func loadWeights(_ path: String) throws -> String {
+        guard let cfg = config else { throw SessionError.noModel }
+        let full = resolve(path)
+        let file = try Safetensors.read(path: full)
+        // Fixture files hold the checkpoint under `weights.` beside inputs and references.
+        let prefix = "weights."
+        let prefixed = file.tensors.filter { $0.key.hasPrefix(prefix) }
+        let dict = prefixed.isEmpty ? file.tensors
+            : Dictionary(uniqueKeysWithValues: prefixed.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
+        try install(try Network(config: cfg, weights: dict, source: path), source: path)
+        var out = "loaded \(path): \(dict.count) tensors, \(Fmt.int(unfused!.parameterCount)) parameters"
+        if !unfused!.unusedKeys.isEmpty { out += " (\(unfused!.unusedKeys.count) unused keys: \(unfused!.unusedKeys.joined(separator: ", ")))" }
+        if input != nil { out += "\n" + (try restartInput()) }
+        return out
+    }
+
+    /// Makes `net` the unfused model, rebuilds the deploy twin and resets the build walk and cursor.
+    private func install(_ net: Network, source: String) throws {
+        let previousPath = selectedLayer?.path
+        config = net.config
+        unfused = net
+        weightsSource = source
+        builtLayers = 0
+        try rebuildDeploy()
+        cursor = Cursor()
+        if let previousPath, let i = net.layers.firstIndex(where: { $0.path == previousPath }) {
+            cursor.layerIndex = i
+        } else if let i = net.layers.firstIndex(where: \.isNeuron) {
+            cursor.layerIndex = i
+        }
+    }
+
+    private func rebuildDeploy() throws {
+        guard let unfused else { deploy = nil; deployUnavailableReason = "no model"; return }
+        guard let deployBuilder else {
+            deploy = nil
+            deployUnavailableReason = "this build has no deploy conversion (DeployConversion, issue 4)"
+            return
+        }
+        deploy = try deployBuilder(unfused, fold)
+        deployUnavailableReason = nil
+    }
+
+    private func loadInput(_ req: InputRequest) throws -> String {
+        guard var cfg = config else { throw SessionError.noModel }
+        if req.carry { throw SessionError.carryUnsupported }
+        if let t = req.timesteps, t != cfg.timesteps {
+            guard weightsSource == "seeded" else {
+                throw SessionError.timestepsFixedByWeights(model: cfg.name, weights: cfg.timesteps, requested: t)
+            }
+            cfg = cfg.with(timesteps: t)
+            try install(try Network(config: cfg), source: "seeded")
+        }
+        let loaded: SessionInput
+        if req.source == "default" {
+            guard let d = defaultInput else { throw SessionError.noDefaultInput }
+            loaded = try d.load(path: "default", index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize)
+        } else {
+            loaded = try inputSource.load(path: resolve(req.source), index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize)
+        }
+        let encoded = loaded.encoded
+        guard encoded.rank == 5, encoded.shape[0] == cfg.timesteps, encoded.shape[1] == 1, encoded.shape[2] == cfg.inChannels else {
+            throw SessionError.inputShape(input: loaded.name, found: encoded.shape,
+                                          expected: "[\(cfg.timesteps), 1, \(cfg.inChannels), \(cfg.imgSize), \(cfg.imgSize)] for model \(cfg.name)")
+        }
+        input = loaded
+        encodedInput = encoded
+        neuronState = .fresh
+        var out = "input \(loaded.name) → [T \(cfg.timesteps), B 1, \(encoded.shape.dropFirst(2).map(String.init).joined(separator: ", "))]"
+        if let l = loaded.label { out += ", label \(l)" + (loaded.classNames.map { l < $0.count ? " (\($0[l]))" : "" } ?? "") }
+        if !loaded.summary.isEmpty { out += "\n" + loaded.summary }
+        return out + "\n" + (try restartInput())
+    }
+
+    /// Starts both twins on the current input from rest and computes t = 0.
+    private func restartInput() throws -> String {
+        guard let unfused, let encodedInput else { throw SessionError.noInput }
+        builtLayers = unfused.layers.count
+        try unfused.start(encodedInput, recorder: unfusedRecorder)
+        if let deploy { try deploy.start(encodedInput, recorder: deployRecorder) } else { deployRecorder.clear() }
+        cursor.t = 0
+        try advance(to: 1)
+        return statusLine()
+    }
+
+    private func advance(to end: Int) throws {
+        guard let unfused else { throw SessionError.noModel }
+        guard encodedInput != nil else { throw SessionError.noInput }
+        let before = unfused.computedSteps
+        try unfused.advance(to: end)
+        try deploy?.advance(to: end)
+        computedStepCount += unfused.computedSteps - before
+    }
+
+    // MARK: build walk
+
+    private func build(_ amount: BuildAmount) throws -> String {
+        guard let unfused else { throw SessionError.noModel }
+        guard builtLayers < unfused.layers.count else {
+            return "all \(unfused.layers.count) layers built (\(Fmt.int(unfused.parameterCount)) parameters)"
+        }
+        let end = amount == .all ? unfused.layers.count : builtLayers + 1
+        var lines: [String] = []
+        for i in builtLayers..<end {
+            let l = unfused.layers[i]
+            lines.append(String(format: "%3d  ", i) + Fmt.pad(l.path, 34) + "  " + Fmt.pad(l.kind, 28) + "  "
+                         + Fmt.pad(Fmt.shape(l.outputShape), 14) + "  params " + Fmt.pad(Fmt.int(l.parameterCount), 7, right: true)
+                         + "  FL " + Fmt.int(l.flPerTimestep))
+        }
+        builtLayers = end
+        if builtLayers == unfused.layers.count {
+            lines.append("built \(unfused.layers.count) layers, \(Fmt.int(unfused.parameterCount)) parameters")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    // MARK: stepping
+
+    private var timesteps: Int { config?.timesteps ?? 0 }
+
+    private func requireRun() throws {
+        guard unfused != nil else { throw SessionError.noModel }
+        guard encodedInput != nil else { throw SessionError.noInput }
+    }
+
+    private func step(_ n: Int) throws -> String {
+        try requireRun()
+        guard cursor.t < timesteps - 1 else { throw SessionError.lastTimestep(t: cursor.t) }
+        let target = min(cursor.t + n, timesteps - 1)
+        try advance(to: target + 1)
+        cursor.t = target
+        return statusLine()
+    }
+
+    private func back(_ n: Int) throws -> String {
+        try requireRun()
+        cursor.t = max(0, cursor.t - n)
+        return statusLine()
+    }
+
+    private func goto(_ t: Int) throws -> String {
+        try requireRun()
+        guard t < timesteps else { throw SessionError.timestepOutOfRange(t: t, timesteps: timesteps) }
+        try advance(to: t + 1)
+        cursor.t = t
+        return statusLine()
+    }
+
+    private func runAll() throws -> String {
+        try requireRun()
+        try advance(to: timesteps)
+        cursor.t = timesteps - 1
+        var out = statusLine()
+        if let l = try? logitsView(), let top = l.top.first {
+            out += "\nlogits top-1: \(top.classIndex)" + (top.className.map { " \($0)" } ?? "") + String(format: " (%.4f)", top.logit)
+        }
+        return out
+    }
+
+    private func reset() throws -> String {
+        try requireRun()
+        neuronState = .fresh
+        return try restartInput()
+    }
+
+    /// One line: model, input, t/T, computed, view, fold, layer, memory.
+    public func statusLine() -> String {
+        guard let cfg = config else { return "no model" }
+        var s = "t \(cursor.t)/\(cfg.timesteps) (computed \(computedSteps)) · view \(view.rawValue) · fold \(fold.rawValue)"
+        if unfused?.mode == .train { s += " · train" }
+        if let l = selectedLayer {
+            s += " · \(l.path)"
+            if let r = try? rate(of: l, at: cursor.t, in: primaryRecorder) { s += String(format: " rate %.4f", r) }
+        }
+        s += " · mem " + Fmt.bytes(memoryBytes)
+        return s
+    }
+
+    // MARK: cursor
+
+    private func selectLayer(_ sel: LayerSelector) throws -> String {
+        guard let unfused else { throw SessionError.noModel }
+        let layers = unfused.layers
+        switch sel {
+        case .next: cursor.layerIndex = min(layers.count - 1, cursor.layerIndex + 1)
+        case .prev: cursor.layerIndex = max(0, cursor.layerIndex - 1)
+        case let .index(i):
+            guard i < layers.count else { throw SessionError.layerIndexOutOfRange(index: i, count: layers.count) }
+            cursor.layerIndex = i
+        case let .path(p):
+            cursor.layerIndex = try Self.findLayer(p, in: layers)
+        }
+        clampCursor()
+        let l = layers[cursor.layerIndex]
+        return "layer \(cursor.layerIndex) \(l.path): \(l.kind) \(Fmt.shape(l.outputShape))"
+    }
+
+    /// Index of the layer with path `p`, or with a unique path suffix `.p`.
+    static func findLayer(_ p: String, in layers: [LayerInfo]) throws -> Int {
+        if let i = layers.firstIndex(where: { $0.path == p }) { return i }
+        let matches = layers.indices.filter { layers[$0].path.hasSuffix("." + p) }
+        if matches.count == 1 { return matches[0] }
+        if matches.count > 1 { throw SessionError.ambiguousLayer(p, matches: matches.map { layers[$0].path }) }
+        let last = p.split(separator: ".").last.map(String.init) ?? p
+        let suggestions = layers.map(\.path).filter { $0.contains(last) }.prefix(5)
+        throw SessionError.unknownLayer(p, suggestions: Array(suggestions))
+    }
+
+    /// Layout of the selected layer's output (per sample).
+    public func layout(of layer: LayerInfo) -> NeuronLayout {
+        NeuronLayout(shape: layer.outputShape, path: layer.path, family: config?.family ?? .rtformer)
+    }
+
+    private func clampCursor() {
+        guard let l = selectedLayer else { return }
+        let lay = layout(of: l)
+        cursor.channel = min(cursor.channel, lay.channels - 1)
+        cursor.position = min(cursor.position, lay.positions - 1)
+    }
+
+    private func selectChannel(_ c: Int) throws -> String {
+        guard let l = selectedLayer else { throw SessionError.noModel }
+        let lay = layout(of: l)
+        guard c < lay.channels else { throw SessionError.channelOutOfRange(path: l.path, channel: c, channels: lay.channels) }
+        cursor.channel = c
+        return "channel \(c) of \(l.path)"
+    }
+
+    private func selectNeuron(channel: Int?, y: Int, x: Int) throws -> String {
+        guard let l = selectedLayer else { throw SessionError.noModel }
+        let lay = layout(of: l)
+        if let channel {
+            guard channel < lay.channels else { throw SessionError.channelOutOfRange(path: l.path, channel: channel, channels: lay.channels) }
+        }
+        guard y < lay.rows, x < lay.columns else {
+            throw SessionError.positionOutOfRange(path: l.path, what: "y,x = \(y),\(x)", limit: "y < \(lay.rows), x < \(lay.columns)")
+        }
+        if let channel { cursor.channel = channel }
+        cursor.position = y * lay.columns + x
+        return "neuron c \(cursor.channel), y \(y), x \(x) of \(l.path)"
+    }
+
+    private func selectToken(_ n: Int) throws -> String {
+        guard let l = selectedLayer else { throw SessionError.noModel }
+        let lay = layout(of: l)
+        guard n < lay.positions else { throw SessionError.positionOutOfRange(path: l.path, what: "token \(n)", limit: "0…\(lay.positions - 1)") }
+        cursor.position = n
+        return "token \(n) of \(l.path)"
+    }
+
+    private func setView(_ mode: ViewMode) throws -> String {
+        if mode != .unfused, deploy == nil { throw SessionError.noDeployTwin(reason: deployUnavailableReason ?? "unknown") }
+        view = mode
+        return "view \(mode.rawValue)"
+    }
+
+    private func setFold(_ mode: ThresholdFoldMode) throws -> String {
+        fold = mode
+        guard unfused != nil else { return "fold \(mode.rawValue)" }
+        try rebuildDeploy()
+        guard let deploy else { return "fold \(mode.rawValue) (no deploy twin: \(deployUnavailableReason ?? ""))" }
+        if let encodedInput {
+            let steps = computedSteps
+            try deploy.start(encodedInput, recorder: deployRecorder)
+            try deploy.advance(to: steps)
+        }
+        return "fold \(mode.rawValue): deploy twin rebuilt, \(Fmt.int(deploy.parameterCount)) parameters"
+    }
+
+    private func setMode(_ mode: ForwardMode) throws -> String {
+        guard let unfused else { throw SessionError.noModel }
+        unfused.mode = mode
+        var out = "mode \(mode.rawValue)" + (mode == .train ? " (window statistics; running statistics update as timesteps are computed)" : "")
+        if encodedInput != nil { out += "\n" + (try restartInput()) }
+        return out
+    }
+
+    // MARK: reading recordings
+
+    /// The recorder of the current view (the unfused one in split view).
+    public var primaryRecorder: Recorder { view == .deploy ? deployRecorder : unfusedRecorder }
+
+    /// The network of the current view (the unfused one in split view).
+    public var primaryNetwork: Network? { view == .deploy ? deploy : unfused }
+
+    /// Firing rate at t of a neuron layer (its spikes) or of the binary tensor feeding a layer.
+    /// - Throws: `notComputed`, `notANeuron` (no spikes in or out).
+    public func rate(of layer: LayerInfo, at t: Int, in recorder: Recorder) throws -> Double {
+        guard t < computedSteps else { throw SessionError.notComputed(t: t) }
+        if layer.isNeuron, let r = recorder.lifs[layer.path] { return r.firingRate(at: t) }
+        if let src = layer.rateSource, let r = recorder.rates[src], t < r.count { return r[t] }
+        throw SessionError.notANeuron(path: layer.path, nextNeuron: nextNeuron(after: layer.path))
+    }
+
+    func nextNeuron(after path: String) -> String? {
+        guard let layers = unfused?.layers, let i = layers.firstIndex(where: { $0.path == path }) else { return nil }
+        return layers[i...].first(where: \.isNeuron)?.path ?? layers.first(where: \.isNeuron)?.path
+    }
+
+    /// The selected layer's LIF record in `recorder`.
+    func selectedLIF(in recorder: Recorder) throws -> (LayerInfo, LIFRecord) {
+        guard let l = selectedLayer else { throw SessionError.noModel }
+        guard l.isNeuron else { throw SessionError.notANeuron(path: l.path, nextNeuron: nextNeuron(after: l.path)) }
+        guard let r = recorder.lifs[l.path] else { throw SessionError.noInput }
+        return (l, r)
+    }
+
+    // MARK: save / export / expect
+
+    private func save(_ path: String) throws -> String {
+        let full = resolve(path)
+        let text = "# rtformer session, saved \(ISO8601DateFormatter().string(from: Date()))\n" + history.joined(separator: "\n") + "\n"
+        do { try text.write(toFile: full, atomically: true, encoding: .utf8) } catch {
+            throw SessionError.writeFailed(path: path, reason: (error as NSError).localizedDescription)
+        }
+        return "saved \(history.count) commands to \(path)"
+    }
+
+    private func export(_ kind: ExportKind, _ path: String) throws -> String {
+        let full = resolve(path)
+        switch kind {
+        case .weights:
+            guard let unfused else { throw SessionError.noModel }
+            try unfused.save(to: full)
+            return "wrote unfused weights (\(unfused.orderedWeights.count) tensors) to \(path)"
+        case .deploy:
+            guard let deploy else { throw SessionError.noDeployTwin(reason: deployUnavailableReason ?? "unknown") }
+            try deploy.save(to: full, metadata: ["fold": fold.rawValue])
+            return "wrote deploy weights (\(deploy.orderedWeights.count) tensors, fold \(fold.rawValue)) to \(path)"
+        case .dump:
+            guard let unfused else { throw SessionError.noModel }
+            let rec = primaryRecorder
+            var tensors: [(String, Tensor)] = []
+            if let logits = primaryNetwork?.logits ?? unfused.logits { tensors.append(("logits", logits)) }
+            for p in rec.lifOrder {
+                guard let r = rec.lifs[p] else { continue }
+                tensors.append((p + ".spikes", r.tensor(\.spikes)))
+                tensors.append((p + ".h", r.tensor(\.h)))
+                tensors.append((p + ".v", r.tensor(\.v)))
+                if r.hHat != nil { tensors.append((p + ".h_hat", r.comparedTensor)) }
+            }
+            try Safetensors.write(tensors, metadata: ["computed_steps": String(computedSteps), "view": view.rawValue], to: full)
+            return "wrote \(tensors.count) tensors (\(computedSteps) of \(timesteps) timesteps computed) to \(path)"
+        case .transcript:
+            do { try transcript.write(toFile: full, atomically: true, encoding: .utf8) } catch {
+                throw SessionError.writeFailed(path: path, reason: (error as NSError).localizedDescription)
+            }
+            return "wrote transcript to \(path)"
+        }
+    }
+
+    private func check(_ e: Expectation) throws -> String {
+        let actual = value(of: e.query)
+        let text = "\(e.query.rawValue) \(e.op.rawValue) \(e.value)"
+        guard e.holds(for: actual) else { throw SessionError.expectationFailed(expectation: text, actual: actual.description) }
+        return "ok: \(text) (actual \(actual))"
+    }
+
+    /// The current value of an `expect` query.
+    public func value(of q: Query) -> QueryValue {
+        do {
+            return try valueThrowing(q)
+        } catch {
+            return .unavailable("\(error)")
+        }
+    }
+
+    private func valueThrowing(_ q: Query) throws -> QueryValue {
+        switch q {
+        case .t: return .number(Double(cursor.t))
+        case .timesteps:
+            guard let c = config else { throw SessionError.noModel }
+            return .number(Double(c.timesteps))
+        case .layer:
+            guard let l = selectedLayer else { throw SessionError.noModel }
+            return .text(l.path)
+        case .view: return .text(view.rawValue)
+        case .fold: return .text(fold.rawValue)
+        case .mode: return .text(unfused?.mode.rawValue ?? "eval")
+        case .params:
+            guard let u = unfused else { throw SessionError.noModel }
+            return .number(Double(u.parameterCount))
+        case .deployParams:
+            guard let d = deploy else { throw SessionError.noDeployTwin(reason: deployUnavailableReason ?? "") }
+            return .number(Double(d.parameterCount))
+        case .rate:
+            guard let l = selectedLayer else { throw SessionError.noModel }
+            return .number(try rate(of: l, at: cursor.t, in: primaryRecorder))
+        case .rateMean:
+            guard let l = selectedLayer else { throw SessionError.noModel }
+            var s = 0.0
+            for t in 0...cursor.t { s += try rate(of: l, at: t, in: primaryRecorder) }
+            return .number(s / Double(cursor.t + 1))
+        case .spikes:
+            let (_, r) = try selectedLIF(in: primaryRecorder)
+            guard cursor.t < computedSteps else { throw SessionError.notComputed(t: cursor.t) }
+            let n = r.perStep
+            return .number(r.spikes[(cursor.t * n)..<((cursor.t + 1) * n)].reduce(0) { $0 + Double($1) })
+        case .computed: return .number(Double(computedSteps))
+        case .channel: return .number(Double(cursor.channel))
+        case .diffStructural: return .number(Double(try diffView().e2e.structural))
+        case .diffRounding: return .number(Double(try diffView().e2e.rounding))
+        case .diffMismatches: return .number(Double(try diffView().e2e.mismatches))
+        case .diffLocalStructural: return .number(Double(try diffView().local.structural))
+        case .diffLocalRounding: return .number(Double(try diffView().local.rounding))
+        case .diffFirstLayer: return .text(try diffView().firstDivergence?.layer ?? "none")
+        case .diffFirstT: return try diffView().firstDivergence.map { .number(Double($0.t)) } ?? .text("none")
+        case .energyMJ: return .number(try energyView().totalMilliJoules)
+        case .energyUJ: return .number(try energyView().totalMilliJoules * 1000)
+        case .sop: return .number(try energyView().totalSOP)
+        case .logitsTop1:
+            guard let top = try logitsView().top.first else { throw SessionError.notComputed(t: 0) }
+            return .number(Double(top.classIndex))
+        case .inputLabel:
+            guard let input else { throw SessionError.noInput }
+            guard let l = input.label else { return .unavailable("input \(input.name) has no label") }
+            return .number(Double(l))
+        case .tsbnWindow:
+            let v = try tsbnView()
+            return .number(Double(v.window.count))
+        case .tsbnMean:
+            let v = try tsbnView()
+            return .number(Double(v.channels[cursor.channel].mean))
+        case .tsbnVariance:
+            let v = try tsbnView()
+            return .number(Double(v.channels[cursor.channel].variance))
+        case .tsbnNegativeGamma:
+            return .number(Double(try tsbnView().nonPositiveGammaChannels.count))
+        case .theta:
+            let m = try membraneView(for: view == .deploy ? .deploy : .unfused)
+            guard let p = m.trace.first(where: { $0.t == cursor.t }), let th = p.threshold else { throw SessionError.notComputed(t: cursor.t) }
+            return .number(Double(th))
+        case .membrane:
+            let m = try membraneView(for: view == .deploy ? .deploy : .unfused)
+            guard let p = m.trace.first(where: { $0.t == cursor.t }), let h = p.h else { throw SessionError.notComputed(t: cursor.t) }
+            return .number(Double(h))
+        case .memoryBytes: return .number(Double(memoryBytes))
+        }
+    }
+
+    // MARK: show
+
+    private func show(_ pane: Pane) throws -> String {
+        switch pane {
+        case .layers: return TextRender.layers(try layerTable())
+        case .membrane:
+            let models: [ModelFlavour] = view == .split ? [.unfused, .deploy] : [view == .deploy ? .deploy : .unfused]
+            return try models.map { TextRender.membrane(try membraneView(for: $0)) }.joined(separator: "\n")
+        case .tsbn: return TextRender.tsbn(try tsbnView())
+        case .rates: return TextRender.rates(try ratesView())
+        case .diff: return try TextRender.diff(try diffView(), scope: .both)
+        case .energy: return TextRender.energy(try energyView())
+        case .logits: return TextRender.logits(try logitsView())
+        case .weights: return TextRender.weights(try weightsView())
+        case .status: return statusLine()
+        }
+    }
+}
+
+extension Command {
+    /// Whether `save` keeps the command (queries, help and output-only commands are dropped).
+    var changesState: Bool {
+        switch self {
+        case .model, .loadWeights, .input, .step, .back, .goto, .run, .reset, .layer, .channel, .channelStep, .neuron, .neuronMove,
+             .token, .view, .fold, .mode:
+            return true
+        default:
+            return false
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import RTFormerSession
+
+/// `rtformer repl`: the line REPL (used automatically when stdin/stdout is not a terminal).
+struct Repl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Line REPL over the session command language (`help` lists the commands; `!!` repeats the last line).")
+
+    @OptionGroup var options: SessionOptions
+
+    func run() throws {
+        let session = Session()
+        // Like the TUI (DESIGN §6): the built-in default model and the bundled input unless told otherwise.
+        if options.model == nil { _ = session.execute(line: "model tiny", lineNumber: 0) }
+        for e in options.apply(to: session) { FileHandle.standardError.write(Data((e + "\n").utf8)) }
+        if options.input == nil, session.input == nil { _ = session.execute(line: "input default", lineNumber: 0) }
+        let interactive = isatty(STDIN_FILENO) != 0
+        if interactive { print("rtformer \(session.statusLine()) — `help` for commands, `quit` to leave") }
+        var history: [String] = []
+        var failed = false
+        while true {
+            if interactive {
+                print("rtformer> ", terminator: "")
+                fflush(nil)
+            }
+            guard var line = readLine() else { break }
+            if line.trimmingCharacters(in: .whitespaces) == "!!" {
+                guard let last = history.last else { print("no previous command"); continue }
+                line = last
+                print(line)
+            } else if !line.trimmingCharacters(in: .whitespaces).isEmpty {
+                history.append(line)
+            }
+            let r = session.execute(line: line)
+            if !r.output.isEmpty { print(r.output) }
+            if let e = r.error {
+                print(e)
+                failed = true
+            }
+            if r.quit { break }
+        }
+        // Piped input behaves like replay: a failed command or expectation is a failed run.
+        if !interactive, failed { throw ExitCode(1) }
+    }
+}

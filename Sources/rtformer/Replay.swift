@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import RTFormerSession
+
+/// `rtformer replay FILE.session [--transcript OUT]`: runs a script headless and prints its
+/// transcript; exits 1 when an `expect` fails or a command errors, naming the line.
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Run a .session script headless and print its transcript (exit 1 on a failed expect or an error).")
+
+    @Argument(help: "The script (one command per line, # comments).")
+    var file: String
+
+    @Option(name: .long, help: "Also write the transcript to this file.")
+    var transcript: String?
+
+    @OptionGroup var options: SessionOptions
+
+    func run() throws {
+        let session = Session()
+        let preambleErrors = options.apply(to: session)
+        for e in preambleErrors { FileHandle.standardError.write(Data(("preamble: " + e + "\n").utf8)) }
+        guard preambleErrors.isEmpty else { throw ExitCode(1) }
+        let result: ReplayResult
+        do { result = try Replay.run(file: file, in: session) } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        print(result.transcript, terminator: "")
+        if let transcript {
+            try result.transcript.write(toFile: transcript, atomically: true, encoding: .utf8)
+        }
+        for f in result.failures {
+            FileHandle.standardError.write(Data("\(file):\(f.line): \(f.message.split(separator: "\n").first ?? "")\n".utf8))
+        }
+        if !result.passed { throw ExitCode(1) }
+    }
+}

@@ -177,6 +177,13 @@ public enum CommandTable {
             _ = try s.keyword(["weights"], what: "what to load")
             return .loadWeights(try s.word("safetensors file").text)
         },
+        CommandSpec(name: "calibrate", usage: "calibrate <file | default> [N]",
+                    summary: "set BN/TSBN running statistics from N real samples (default 10)",
+                    details: "Train-mode passes over the samples, statistics averaged cumulatively (PyTorch momentum=None); "
+                        + "the deploy twin is rebuilt and the input rerun.") { s in
+            let source = try s.word("input file or `default`").text
+            return .calibrate(source: source, count: s.atEnd ? nil : try s.integer("N", min: 1))
+        },
         CommandSpec(name: "input", usage: "input <file | default> [index N] [T N] [carry]",
                     summary: "load an input and compute t = 0",
                     details: "CIFAR-10 .bin (index = record), safetensors with `input` [B,C,H,W] (index = sample). "

@@ -249,11 +249,11 @@ final class LIFUnit {
     func forward(_ x: Tensor, _ ctx: RunContext) throws -> Tensor {
         let steps = x.shape[0], b = x.shape[1]
         let n = b * shape.product
-        if state == nil {
-            state = LIFState(count: n, parameters: parameters)
+        if state == nil { state = LIFState(count: n, parameters: parameters) }
+        if let r = ctx.recorder, r.lifs[path] == nil {
             var hasHat = false
             if case .tsbnMem = kind { hasHat = true }
-            ctx.recorder?.lif(path, shape: shape, batch: b, timesteps: ctx.timesteps, vThreshold: parameters.vThreshold, hasHat: hasHat)
+            r.lif(path, shape: shape, batch: b, timesteps: ctx.timesteps, vThreshold: parameters.vThreshold, hasHat: hasHat)
         }
         var spikes = Tensor(shape: x.shape)
         var h = [Float](repeating: 0, count: n)

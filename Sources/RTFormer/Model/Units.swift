@@ -47,8 +47,9 @@ final class ConvUnit {
     /// The input is 0/1 spikes (or small spike counts): 1×1 convs and linears then use the
     /// spike-driven kernel, which accumulates the weight columns of active inputs (DESIGN §3).
     var inputIsSpikes = false
-    /// `weight` packed once for the spike kernel.
+    /// `weight` packed once for the spike kernels (1×1 / linear, and k×k scatter).
     private lazy var spikeWeights = SpikeWeights(weight)
+    private lazy var spikeConvWeights = SpikeConvWeights(weight)
     var norm: NormKind
     private var stepper: TSBNTrainStepper?
     /// The encoding layer sees the same image at every t (direct encoding, SPEC §1): its conv
@@ -98,6 +99,8 @@ final class ConvUnit {
                                   : Linear.forward(xt, weight: weight, bias: bias)
             } else if inputIsSpikes && weight.shape[2] == 1 && weight.shape[3] == 1 && groups == 1 && padH == 0 && padW == 0 {
                 y = Conv2d.pointwiseSpikes(xt, weight: weight, bias: bias, packed: spikeWeights)
+            } else if inputIsSpikes && groups == 1 {
+                y = Conv2d.forwardSpikes(xt, weight: weight, bias: bias, padH: padH, padW: padW, packed: spikeConvWeights)
             } else if let wps = weightPerStep {
                 // Deploy depthwise kernels differ per timestep (SPEC §5.3).
                 y = Conv2d.forward(xt, weight: wps.slice(t), bias: biasPerStep?.slice(t), padH: padH, padW: padW, groups: groups)

@@ -196,7 +196,7 @@ public final class Session {
 
     private func loadWeights(_ path: String) throws -> String {
         guard let cfg = config else { throw SessionError.noModel }
-        let full = resolve(path)
+        let full = BundledResources.aliases[path] != nil ? try BundledResources.resolve(path) : resolve(path)
         // safetensors or a PyTorch checkpoint; fixture files hold theirs under `weights.`.
         let checkpoint = try CheckpointFile.loadStateDict(path: full)
         let dict = checkpoint.tensors
@@ -249,7 +249,8 @@ public final class Session {
             guard let d = defaultInput else { throw SessionError.noDefaultInput }
             loaded = try d.load(path: "default", index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize)
         } else {
-            loaded = try inputSource.load(path: resolve(req.source), index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize)
+            let path = BundledResources.aliases[req.source] != nil ? try BundledResources.resolve(req.source) : resolve(req.source)
+            loaded = try inputSource.load(path: path, index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize)
         }
         let encoded = loaded.encoded
         guard encoded.rank == 5, encoded.shape[0] == cfg.timesteps, encoded.shape[1] == 1, encoded.shape[2] == cfg.inChannels else {

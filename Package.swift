@@ -29,6 +29,7 @@ let package = Package(
                 "COpenBLAS", "CPNG", "CJPEG", "CLZ4",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
+            resources: [.copy("Resources")],
             swiftSettings: fastMath
         ),
         .target(

@@ -9,6 +9,8 @@ public enum Command: Equatable, Sendable {
     case model(String)
     /// `load weights <file.safetensors>`: strict load into the current model.
     case loadWeights(String)
+    /// `calibrate <file | default> [N]`: BN/TSBN running statistics from N real samples.
+    case calibrate(source: String, count: Int?)
     /// `input <file | default> [index N] [T N] [carry]`.
     case input(InputRequest)
     /// `build [next|all]`: walk the layers one by one, or all of them.

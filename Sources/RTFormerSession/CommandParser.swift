@@ -171,13 +171,21 @@ public enum CommandTable {
                     details: "Named configs: \(ModelConfig.namedOrder.joined(separator: ", ")). The input, if any, is rerun.") { s in
             .model(try s.word("config name or JSON file").text)
         },
-        CommandSpec(name: "load", usage: "load weights <file.safetensors>",
+        CommandSpec(name: "load", usage: "load weights <file | demo>",
                     summary: "load a checkpoint (strict) into the current model",
-                    details: "Unfused keys of SPEC §6.4/§7; a file whose keys all start with `weights.` (the fixtures) is accepted.") { s in
+                    details: "safetensors or PyTorch .pth/.pt with the unfused keys of SPEC §6.4/§7; a file whose keys all start "
+                        + "with `weights.` (the fixtures) is accepted. `demo` is the bundled tiny demo checkpoint.") { s in
             _ = try s.keyword(["weights"], what: "what to load")
             return .loadWeights(try s.word("safetensors file").text)
         },
-        CommandSpec(name: "input", usage: "input <file | default> [index N] [T N] [carry]",
+        CommandSpec(name: "calibrate", usage: "calibrate <file | default> [N]",
+                    summary: "set BN/TSBN running statistics from N real samples (default 10)",
+                    details: "Train-mode passes over the samples, statistics averaged cumulatively (PyTorch momentum=None); "
+                        + "the deploy twin is rebuilt and the input rerun.") { s in
+            let source = try s.word("input file or `default`").text
+            return .calibrate(source: source, count: s.atEnd ? nil : try s.integer("N", min: 1))
+        },
+        CommandSpec(name: "input", usage: "input <file | default | gesture> [index N] [T N] [carry]",
                     summary: "load an input and compute t = 0",
                     details: "CIFAR-10 .bin (index = record), safetensors with `input` [B,C,H,W] (index = sample). "
                         + "A new input starts from rest unless `carry` is given.") { s in

@@ -47,7 +47,7 @@ public final class Session {
     public private(set) var view: ViewMode = .unfused
     /// Threshold fold of the deploy twin.
     public private(set) var fold: ThresholdFoldMode = .exact
-    /// Whether the current input started from rest (always, today: see `SessionError.carryUnsupported`).
+    /// Whether the current input started from rest or carried the previous input's neuron state.
     public private(set) var neuronState: NeuronStateMode = .fresh
     /// Layers shown by `build` so far.
     public private(set) var builtLayers = 0
@@ -140,6 +140,7 @@ public final class Session {
         switch command {
         case let .model(name): return try loadModel(name)
         case let .loadWeights(path): return try loadWeights(path)
+        case let .calibrate(source, count): return try calibrate(source: source, count: count)
         case let .input(req): return try loadInput(req)
         case let .build(amount): return try build(amount)
         case let .step(n): return try step(n)
@@ -195,15 +196,12 @@ public final class Session {
 
     private func loadWeights(_ path: String) throws -> String {
         guard let cfg = config else { throw SessionError.noModel }
-        let full = resolve(path)
-        let file = try Safetensors.read(path: full)
-        // Fixture files hold the checkpoint under `weights.` beside inputs and references.
-        let prefix = "weights."
-        let prefixed = file.tensors.filter { $0.key.hasPrefix(prefix) }
-        let dict = prefixed.isEmpty ? file.tensors
-            : Dictionary(uniqueKeysWithValues: prefixed.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
+        let full = BundledResources.aliases[path] != nil ? try BundledResources.resolve(path) : resolve(path)
+        // safetensors or a PyTorch checkpoint; fixture files hold theirs under `weights.`.
+        let checkpoint = try CheckpointFile.loadStateDict(path: full)
+        let dict = checkpoint.tensors
         try install(try Network(config: cfg, weights: dict, source: path), source: path)
-        var out = "loaded \(path): \(dict.count) tensors, \(Fmt.int(unfused!.parameterCount)) parameters"
+        var out = "loaded \(path) (\(checkpoint.source)): \(dict.count) tensors, \(Fmt.int(unfused!.parameterCount)) parameters"
         if !unfused!.unusedKeys.isEmpty { out += " (\(unfused!.unusedKeys.count) unused keys: \(unfused!.unusedKeys.joined(separator: ", ")))" }
         if input != nil { out += "\n" + (try restartInput()) }
         return out
@@ -238,7 +236,7 @@ public final class Session {
 
     private func loadInput(_ req: InputRequest) throws -> String {
         guard var cfg = config else { throw SessionError.noModel }
-        if req.carry { throw SessionError.carryUnsupported }
+        if req.carry && encodedInput == nil { throw SessionError.noInput }
         if let t = req.timesteps, t != cfg.timesteps {
             guard weightsSource == "seeded" else {
                 throw SessionError.timestepsFixedByWeights(model: cfg.name, weights: cfg.timesteps, requested: t)
@@ -251,7 +249,8 @@ public final class Session {
             guard let d = defaultInput else { throw SessionError.noDefaultInput }
             loaded = try d.load(path: "default", index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize)
         } else {
-            loaded = try inputSource.load(path: resolve(req.source), index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize)
+            let path = BundledResources.aliases[req.source] != nil ? try BundledResources.resolve(req.source) : resolve(req.source)
+            loaded = try inputSource.load(path: path, index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize)
         }
         let encoded = loaded.encoded
         guard encoded.rank == 5, encoded.shape[0] == cfg.timesteps, encoded.shape[1] == 1, encoded.shape[2] == cfg.inChannels else {
@@ -260,22 +259,57 @@ public final class Session {
         }
         input = loaded
         encodedInput = encoded
-        neuronState = .fresh
+        neuronState = req.carry ? .carried : .fresh
         var out = "input \(loaded.name) → [T \(cfg.timesteps), B 1, \(encoded.shape.dropFirst(2).map(String.init).joined(separator: ", "))]"
         if let l = loaded.label { out += ", label \(l)" + (loaded.classNames.map { l < $0.count ? " (\($0[l]))" : "" } ?? "") }
         if !loaded.summary.isEmpty { out += "\n" + loaded.summary }
-        return out + "\n" + (try restartInput())
+        return out + "\n" + (try restartInput(carry: req.carry))
     }
 
-    /// Starts both twins on the current input from rest and computes t = 0.
-    private func restartInput() throws -> String {
+    /// Starts both twins on the current input and computes t = 0: from rest, or with every
+    /// membrane carried over from the previous input (`input … carry`).
+    private func restartInput(carry: Bool = false) throws -> String {
         guard let unfused, let encodedInput else { throw SessionError.noInput }
         builtLayers = unfused.layers.count
-        try unfused.start(encodedInput, recorder: unfusedRecorder)
-        if let deploy { try deploy.start(encodedInput, recorder: deployRecorder) } else { deployRecorder.clear() }
+        if carry {
+            // The previous input's remaining timesteps complete first, so the carried state is its final one.
+            try unfused.advance(to: unfused.config.timesteps)
+            try deploy?.advance(to: unfused.config.timesteps)
+        }
+        try unfused.start(encodedInput, recorder: unfusedRecorder, carryState: carry)
+        if let deploy { try deploy.start(encodedInput, recorder: deployRecorder, carryState: carry) } else { deployRecorder.clear() }
         cursor.t = 0
         try advance(to: 1)
         return statusLine()
+    }
+
+    /// Calibrates the BN/TSBN running statistics of the unfused model on real inputs
+    /// (`Calibration.run`: train-mode passes, cumulative average), rebuilds the deploy twin and
+    /// reruns the current input.
+    private func calibrate(source: String, count: Int?) throws -> String {
+        guard let unfused, let cfg = config else { throw SessionError.noModel }
+        let limit = count ?? 10
+        var samples: [Tensor] = []
+        var name = source
+        if source == "default" {
+            guard let d = defaultInput else { throw SessionError.noDefaultInput }
+            for i in 0..<min(limit, BundledSamples.cifar10TestRecords.count / 3073) {
+                samples.append(try d.load(path: "default", index: i, timesteps: cfg.timesteps, size: cfg.imgSize).encoded)
+            }
+            name = BundledSamples.cifar10Name
+        } else {
+            let path = resolve(source)
+            let first = try InputFile.load(path: path, index: 0)
+            for i in 0..<min(limit, max(1, first.recordCount)) {
+                samples.append(try inputSource.load(path: path, index: i, timesteps: cfg.timesteps, size: cfg.imgSize).encoded)
+            }
+        }
+        try Calibration.run(unfused, inputs: samples, batchSize: 8)
+        weightsSource += " + calibrated"
+        try rebuildDeploy()
+        var out = "calibrated \(cfg.name) on \(samples.count) samples of \(name): BN/TSBN running statistics are their cumulative average"
+        if input != nil { out += "\n" + (try restartInput()) }
+        return out
     }
 
     private func advance(to end: Int) throws {
@@ -656,7 +690,7 @@ extension Command {
     /// Whether `save` keeps the command (queries, help and output-only commands are dropped).
     var changesState: Bool {
         switch self {
-        case .model, .loadWeights, .input, .step, .back, .goto, .run, .reset, .layer, .channel, .channelStep, .neuron, .neuronMove,
+        case .model, .loadWeights, .calibrate, .input, .step, .back, .goto, .run, .reset, .layer, .channel, .channelStep, .neuron, .neuronMove,
              .token, .view, .fold, .mode:
             return true
         default:

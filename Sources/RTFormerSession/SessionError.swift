@@ -7,7 +7,6 @@ public enum SessionError: Error, Equatable, CustomStringConvertible {
     case inputShape(input: String, found: [Int], expected: String)
     case indexOutOfRange(input: String, index: Int, count: Int)
     case timestepsFixedByWeights(model: String, weights: Int, requested: Int)
-    case carryUnsupported
     case lastTimestep(t: Int)
     case timestepOutOfRange(t: Int, timesteps: Int)
     case unknownLayer(String, suggestions: [String])
@@ -32,8 +31,6 @@ public enum SessionError: Error, Equatable, CustomStringConvertible {
         case let .indexOutOfRange(input, index, count): return "\(input): index \(index) out of range: the file holds \(count) samples (0…\(count - 1))"
         case let .timestepsFixedByWeights(model, weights, requested):
             return "T \(requested) does not fit model '\(model)': its loaded weights were trained with T = \(weights) (TSBN parameters are per t)"
-        case .carryUnsupported:
-            return "`carry` is not available: the engine starts every input from rest (Network.start resets neuron state)"
         case let .lastTimestep(t): return "already at the last timestep t = \(t): `back`, `goto t=<k>` or `reset`"
         case let .timestepOutOfRange(t, timesteps): return "timestep \(t) out of range: expected 0…\(timesteps - 1)"
         case let .unknownLayer(name, suggestions):

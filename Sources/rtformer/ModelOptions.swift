@@ -7,7 +7,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Named config (\(ModelConfig.namedOrder.joined(separator: ", "))) or a config JSON file.")
     var model: String = "tiny"
 
-    @Option(name: .long, help: "Weights: safetensors with state_dict keys (unfused or deploy). Default: seeded init.")
+    @Option(name: .long, help: "Weights: safetensors or PyTorch .pth/.pt with state_dict keys (unfused or deploy), or `demo` (bundled tiny checkpoint). Default: seeded init.")
     var weights: String?
 
     @Option(name: .long, help: "Seed of the deterministic init when no --weights are given.")
@@ -26,7 +26,7 @@ struct ModelOptions: ParsableArguments {
     /// Reads `--weights` (nil when absent): safetensors or a PyTorch `.pth`/`.pt` checkpoint.
     func stateDict() throws -> StateDict? {
         guard let weights else { return nil }
-        let checkpoint = try CheckpointFile.loadStateDict(path: weights)
+        let checkpoint = try CheckpointFile.loadStateDict(path: try BundledResources.resolve(weights))
         if checkpoint.source != "safetensors" {
             FileHandle.standardError.write("rtformer: \(weights): weights from \(checkpoint.source)\n".data(using: .utf8)!)
         }
@@ -52,7 +52,7 @@ struct ModelOptions: ParsableArguments {
 /// `--input` and `--index` (DESIGN §6).
 struct InputOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Input: CIFAR-10/100 .bin, PNG/JPEG/PPM image, event file (.bin/.bs2 40-bit, AEDAT4, Prophesee .dat), or a tensor (.npy, .pth, safetensors `input` [B, C, H, W], already normalised).",
+        "Input: CIFAR-10/100 .bin, PNG/JPEG/PPM image, event file (.bin/.bs2 40-bit, AEDAT4, Prophesee .dat), a tensor (.npy, .pth, safetensors `input` [B, C, H, W], already normalised), or `gesture` (bundled DVS window).",
         discussion: "The format is recognised by content."))
     var input: String
 
@@ -65,7 +65,7 @@ struct InputOptions: ParsableArguments {
     /// The input encoded as `[T, B, C, H, W]` for `config`; the encoding summary goes to stderr.
     func encoded(for config: ModelConfig) throws -> Tensor {
         guard let split = EventSplit(rawValue: splitBy) else { throw ValidationError("--split-by must be number or time") }
-        let loaded = try InputFile.load(path: input, index: index)
+        let loaded = try InputFile.load(path: try BundledResources.resolve(input), index: index)
         let enc = try InputEncoder.encode(loaded, file: input, timesteps: config.timesteps, size: config.imgSize, splitBy: split)
         guard enc.input.shape[2] == config.inChannels else {
             throw ValidationError("\(input): gives \(enc.input.shape[2]) channels, model '\(config.name)' takes \(config.inChannels)"

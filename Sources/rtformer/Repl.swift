@@ -12,9 +12,7 @@ struct Repl: ParsableCommand {
     func run() throws {
         let session = Session()
         // Like the TUI (DESIGN §6): the built-in default model and the bundled input unless told otherwise.
-        if options.model == nil { _ = session.execute(line: "model tiny", lineNumber: 0) }
-        for e in options.apply(to: session) { FileHandle.standardError.write(Data((e + "\n").utf8)) }
-        if options.input == nil, session.input == nil { _ = session.execute(line: "input default", lineNumber: 0) }
+        for e in options.apply(to: session, defaults: true) { FileHandle.standardError.write(Data((e + "\n").utf8)) }
         let interactive = isatty(STDIN_FILENO) != 0
         if interactive { print("rtformer \(session.statusLine()) — `help` for commands, `quit` to leave") }
         var history: [String] = []

@@ -6,21 +6,35 @@ struct SessionOptions: ParsableArguments {
     @Option(name: .long, help: "Model config name or JSON file.")
     var model: String?
 
-    @Option(name: .long, help: "Weights (safetensors).")
+    @Option(name: .long, help: "Weights: safetensors or PyTorch .pth/.pt (state_dict or checkpoint).")
     var weights: String?
 
-    @Option(name: .long, help: "Input file (CIFAR .bin, safetensors with `input`), or `default`.")
+    @Option(name: .long, help: "Input: CIFAR .bin, PNG/JPEG/PPM, event file, .npy/.pth/safetensors tensor, or `default` (bundled CIFAR-10).")
     var input: String?
 
     @Option(name: .long, help: "Sample index in the input file.")
     var index: Int?
 
-    /// The commands these options stand for, in order.
-    var preamble: [String] {
+    @Flag(name: .long, help: "Keep the built-in default's seeded weights uncalibrated (running statistics 0/1).")
+    var uncalibrated = false
+
+    /// The commands these options stand for, in order. With `defaults`, what is not given comes
+    /// from the built-in default (DESIGN §6): the tiny model with seeded weights whose TSBN
+    /// statistics are calibrated on the bundled CIFAR-10 images (uncalibrated seeded weights leave
+    /// every neuron silent), and the first bundled image.
+    func preamble(defaults: Bool) -> [String] {
         var lines: [String] = []
-        if let model { lines.append("model \(quoted(model))") }
-        if let weights { lines.append("load weights \(quoted(weights))") }
-        if let input { lines.append("input \(quoted(input))" + (index.map { " index \($0)" } ?? "")) }
+        if let model { lines.append("model \(quoted(model))") } else if defaults { lines.append("model tiny") }
+        if let weights {
+            lines.append("load weights \(quoted(weights))")
+        } else if defaults && model == nil && !uncalibrated {
+            lines.append("calibrate default 10")
+        }
+        if let input {
+            lines.append("input \(quoted(input))" + (index.map { " index \($0)" } ?? ""))
+        } else if defaults {
+            lines.append("input default" + (index.map { " index \($0)" } ?? ""))
+        }
         return lines
     }
 
@@ -28,7 +42,7 @@ struct SessionOptions: ParsableArguments {
 
     /// Runs the preamble in `session`.
     /// - Returns: the error messages of failed preamble commands.
-    func apply(to session: Session) -> [String] {
-        preamble.compactMap { session.execute(line: $0, lineNumber: 0).error }
+    func apply(to session: Session, defaults: Bool = false) -> [String] {
+        preamble(defaults: defaults).compactMap { session.execute(line: $0, lineNumber: 0).error }
     }
 }

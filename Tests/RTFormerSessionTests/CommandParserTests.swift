@@ -35,6 +35,8 @@ private func expectParseError(_ line: String, column: Int, length: Int = 1, ment
         ("input default", .input(InputRequest(source: "default"))),
         ("input data.bin index 3 T 4", .input(InputRequest(source: "data.bin", index: 3, timesteps: 4))),
         ("input x.safetensors carry", .input(InputRequest(source: "x.safetensors", carry: true))),
+        ("calibrate default", .calibrate(source: "default", count: nil)),
+        ("calibrate data.bin 5", .calibrate(source: "data.bin", count: 5)),
         ("build", .build(.next)),
         ("build next", .build(.next)),
         ("build all", .build(.all)),
@@ -87,7 +89,7 @@ private func expectParseError(_ line: String, column: Int, length: Int = 1, ment
     }
 
     @Test func everyCommandOfTheTableHasAParsedExample() throws {
-        let examples = ["model tiny", "load weights w", "input default", "build", "step", "back", "goto t=1", "run", "reset", "layer 0",
+        let examples = ["model tiny", "load weights w", "calibrate default", "input default", "build", "step", "back", "goto t=1", "run", "reset", "layer 0",
                         "channel 0", "neuron 0,0", "token 0", "view split", "fold exact", "mode eval", "show layers", "diff",
                         "energy", "layers", "save s", "export weights w", "expect t == 0", "help", "quit"]
         #expect(Set(examples.map { String($0.split(separator: " ")[0]) }) == Set(CommandTable.names))

@@ -87,7 +87,36 @@ import Testing
         try net.start(try BundledInputSource().load(path: "", index: 1, timesteps: 4, size: 32).encoded, recorder: rec)
         try net.advance(to: 1)
         #expect(s.unfusedRecorder.lifs["head_lif"]?.h == rec.lifs["head_lif"]?.h)
-        #expect(s.execute(line: "input default carry").error?.contains("carry") == true)
+    }
+
+    @Test func carryKeepsTheMembranesOfThePreviousInput() throws {
+        let s = try SessionFixtures.tinySession(extra: ["input default index 1", "input default index 2 carry"])
+        #expect(s.neuronState == .carried)
+        #expect(s.cursor.t == 0)
+        let net = try Network(config: try ModelConfig.load("tiny"), weights: try SessionFixtures.tinyStateDict())
+        let source = BundledInputSource()
+        try net.start(try source.load(path: "", index: 1, timesteps: 4, size: 32).encoded)
+        try net.advance(to: 4)
+        let rec = Recorder()
+        try net.start(try source.load(path: "", index: 2, timesteps: 4, size: 32).encoded, recorder: rec, carryState: true)
+        try net.advance(to: 1)
+        #expect(s.unfusedRecorder.lifs["patch_embed.proj_lif"]?.h == rec.lifs["patch_embed.proj_lif"]?.h)
+        // From rest the same input charges differently.
+        let fresh = Recorder()
+        try net.start(try source.load(path: "", index: 2, timesteps: 4, size: 32).encoded, recorder: fresh)
+        try net.advance(to: 1)
+        #expect(fresh.lifs["patch_embed.proj_lif"]?.h != rec.lifs["patch_embed.proj_lif"]?.h)
+    }
+
+    @Test func calibrateSetsRunningStatisticsFromTheBundledImages() throws {
+        let s = Session()
+        try SessionFixtures.run(s, ["model tiny", "input default", "run"])
+        #expect(s.value(of: .spikes) == .number(0) || s.unfusedRecorder.lifs["patch_embed.proj_lif2"]!.spikes.allSatisfy { $0 == 0 })
+        try SessionFixtures.run(s, ["calibrate default 10", "run"])
+        let rates = s.unfusedRecorder.lifs.values.map { r in r.spikes.reduce(0, +) }
+        #expect(rates.contains { $0 > 0 })
+        #expect(s.deploy != nil)
+        #expect(s.execute(line: "calibrate").error != nil)
     }
 
     @Test func anotherTRebuildsASeededModelOnly() throws {

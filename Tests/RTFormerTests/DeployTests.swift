@@ -113,3 +113,54 @@ import Testing
         #expect(throws: WeightLoadError.self) { _ = try Network(config: net.config, flavour: .deploy, weights: net.stateDict, source: "unfused") }
     }
 }
+
+/// Issue 4's depth test: four blocks, randomised norms (negative and zero γ included), larger
+/// weights so the stream runs far from unit scale; the exact fold must stay structurally equivalent, with
+/// real-valued tolerances that scale with each tensor's magnitude.
+@Suite struct DeployDepthTests {
+    @Test func fourBlocksWithRandomisedNormsStayEquivalent() throws {
+        var config = try ModelConfig.load("tiny")
+        config.depths = 4
+        let seeded = try Network(config: config, seed: 21)
+        var rng = SeededRandom(seed: 99)
+        var w = seeded.stateDict
+        for key in w.keys.sorted() {
+            var t = w[key]!
+            if key.hasSuffix("_conv.weight") || key.contains("proj_conv") || key.contains(".rep.k") {
+                t = t.map { $0 * 8 }   // std 0.16: the stream grows block after block
+            } else if key.hasSuffix("tsbn.weight") || key.contains("tsbn_") && key.hasSuffix(".weight") || key.hasSuffix(".tsbn.weight") {
+                t = t.map { _ in Float(rng.uniform() * 2 - 0.5) }          // γ in [-0.5, 1.5)
+            } else if key.hasSuffix(".bias") && key.contains("tsbn") {
+                t = t.map { _ in Float(rng.uniform() * 0.6 - 0.3) }
+            } else if key.hasSuffix(".running_mean") {
+                t = t.map { _ in Float(rng.normal() * 0.2) }
+            } else if key.hasSuffix(".running_var") {
+                t = t.map { _ in Float(0.01 + rng.uniform() * 0.5) }
+            }
+            w[key] = t
+        }
+        // Exact zeros and a β = V_th tie on the membrane TSBN.
+        w["patch_embed.stcore.lif.tsbn.weight"]!.storage[3] = 0
+        w["patch_embed.stcore.lif.tsbn.weight"]!.storage[70] = 0
+        w["patch_embed.stcore.lif.tsbn.bias"]!.storage[70] = 1
+        let net = try Network(config: config, weights: w)
+        let deploy = try DeployConversion.convert(net, fold: .exact)
+        var inputs = [Float]()
+        for i in 0..<(2 * 3 * 1024) { inputs.append(Float(sin(Double(i) * 0.05) * 2)) }
+        let x = Tensor(shape: [4, 2, 3, 32, 32], storage: Array([[Float]](repeating: inputs, count: 4).joined()))
+        let report = try Equivalence.compare(unfused: net, deploy: deploy, input: x, fold: .exact)
+        #expect(report.endToEndTotal.structural == 0, "\(report.endToEnd.filter { $0.total.structural > 0 }.map(\.path))")
+        #expect(report.localTotal.structural == 0)
+        #expect(report.localStatelessTotal.structural == 0)
+        for r in report.localReal { #expect(r.withinTolerance, "\(r.path): max-abs \(r.maxAbs) of max|ref| \(r.refMaxAbs)") }
+        // The stream is far from unit scale (an absolute 1e-5 tolerance would fail here).
+        let rec = Recorder()
+        _ = try net.forward(x, recorder: rec)
+        #expect(rec.streams["block.3.out"]!.maxAbs > 10)
+        // Neurons do fire in the deep blocks, so the check is not vacuous.
+        #expect(rec.lifs["block.3.mlp.fc2_lif"]!.spikes.contains(1))
+        // The paper fold on the same weights is not equivalent (γ<0 and γ=0 channels).
+        let paper = try Equivalence.compare(unfused: net, deploy: try DeployConversion.convert(net, fold: .paper), input: x, fold: .paper)
+        #expect(paper.localStatelessTotal.structural > 0)
+    }
+}

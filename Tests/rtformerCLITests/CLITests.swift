@@ -151,6 +151,15 @@ enum CLI {
         #expect(try logits(a) == logits(b))
     }
 
+    @Test func bundledResourcesWorkByName() throws {
+        let out = CLI.temp("g.safetensors")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let g = try CLI.run(["forward", "--model", "tiny-dvs", "--input", "gesture", "--dump", out])
+        #expect(g.status == 0, "\(g.stderr)")
+        let d = try CLI.run(["check", "--model", "tiny", "--weights", "demo", "--input", CLI.fixtures + "/rtformer_tiny.safetensors", "--json"])
+        #expect(d.status == 0, "\(d.stderr)")
+    }
+
     @Test func eventInputToAnImageModelSaysWhatToUse() throws {
         let r = try CLI.run(["forward", "--model", "tiny", "--input", CLI.shared + "/data/events/dvsgesture_bs2/1.bs2", "--dump", CLI.temp("x")])
         #expect(r.status == 2)

@@ -362,3 +362,43 @@ public enum BundledSamples {
         "XjAwSmSt6OfEx9DNyLulVUxMTlRUWWJjXmNyfH2BgH9wW1RglMzh3w=="
     ]
 }
+
+/// Files that ship as SwiftPM resources of this target (`Sources/RTFormer/Resources`, provenance
+/// in its PROVENANCE.md): the demo checkpoint and a DVS Gesture window.
+public enum BundledResources {
+    /// The `tiny` demo checkpoint (see PROVENANCE.md).
+    public static let demoWeights = "rtformer-tiny-demo.safetensors"
+    /// One DVS128 Gesture window, class 1 "hand clapping".
+    public static let dvsGesture = "dvsgesture-hand-clapping.bs2"
+
+    /// Path of a bundled resource file.
+    /// - Throws: `InputError` naming the file and the folders searched when the resource bundle
+    ///   is not next to the executable (e.g. a binary copied out of `.build`).
+    public static func path(_ name: String) throws -> String {
+        let fm = FileManager.default
+        var roots: [URL] = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
+        if let exe = Bundle.main.executableURL?.resolvingSymlinksInPath() { roots.append(exe.deletingLastPathComponent()) }
+        let bundleName = "RTFormerExplorer_RTFormer.resources"
+        for root in roots {
+            for candidate in [root.appendingPathComponent(bundleName).appendingPathComponent("Resources").appendingPathComponent(name),
+                              root.appendingPathComponent(bundleName).appendingPathComponent(name)] where fm.fileExists(atPath: candidate.path) {
+                return candidate.path
+            }
+        }
+        throw InputError(file: name, format: "bundled resource", location: "resource bundle \(bundleName)",
+                         expected: "the bundle beside the rtformer executable (searched \(roots.map(\.path).joined(separator: ", ")))",
+                         found: "nothing")
+    }
+}
+
+extension BundledResources {
+    /// Short names users can give instead of a path: `demo` (the demo checkpoint) and `gesture`
+    /// (the DVS Gesture window). A file of that name in the current directory wins.
+    public static let aliases: [String: String] = ["demo": demoWeights, "gesture": dvsGesture]
+
+    /// `nameOrPath` unchanged, or the bundled file an alias names.
+    public static func resolve(_ nameOrPath: String) throws -> String {
+        guard let file = aliases[nameOrPath], !FileManager.default.fileExists(atPath: nameOrPath) else { return nameOrPath }
+        return try path(file)
+    }
+}

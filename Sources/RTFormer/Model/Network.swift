@@ -120,15 +120,23 @@ public final class Network {
 
     // MARK: running
 
-    /// Starts a new input: neuron state back to rest, nothing computed yet.
-    /// - Parameter input: `[T, B, C, H, W]` with T, C, H, W of the config.
-    public func start(_ input: Tensor, recorder: Recorder? = nil) throws {
+    /// Starts a new input: nothing computed yet, neuron state back to rest unless `carryState`.
+    /// - Parameters:
+    ///   - input: `[T, B, C, H, W]` with T, C, H, W of the config.
+    ///   - carryState: keep every membrane (and train-mode window) where the previous input left
+    ///     it, instead of spikingjelly's `reset_net` between samples; B must not change.
+    public func start(_ input: Tensor, recorder: Recorder? = nil, carryState: Bool = false) throws {
         try validate(input)
+        if carryState, let previous = self.input, previous.shape[1] != input.shape[1] {
+            throw ModelInputError.shape(model: config.name, expected: "batch \(previous.shape[1]) to carry the neuron state",
+                                        found: input.shape)
+        }
+        let carry = carryState && self.input != nil
         self.input = input
         self.recorder = recorder
         recorder?.clear()
         recorder?.rateTimesteps = config.timesteps
-        graph.reset()
+        if !carry { graph.reset() }
         computedSteps = 0
         headSteps = []
     }

@@ -36,8 +36,8 @@ final class ConvUnit {
     /// Module path of the conv (`patch_embed.proj_conv`) and of its norm (`patch_embed.proj_tsbn`).
     let path: String
     let normPath: String?
-    var weight: Tensor
-    var bias: Tensor?
+    let weight: Tensor
+    let bias: Tensor?
     /// Deploy depthwise kernels per timestep `[T, C, 1, kH, kW]` and biases `[T, C]` (SPEC §5.3).
     var weightPerStep: Tensor?
     var biasPerStep: Tensor?
@@ -47,6 +47,9 @@ final class ConvUnit {
     /// The input is 0/1 spikes (or small spike counts): 1×1 convs and linears then use the
     /// spike-driven kernel, which accumulates the weight columns of active inputs (DESIGN §3).
     var inputIsSpikes = false
+    /// `weight` packed once for the spike kernels (1×1 / linear, and k×k scatter).
+    private lazy var spikeWeights = SpikeWeights(weight)
+    private lazy var spikeConvWeights = SpikeConvWeights(weight)
     var norm: NormKind
     private var stepper: TSBNTrainStepper?
     /// The encoding layer sees the same image at every t (direct encoding, SPEC §1): its conv
@@ -92,9 +95,12 @@ final class ConvUnit {
             if reusesRepeatedInput, let lastInput, let lastOutput, lastInput == xt.storage {
                 y = lastOutput
             } else if isLinear {
-                y = inputIsSpikes ? Linear.forwardSpikes(xt, weight: weight, bias: bias) : Linear.forward(xt, weight: weight, bias: bias)
+                y = inputIsSpikes ? Linear.forwardSpikes(xt, weight: weight, bias: bias, packed: spikeWeights)
+                                  : Linear.forward(xt, weight: weight, bias: bias)
             } else if inputIsSpikes && weight.shape[2] == 1 && weight.shape[3] == 1 && groups == 1 && padH == 0 && padW == 0 {
-                y = Conv2d.pointwiseSpikes(xt, weight: weight, bias: bias)
+                y = Conv2d.pointwiseSpikes(xt, weight: weight, bias: bias, packed: spikeWeights)
+            } else if inputIsSpikes && groups == 1 {
+                y = Conv2d.forwardSpikes(xt, weight: weight, bias: bias, padH: padH, padW: padW, packed: spikeConvWeights)
             } else if let wps = weightPerStep {
                 // Deploy depthwise kernels differ per timestep (SPEC §5.3).
                 y = Conv2d.forward(xt, weight: wps.slice(t), bias: biasPerStep?.slice(t), padH: padH, padW: padW, groups: groups)
@@ -246,11 +252,11 @@ final class LIFUnit {
     func forward(_ x: Tensor, _ ctx: RunContext) throws -> Tensor {
         let steps = x.shape[0], b = x.shape[1]
         let n = b * shape.product
-        if state == nil {
-            state = LIFState(count: n, parameters: parameters)
+        if state == nil { state = LIFState(count: n, parameters: parameters) }
+        if let r = ctx.recorder, r.lifs[path] == nil {
             var hasHat = false
             if case .tsbnMem = kind { hasHat = true }
-            ctx.recorder?.lif(path, shape: shape, batch: b, timesteps: ctx.timesteps, vThreshold: parameters.vThreshold, hasHat: hasHat)
+            r.lif(path, shape: shape, batch: b, timesteps: ctx.timesteps, vThreshold: parameters.vThreshold, hasHat: hasHat)
         }
         var spikes = Tensor(shape: x.shape)
         var h = [Float](repeating: 0, count: n)

@@ -164,20 +164,32 @@ public enum SpikeProjection {
     @inline(__always) private static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
     }
+}
 
-    /// Calls `body` with `weight[out, in]` (a linear weight, or a 1×1 conv weight viewed as 2-d)
-    /// transposed to `[in, out]` in 64-byte-aligned scratch, rows `ldw` floats apart. `ldw` is
-    /// `out` rounded up to whole 64-byte lines and made an odd number of lines: with an even
-    /// count (384 floats = 24 lines) the rows of one 16-float strip fall into only 8 of the 64 L1
-    /// sets and evict each other; alignment keeps each strip row in one line instead of two.
-    static func withTransposed<R>(_ weight: Tensor, outF: Int, inF: Int,
-                                  _ body: (_ wt: UnsafePointer<Float>, _ ldw: Int) -> R) -> R {
+/// A projection weight `[out, in]` (a linear weight, or a 1×1 conv weight `[out, in, 1, 1]`)
+/// transposed once to `[in, out]` for the spike kernel, in 64-byte-aligned rows `ldw` floats
+/// apart. `ldw` is `out` rounded up to whole 64-byte lines and made an odd number of lines: with
+/// an even count (384 floats = 24 lines) the rows of one 16-float strip fall into only 8 of the
+/// 64 L1 sets and evict each other; alignment keeps each strip row in one line instead of two.
+/// Pack once per layer and reuse: transposing on every call cost a third of a model's forward.
+public final class SpikeWeights: @unchecked Sendable {
+    public let outF: Int
+    public let inF: Int
+    let ldw: Int
+    let data: UnsafeMutablePointer<Float>
+
+    /// - Parameter weight: `[out, in]` or `[out, in, 1, 1]`.
+    public init(_ weight: Tensor) {
+        precondition(weight.rank == 2 || (weight.rank == 4 && weight.shape[2] == 1 && weight.shape[3] == 1),
+                     "spike weights: expected [out, in] or [out, in, 1, 1], got \(weight.shape)")
+        outF = weight.shape[0]
+        inF = weight.shape[1]
         var lines = (outF + 15) / 16
         if lines % 2 == 0 { lines += 1 }
-        let ldw = lines * 16
+        ldw = lines * 16
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, ldw * inF) * 4, alignment: 64)
-        defer { raw.deallocate() }
-        let d = raw.bindMemory(to: Float.self, capacity: max(1, ldw * inF))
+        data = raw.bindMemory(to: Float.self, capacity: max(1, ldw * inF))
+        let (outF, inF, ldw, d) = (outF, inF, ldw, data)
         weight.storage.withUnsafeBufferPointer { src in
             guard let s = src.baseAddress else { return }
             for i in 0..<inF {
@@ -186,8 +198,9 @@ public enum SpikeProjection {
                 (row + outF).initialize(repeating: 0, count: ldw - outF)
             }
         }
-        return body(d, ldw)
     }
+
+    deinit { data.deallocate() }
 }
 
 extension Linear {
@@ -199,7 +212,9 @@ extension Linear {
     ///   - kernel: `.auto` (by measured firing rate, `SpikeProjection.sparseBelowRate`), `.dense`
     ///     or `.sparse`.
     /// - Returns: `[..., out]`, equal to `forward(x, weight:, bias:)` up to summation order.
-    public static func forwardSpikes(_ x: Tensor, weight: Tensor, bias: Tensor?, kernel: SpikeKernel = .auto) -> Tensor {
+    ///   - packed: `weight` already packed (`SpikeWeights(weight)`); packed here when nil.
+    public static func forwardSpikes(_ x: Tensor, weight: Tensor, bias: Tensor?, kernel: SpikeKernel = .auto,
+                                     packed: SpikeWeights? = nil) -> Tensor {
         guard SpikeProjection.choose(kernel, rate: SpikeProjection.firingRate(x)) == .sparse else {
             return forward(x, weight: weight, bias: bias)
         }
@@ -211,7 +226,10 @@ extension Linear {
         if m == 0 || outF == 0 { return forward(x, weight: weight, bias: bias) }
         var out = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outF])
         let biasValues = bias?.storage
-        SpikeProjection.withTransposed(weight, outF: outF, inF: inF) { wb, ldw in
+        let pw = packed ?? SpikeWeights(weight)
+        precondition(pw.outF == outF && pw.inF == inF, "linear: packed weights [\(pw.outF), \(pw.inF)] do not match \(weight.shape)")
+        let (wb, ldw) = (UnsafePointer(pw.data), pw.ldw)
+        do {
         x.storage.withUnsafeBufferPointer { xp in
         out.storage.withUnsafeMutableBufferPointer { op in
             let (xb, o) = (xp.baseAddress!, op.baseAddress!)
@@ -240,7 +258,9 @@ extension Conv2d {
     ///     (`forward`, one GEMM) or `.sparse`.
     /// - Returns: `[N, C_out, H, W]`, equal to `forward(x, weight:, bias:, padH: 0, padW: 0)` up to
     ///   summation order.
-    public static func pointwiseSpikes(_ x: Tensor, weight: Tensor, bias: Tensor?, kernel: SpikeKernel = .auto) -> Tensor {
+    ///   - packed: `weight` already packed (`SpikeWeights(weight)`); packed here when nil.
+    public static func pointwiseSpikes(_ x: Tensor, weight: Tensor, bias: Tensor?, kernel: SpikeKernel = .auto,
+                                       packed: SpikeWeights? = nil) -> Tensor {
         precondition(x.rank == 4 && weight.rank == 4 && weight.shape[2] == 1 && weight.shape[3] == 1 && weight.shape[1] == x.shape[1],
                      "pointwise conv: expected x [N,C,H,W] and weight [Co,C,1,1], got \(x.shape), \(weight.shape)")
         guard SpikeProjection.choose(kernel, rate: SpikeProjection.firingRate(x)) == .sparse else {
@@ -255,7 +275,10 @@ extension Conv2d {
         // Per image: the input is transposed to pixel-major `[hw, C_in]` so each pixel's channels
         // are contiguous rows, the sparse kernel gives `[hw, C_out]`, transposed into NCHW.
         let biasValues = bias?.storage
-        SpikeProjection.withTransposed(weight, outF: cOut, inF: cIn) { wb, ldw in
+        let pw = packed ?? SpikeWeights(weight)
+        precondition(pw.outF == cOut && pw.inF == cIn, "pointwise conv: packed weights [\(pw.outF), \(pw.inF)] do not match \(weight.shape)")
+        let (wb, ldw) = (UnsafePointer(pw.data), pw.ldw)
+        do {
         x.storage.withUnsafeBufferPointer { xp in
         out.storage.withUnsafeMutableBufferPointer { op in
             let xb = xp.baseAddress!, o = op.baseAddress!

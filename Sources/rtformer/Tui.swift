@@ -34,8 +34,7 @@ struct Tui: ParsableCommand {
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else { return try runRepl() }
         let session = ExplorerSession.make()
         var app = ExplorerApp(size: Size(width: 80, height: 24))
-        let preamble = ExplorerSession.preamble(model: options.model, weights: options.weights, input: options.input, index: options.index)
-        for line in preamble {
+        for line in options.preamble(defaults: true) {
             let result = session.execute(line: line, lineNumber: 0)
             if let error = result.error {
                 FileHandle.standardError.write(Data("rtformer: \(line): \(error)\n".utf8))
@@ -43,9 +42,7 @@ struct Tui: ParsableCommand {
             }
         }
         if let line = ExplorerSession.initialLayerCommand(in: session) { session.execute(line: line, lineNumber: 0) }
-        app.show(options.weights == nil && options.model == nil
-                 ? "tiny model with seeded (untrained) weights: few spikes. space steps, ? keys, : commands, q quits"
-                 : "space steps, ? lists the keys, : runs session commands, q quits")
+        app.show("space steps, ? lists the keys, : runs session commands, q quits")
         if let script = self.session {
             let result = try Replay.run(file: script, in: session)
             app.replay(result, file: script)
@@ -68,6 +65,7 @@ struct Tui: ParsableCommand {
         if let w = options.weights { arguments += ["--weights", w] }
         if let i = options.input { arguments += ["--input", i] }
         if let n = options.index { arguments += ["--index", String(n)] }
+        if options.uncalibrated { arguments.append("--uncalibrated") }
         let repl = try Repl.parse(arguments)
         try repl.run()
     }

@@ -3,9 +3,19 @@ import RTFormerSession
 import RTFormerTUI
 import Testing
 
-/// The explorer as `rtformer` opens it: tiny model, seeded weights (or the trained tiny weights of
-/// `../shared/fixtures`, which spike), bundled CIFAR-10 image 0, the first TSBN-LIF selected.
+/// The explorer on the tiny model and bundled CIFAR-10 image 0 with the first TSBN-LIF selected.
 struct ExplorerFixture {
+    /// Where the weights come from.
+    enum Weights {
+        /// Seeded and uncalibrated: fast to set up, but every neuron after the first layer is silent.
+        case seeded
+        /// What `rtformer` opens on (`SessionOptions.preamble(defaults:)`): seeded weights whose
+        /// TSBN statistics are calibrated on the bundled images.
+        case calibrated
+        /// The trained tiny checkpoint of `../shared/fixtures`.
+        case trained
+    }
+
     let session: Session
     var app: ExplorerApp
 
@@ -19,10 +29,14 @@ struct ExplorerFixture {
 
     static var hasTrainedWeights: Bool { FileManager.default.fileExists(atPath: trainedWeights) }
 
-    init(size: Size = Size(width: 120, height: 40), panes: Set<ExplorerPane>? = nil, trained: Bool = false) {
+    init(size: Size = Size(width: 120, height: 40), panes: Set<ExplorerPane>? = nil, weights: Weights = .seeded) {
         session = ExplorerSession.make()
-        let weights = trained ? Self.trainedWeights : nil
-        for line in ExplorerSession.preamble(model: nil, weights: weights, input: nil, index: nil) {
+        let lines: [String] = switch weights {
+        case .seeded: ["model tiny", "input default"]
+        case .calibrated: ["model tiny", "calibrate default 10", "input default"]
+        case .trained: ["model tiny", "load weights \(Self.trainedWeights)", "input default"]
+        }
+        for line in lines {
             let result = session.execute(line: line)
             precondition(result.error == nil, "\(line): \(result.error ?? "")")
         }

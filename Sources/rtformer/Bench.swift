@@ -24,6 +24,9 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "JSON output.")
     var json = false
 
+    @Flag(name: .long, help: "With --model: time one session `step` (unfused and deploy, one timestep) instead of a forward.")
+    var step = false
+
     @Option(name: .long, parsing: .upToNextOption, help: "Firing rates in percent for the kernel bench's dense vs spike-driven rows.")
     var rates: [Double] = [5, 15, 25]
 
@@ -36,7 +39,15 @@ struct Bench: ParsableCommand {
         if let threads { BLAS.setThreads(threads) }
         if let model {
             guard let m = ModelBench.Mode(rawValue: mode) else { fail("--mode must be unfused, deploy or both, not '\(mode)'") }
-            do { try ModelBench.run(model: model, mode: m, threads: BLAS.threads, runs: runs, json: json) } catch { fail("\(error)") }
+            do {
+                if step {
+                    try ModelBench.step(model: model, threads: BLAS.threads, runs: runs, json: json)
+                } else {
+                    try ModelBench.run(model: model, mode: m, threads: BLAS.threads, runs: runs, json: json)
+                }
+            } catch {
+                fail("\(error)")
+            }
             return
         }
         if kernels {

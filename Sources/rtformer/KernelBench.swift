@@ -41,11 +41,11 @@ struct KernelBench {
     /// Runs every kernel; OpenBLAS threads are restored to `threads` afterwards.
     func run(threads: Int) -> [KernelBenchRow] {
         var rows: [KernelBenchRow] = []
-        var rng = BenchRandom(seed: 1)
+        var rng = SeededRandom(seed: 1)
 
         // sgemm 1024³ at 1 and 2 threads
         let n = 1024
-        let a = rng.values(n * n), b = rng.values(n * n)
+        let a = rng.signedUnitValues(n * n), b = rng.signedUnitValues(n * n)
         var c = [Float](repeating: 0, count: n * n)
         for t in [1, 2] {
             BLAS.setThreads(t)
@@ -60,7 +60,7 @@ struct KernelBench {
 
         // dense 3×3 conv, pad 1
         for (shape, cOut) in [([4, 48, 32, 32], 96), ([4, 192, 16, 16], 384), ([8, 64, 8, 8], 64)] {
-            let x = rng.tensor(shape), w = rng.tensor([cOut, shape[1], 3, 3]), bias = rng.tensor([cOut])
+            let x = rng.uniformTensor(shape), w = rng.uniformTensor([cOut, shape[1], 3, 3]), bias = rng.uniformTensor([cOut])
             let s = best { _ = Conv2d.forward(x, weight: w, bias: bias, padH: 1, padW: 1) }
             let flops = 2.0 * Double(shape[0] * cOut * shape[1] * 9 * shape[2] * shape[3])
             rows.append(.init(kernel: "conv3x3 dense", shape: "\(shape)->\(cOut)", threads: threads, ms: s * 1e3, value: flops / s / 1e9, unit: "GFLOP/s"))
@@ -69,26 +69,26 @@ struct KernelBench {
         // depthwise 3×3, pad 1
         do {
             let shape = [4, 384, 8, 8]
-            let x = rng.tensor(shape), w = rng.tensor([384, 1, 3, 3]), bias = rng.tensor([384])
+            let x = rng.uniformTensor(shape), w = rng.uniformTensor([384, 1, 3, 3]), bias = rng.uniformTensor([384])
             let s = best { _ = Conv2d.forward(x, weight: w, bias: bias, padH: 1, padW: 1, groups: 384) }
             rows.append(.init(kernel: "conv3x3 depthwise", shape: "\(shape)", threads: 1, ms: s * 1e3, value: s * 1e9 / Double(shape.product), unit: "ns/output"))
         }
 
         // max pool 3/2/1 (the SPS stem) and the token mean of the head
         do {
-            let x = rng.spikes([8, 32, 32, 32], rate: 0.2)
+            let x = rng.spikeTensor([8, 32, 32, 32], rate: 0.2)
             let s = best { _ = MaxPool2d.forward(x) }
             rows.append(.init(kernel: "maxpool 3/2/1", shape: "[8, 32, 32, 32]", threads: 1, ms: s * 1e3, value: s * 1e9 / Double(8 * 32 * 16 * 16), unit: "ns/output"))
-            let tokens = rng.tensor([4, 2, 64, 384])
+            let tokens = rng.uniformTensor([4, 2, 64, 384])
             let sm = best { _ = tokens.mean(axes: [2]) }
             rows.append(.init(kernel: "mean over N", shape: "[4, 2, 64, 384] axes [2]", threads: 1, ms: sm * 1e3, value: Double(tokens.count) / sm / 1e9, unit: "G elem/s"))
         }
 
         // 1×1 conv and linear on spikes: dense GEMM vs spike-driven, at 1 thread and at `threads`
         let cIn = 384, cOut = 384
-        let w1 = rng.tensor([cOut, cIn, 1, 1]), w2 = w1.reshaped([cOut, cIn]), bias = rng.tensor([cOut])
+        let w1 = rng.uniformTensor([cOut, cIn, 1, 1]), w2 = w1.reshaped([cOut, cIn]), bias = rng.uniformTensor([cOut])
         for rate in rates {
-            let x = rng.spikes([8, cIn, 8, 8], rate: rate)
+            let x = rng.spikeTensor([8, cIn, 8, 8], rate: rate)
             let tokens = x.permuted([0, 2, 3, 1]).reshaped([512, cIn])
             let label = "rate \(String(format: "%g", rate * 100))%"
             let macs = Double(8 * 64 * cIn * cOut)
@@ -110,7 +110,7 @@ struct KernelBench {
         // LIF, multi-step over T = 4 on a [4, 1, 384, 8, 8] input (the engine's LIF.step)
         do {
             let steps = 4, count = 384 * 64
-            let x = rng.values(steps * count).map { $0 * 2 }
+            let x = rng.signedUnitValues(steps * count).map { $0 * 2 }
             var v = [Float](repeating: 0, count: count), h = v, spikes = v
             let p = LIFParameters()
             let s = best {
@@ -141,22 +141,3 @@ struct KernelBench {
     }
 }
 
-/// Deterministic inputs for the benchmark (SplitMix64).
-struct BenchRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
-    mutating func values(_ n: Int) -> [Float] { (0..<n).map { _ in uniform() } }
-    mutating func tensor(_ shape: [Int]) -> Tensor { Tensor(shape: shape, storage: values(shape.product)) }
-    mutating func spikes(_ shape: [Int], rate: Float) -> Tensor {
-        Tensor(shape: shape, storage: (0..<shape.product).map { _ in (uniform() + 1) / 2 < rate ? 1 : 0 })
-    }
-}

@@ -1,5 +1,6 @@
 import Foundation
 import RTFormer
+import RTFormerSession
 
 /// `rtformer bench --model C`: median forward time of several runs after a warm-up, B = 1.
 enum ModelBench {
@@ -61,6 +62,45 @@ enum ModelBench {
                 x = Tensor(shape: [config.timesteps, 1, config.inChannels, config.imgSize, config.imgSize], storage: out)
             }
             return x
+        }
+    }
+
+    /// Times one session `step`: every layer of the unfused model and of its deploy twin advances
+    /// one timestep (t = 0 → 1, after a `reset`), the work behind a key press in the explorer.
+    static func step(model: String, threads: Int, runs: Int, json: Bool) throws {
+        let session = Session()
+        let config = try ModelConfig.load(model)
+        let input = config.inChannels == 3 ? "input default" : "input gesture"
+        for line in ["model \(model)", config.inChannels == 3 ? "calibrate default 10" : "", input] where !line.isEmpty {
+            if let e = session.execute(line: line).error { throw BenchError.session(line: line, message: e) }
+        }
+        var times: [Double] = []
+        for _ in 0..<max(1, runs + 1) {
+            _ = session.execute(line: "reset")
+            let start = DispatchTime.now().uptimeNanoseconds
+            let r = session.execute(line: "step")
+            if let e = r.error { throw BenchError.session(line: "step", message: e) }
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        times.removeFirst()   // warm-up
+        times.sort()
+        let median = times[times.count / 2]
+        if json {
+            print(jsonString(["model": config.name, "mode": "session-step", "threads": threads, "runs": times.count,
+                              "median_ms": median, "min_ms": times.first!, "max_ms": times.last!]))
+        } else {
+            print(String(format: "%@ session step (both models, one t): median %.2f ms (min %.2f, max %.2f) over %d runs, %d thread(s)",
+                         config.name, median, times.first!, times.last!, times.count, threads))
+        }
+    }
+}
+
+enum BenchError: Error, CustomStringConvertible {
+    case session(line: String, message: String)
+
+    var description: String {
+        switch self {
+        case let .session(line, message): return "bench: `\(line)` failed: \(message)"
         }
     }
 }

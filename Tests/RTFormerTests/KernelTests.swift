@@ -2,27 +2,6 @@ import Foundation
 import Testing
 @testable import RTFormer
 
-/// Deterministic pseudo-random values for kernel tests (SplitMix64).
-struct TestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
-    mutating func tensor(_ shape: [Int]) -> Tensor {
-        Tensor(shape: shape, storage: (0..<shape.product).map { _ in uniform() })
-    }
-    /// 0/1 spikes firing with probability `rate`.
-    mutating func spikes(_ shape: [Int], rate: Float) -> Tensor {
-        Tensor(shape: shape, storage: (0..<shape.product).map { _ in (uniform() + 1) / 2 < rate ? 1 : 0 })
-    }
-}
 
 /// Reference implementations written as plain loops straight from the PyTorch definitions.
 enum Naive {
@@ -143,10 +122,10 @@ enum Naive {
 
     @Test(arguments: cases)
     func matchesNaiveLoop(_ c: Case) {
-        var rng = TestRandom(seed: 42)
-        let x = rng.tensor(c.input)
-        let w = rng.tensor([c.cOut, c.input[1] / c.groups, c.kernel.0, c.kernel.1])
-        let b = c.bias ? rng.tensor([c.cOut]) : nil
+        var rng = SeededRandom(seed: 42)
+        let x = rng.uniformTensor(c.input)
+        let w = rng.uniformTensor([c.cOut, c.input[1] / c.groups, c.kernel.0, c.kernel.1])
+        let b = c.bias ? rng.uniformTensor([c.cOut]) : nil
         let got = Conv2d.forward(x, weight: w, bias: b, strideH: c.stride.0, strideW: c.stride.1,
                                  padH: c.pad.0, padW: c.pad.1, groups: c.groups)
         let want = Naive.conv2d(x, w, b, stride: c.stride, pad: c.pad, groups: c.groups)
@@ -154,8 +133,8 @@ enum Naive {
     }
 
     @Test func squareOverloadMatchesPerAxisForm() {
-        var rng = TestRandom(seed: 7)
-        let x = rng.tensor([2, 3, 6, 6]), w = rng.tensor([4, 3, 3, 3])
+        var rng = SeededRandom(seed: 7)
+        let x = rng.uniformTensor([2, 3, 6, 6]), w = rng.uniformTensor([4, 3, 3, 3])
         #expect(Conv2d.forward(x, weight: w, bias: nil, stride: 2, padding: 1)
                 == Conv2d.forward(x, weight: w, bias: nil, strideH: 2, strideW: 2, padH: 1, padW: 1))
     }
@@ -198,29 +177,29 @@ enum Naive {
 @Suite struct LinearPoolMeanTests {
     @Test(arguments: [true, false])
     func linearMatchesNaiveLoop(_ withBias: Bool) {
-        var rng = TestRandom(seed: 3)
-        let x = rng.tensor([2, 3, 5, 12]), w = rng.tensor([9, 12])
-        let b = withBias ? rng.tensor([9]) : nil
+        var rng = SeededRandom(seed: 3)
+        let x = rng.uniformTensor([2, 3, 5, 12]), w = rng.uniformTensor([9, 12])
+        let b = withBias ? rng.uniformTensor([9]) : nil
         expectClose(Linear.forward(x, weight: w, bias: b), Naive.linear(x, w, b), rtol: 1e-5, atol: 0, "linear")
     }
 
     @Test(arguments: [[2, 3, 8, 8], [1, 2, 7, 7], [2, 1, 32, 32], [1, 1, 5, 6]])
     func maxPool3s2p1MatchesNaiveLoop(_ shape: [Int]) {
-        var rng = TestRandom(seed: 5)
-        let x = rng.tensor(shape).map { $0 - 2 }   // all negative: padding must not win
+        var rng = SeededRandom(seed: 5)
+        let x = rng.uniformTensor(shape).map { $0 - 2 }   // all negative: padding must not win
         #expect(MaxPool2d.forward(x) == Naive.maxPool(x, k: 3, s: 2, p: 1))
     }
 
     @Test func maxPoolOtherWindowMatchesNaiveLoop() {
-        var rng = TestRandom(seed: 6)
-        let x = rng.tensor([2, 2, 9, 9])
+        var rng = SeededRandom(seed: 6)
+        let x = rng.uniformTensor([2, 2, 9, 9])
         #expect(MaxPool2d.forward(x, geometry: Conv2dGeometry(kernel: 2, stride: 2, padding: 0)) == Naive.maxPool(x, k: 2, s: 2, p: 0))
     }
 
     @Test(arguments: [[3, 4], [2], [0], [0, 2], [1, 3], [0, 1, 2, 3, 4], [], [4, 0], [2, 3, 4]])
     func meanMatchesDefinition(_ axes: [Int]) {
-        var rng = TestRandom(seed: 11)
-        let x = rng.tensor([3, 2, 4, 5, 6])
+        var rng = SeededRandom(seed: 11)
+        let x = rng.uniformTensor([3, 2, 4, 5, 6])
         expectClose(x.mean(axes: axes), Naive.mean(x, axes: Set(axes)), rtol: 1e-6, atol: 0, "mean \(axes)")
     }
 
@@ -233,9 +212,9 @@ enum Naive {
 @Suite struct SpikeProjectionTests {
     @Test(arguments: [Float(0), 0.05, 0.15, 0.25, 0.6, 1])
     func linearSparseEqualsDense(_ rate: Float) {
-        var rng = TestRandom(seed: 21)
+        var rng = SeededRandom(seed: 21)
         // out 100 = one 64-float chunk + two SIMD16 chunks + a scalar tail of 4
-        let x = rng.spikes([4, 2, 16, 48], rate: rate), w = rng.tensor([100, 48]), b = rng.tensor([100])
+        let x = rng.spikeTensor([4, 2, 16, 48], rate: rate), w = rng.uniformTensor([100, 48]), b = rng.uniformTensor([100])
         let dense = Linear.forward(x, weight: w, bias: b)
         expectClose(Linear.forwardSpikes(x, weight: w, bias: b, kernel: .sparse), dense, rtol: 1e-5, atol: 0, "sparse rate \(rate)")
         expectClose(Linear.forwardSpikes(x, weight: w, bias: nil, kernel: .sparse), Linear.forward(x, weight: w, bias: nil), rtol: 1e-5, atol: 0, "no bias")
@@ -244,8 +223,8 @@ enum Naive {
 
     /// Big enough for the sparse kernels to split rows / images across threads.
     @Test func sparseKernelsMatchDenseOnLargeInputs() {
-        var rng = TestRandom(seed: 24)
-        let x = rng.spikes([8, 160, 8, 8], rate: 0.1), w = rng.tensor([160, 160, 1, 1]), b = rng.tensor([160])
+        var rng = SeededRandom(seed: 24)
+        let x = rng.spikeTensor([8, 160, 8, 8], rate: 0.1), w = rng.uniformTensor([160, 160, 1, 1]), b = rng.uniformTensor([160])
         expectClose(Conv2d.pointwiseSpikes(x, weight: w, bias: b, kernel: .sparse),
                     Conv2d.forward(x, weight: w, bias: b, padH: 0, padW: 0), rtol: 1e-5, atol: 0, "conv 1x1")
         let tokens = x.reshaped([512, 160]), w2 = w.reshaped([160, 160])
@@ -254,17 +233,17 @@ enum Naive {
     }
 
     @Test func linearSparseHandlesNonBinaryValues() {
-        var rng = TestRandom(seed: 22)
+        var rng = SeededRandom(seed: 22)
         // pooled spikes take values 0/1/2
-        let x = Tensor(shape: [6, 40], storage: (0..<240).map { _ in Float(Int(rng.next() % 8) % 3) * (rng.uniform() > 0.3 ? 0 : 1) })
-        let w = rng.tensor([128, 40])
+        let x = Tensor(shape: [6, 40], storage: (0..<240).map { _ in Float(Int(rng.next() % 8) % 3) * (rng.signedUnit() > 0.3 ? 0 : 1) })
+        let w = rng.uniformTensor([128, 40])
         expectClose(Linear.forwardSpikes(x, weight: w, bias: nil, kernel: .sparse), Naive.linear(x, w, nil), rtol: 1e-5, atol: 0, "0/1/2 input")
     }
 
     @Test(arguments: [Float(0.05), 0.2, 0.5])
     func pointwiseConvSparseEqualsDense(_ rate: Float) {
-        var rng = TestRandom(seed: 23)
-        let x = rng.spikes([3, 24, 5, 7], rate: rate), w = rng.tensor([70, 24, 1, 1]), b = rng.tensor([70])
+        var rng = SeededRandom(seed: 23)
+        let x = rng.spikeTensor([3, 24, 5, 7], rate: rate), w = rng.uniformTensor([70, 24, 1, 1]), b = rng.uniformTensor([70])
         let dense = Conv2d.forward(x, weight: w, bias: b, padH: 0, padW: 0)
         expectClose(Conv2d.pointwiseSpikes(x, weight: w, bias: b, kernel: .sparse), dense, rtol: 1e-5, atol: 0, "sparse rate \(rate)")
         expectClose(Conv2d.pointwiseSpikes(x, weight: w, bias: nil, kernel: .sparse),

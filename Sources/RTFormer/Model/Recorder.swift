@@ -121,18 +121,24 @@ public final class Recorder {
     }
 
     /// Stores timesteps `t0 ..< t0 + chunk.shape[0]` of a named `[T, B, ...]` stream tensor.
+    /// The tensor is taken out of its table while written, so the write is in place (writing
+    /// through the dictionary would copy the whole recording on every timestep).
     func storeStream(_ name: String, t0: Int, timesteps: Int, chunk: Tensor, into table: ReferenceWritableKeyPath<Recorder, [String: Tensor]>) {
         let inner = Array(chunk.shape.dropFirst())
-        if self[keyPath: table][name] == nil {
-            self[keyPath: table][name] = Tensor(shape: [timesteps] + inner)
-            if table == \Recorder.streams { streamOrder.append(name) }
+        var target: Tensor
+        if let existing = self[keyPath: table].removeValue(forKey: name), existing.shape == [timesteps] + inner {
+            target = existing
+        } else {
+            target = Tensor(shape: [timesteps] + inner)
+            if table == \Recorder.streams && !streamOrder.contains(name) { streamOrder.append(name) }
         }
         let n = inner.product
-        self[keyPath: table][name]!.storage.withUnsafeMutableBufferPointer { d in
+        target.storage.withUnsafeMutableBufferPointer { d in
             chunk.storage.withUnsafeBufferPointer { s in
                 (d.baseAddress! + t0 * n).update(from: s.baseAddress!, count: chunk.count)
             }
         }
+        self[keyPath: table][name] = target
     }
 
     func stream(_ name: String, t0: Int, timesteps: Int, chunk: Tensor) {

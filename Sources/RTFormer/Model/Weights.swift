@@ -39,11 +39,11 @@ public enum WeightLoadError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Deterministic random numbers for seeded initialisation (SplitMix64).
-public struct SeededRandom: Sendable {
+/// Deterministic random numbers (SplitMix64): seeded initialisation, benchmarks and tests.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    public init(seed: UInt64) { state = seed }
 
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
@@ -60,6 +60,20 @@ public struct SeededRandom: Sendable {
     public mutating func normal() -> Double {
         let u1 = max(uniform(), 1e-300), u2 = uniform()
         return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
+    }
+
+    /// Uniform in [-1, 1), 24 random bits.
+    public mutating func signedUnit() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
+
+    /// `n` values uniform in [-1, 1).
+    public mutating func signedUnitValues(_ n: Int) -> [Float] { (0..<n).map { _ in signedUnit() } }
+
+    /// A tensor of values uniform in [-1, 1).
+    public mutating func uniformTensor(_ shape: [Int]) -> Tensor { Tensor(shape: shape, storage: signedUnitValues(shape.product)) }
+
+    /// 0/1 spikes firing with probability `rate`.
+    public mutating func spikeTensor(_ shape: [Int], rate: Float) -> Tensor {
+        Tensor(shape: shape, storage: (0..<shape.product).map { _ in (signedUnit() + 1) / 2 < rate ? 1 : 0 })
     }
 }
 

@@ -164,3 +164,21 @@ import Testing
         #expect(paper.localStatelessTotal.structural > 0)
     }
 }
+
+/// Every family converts, and its exact-fold deploy twin is equivalent (BN folds into the convs
+/// for sdt and spikformer; rtformer also folds TSBN, RepDW5 and the TSBN_mem threshold).
+@Suite struct DeployFamiliesTests {
+    @Test(arguments: ["sdt_tiny.safetensors", "spikformer_tiny.safetensors"])
+    func baselineFamiliesConvertAndStayEquivalent(_ file: String) throws {
+        let f = try Fixtures.load(file)
+        let config = try ModelConfig.load(file.hasPrefix("sdt") ? "sdt-tiny" : "spikformer-tiny")
+        let net = try Network(config: config, weights: FamilyFixture.weights(f))
+        let deploy = try DeployConversion.convert(net, fold: .exact)
+        #expect(deploy.flavour == .deploy)
+        let x = FamilyFixture.repeated(try #require(f.tensors["input"]), timesteps: 4)
+        let report = try Equivalence.compare(unfused: net, deploy: deploy, input: x, fold: .exact)
+        #expect(report.endToEndTotal.structural == 0)
+        for r in report.localReal { #expect(r.withinTolerance, "\(r.path) \(r.maxAbs)") }
+        #expect(report.logitsMaxAbs < 1e-4)
+    }
+}

@@ -58,8 +58,13 @@ public enum DeployConversion {
                 out[l.path + ".fire_const"] = f.fireConstTensor
             }
         }
-        out["head.weight"] = net.stateDict["head.weight"]
-        out["head.bias"] = net.stateDict["head.bias"]
+        // Parameters no fold touches come over bit-identical: the head, SDT's unused
+        // `talking_heads` and Spikformer's unused LayerNorms (kept so checkpoints stay complete).
+        for (key, value) in net.stateDict where out[key] == nil {
+            if key.hasPrefix("head.") || key.hasSuffix(".talking_heads.weight") || net.unusedKeys.contains(key) {
+                out[key] = value
+            }
+        }
         return out
     }
 

@@ -188,9 +188,10 @@ public final class Session {
         let cfg = try ModelConfig.load(nameOrPath)
         try install(try Network(config: cfg), source: "seeded")
         var out = "model \(cfg.name) (\(cfg.family.rawValue)): T \(cfg.timesteps), D \(cfg.embedDims), \(cfg.depths) block(s), "
-            + "\(unfused!.layers.count) layers, \(Fmt.int(unfused!.parameterCount)) parameters (seeded weights)"
+            + "\(unfused!.layers.count) layers, \(Fmt.int(unfused!.parameterCount)) parameters (seeded weights; running statistics "
+            + "not calibrated, so most neurons stay silent: `calibrate default` or `load weights <file>`)"
         if let deploy { out += "; deploy twin \(Fmt.int(deploy.parameterCount)) parameters (fold \(fold.rawValue))" }
-        if input != nil { out += "\n" + (try restartInput()) }
+        if input != nil { out += "\n" + rerunOrDropInput() }
         return out
     }
 
@@ -203,7 +204,7 @@ public final class Session {
         try install(try Network(config: cfg, weights: dict, source: path), source: path)
         var out = "loaded \(path) (\(checkpoint.source)): \(dict.count) tensors, \(Fmt.int(unfused!.parameterCount)) parameters"
         if !unfused!.unusedKeys.isEmpty { out += " (\(unfused!.unusedKeys.count) unused keys: \(unfused!.unusedKeys.joined(separator: ", ")))" }
-        if input != nil { out += "\n" + (try restartInput()) }
+        if input != nil { out += "\n" + rerunOrDropInput() }
         return out
     }
 
@@ -266,11 +267,27 @@ public final class Session {
         return out + "\n" + (try restartInput(carry: req.carry))
     }
 
+    /// After a model or weights change: reruns the current input, or — when it does not fit the
+    /// new model (another T, size or channel count) — drops it, so no view shows the previous
+    /// model's recordings as if they were the new one's.
+    private func rerunOrDropInput() -> String {
+        do {
+            return try restartInput()
+        } catch {
+            let name = input?.name ?? "the input"
+            input = nil
+            encodedInput = nil
+            unfusedRecorder.clear()
+            deployRecorder.clear()
+            cursor.t = 0
+            return "\(name) does not fit this model (\(error)); it was dropped: load one with `input <file>` or `input default`"
+        }
+    }
+
     /// Starts both twins on the current input and computes t = 0: from rest, or with every
     /// membrane carried over from the previous input (`input … carry`).
     private func restartInput(carry: Bool = false) throws -> String {
         guard let unfused, let encodedInput else { throw SessionError.noInput }
-        builtLayers = unfused.layers.count
         if carry {
             // The previous input's remaining timesteps complete first, so the carried state is its final one.
             try unfused.advance(to: unfused.config.timesteps)
@@ -308,7 +325,7 @@ public final class Session {
         weightsSource += " + calibrated"
         try rebuildDeploy()
         var out = "calibrated \(cfg.name) on \(samples.count) samples of \(name): BN/TSBN running statistics are their cumulative average"
-        if input != nil { out += "\n" + (try restartInput()) }
+        if input != nil { out += "\n" + rerunOrDropInput() }
         return out
     }
 
@@ -539,8 +556,8 @@ public final class Session {
     private func save(_ path: String) throws -> String {
         let full = resolve(path)
         let text = "# rtformer session, saved \(ISO8601DateFormatter().string(from: Date()))\n" + history.joined(separator: "\n") + "\n"
-        do { try text.write(toFile: full, atomically: true, encoding: .utf8) } catch {
-            throw SessionError.writeFailed(path: path, reason: (error as NSError).localizedDescription)
+        do { try AtomicFile.write(text, to: full) } catch let e as FileWriteError {
+            throw SessionError.writeFailed(path: path, reason: e.reason)
         }
         return "saved \(history.count) commands to \(path)"
     }
@@ -571,8 +588,8 @@ public final class Session {
             try Safetensors.write(tensors, metadata: ["computed_steps": String(computedSteps), "view": view.rawValue], to: full)
             return "wrote \(tensors.count) tensors (\(computedSteps) of \(timesteps) timesteps computed) to \(path)"
         case .transcript:
-            do { try transcript.write(toFile: full, atomically: true, encoding: .utf8) } catch {
-                throw SessionError.writeFailed(path: path, reason: (error as NSError).localizedDescription)
+            do { try AtomicFile.write(transcript, to: full) } catch let e as FileWriteError {
+                throw SessionError.writeFailed(path: path, reason: e.reason)
             }
             return "wrote transcript to \(path)"
         }

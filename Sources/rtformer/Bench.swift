@@ -50,11 +50,8 @@ struct Bench: ParsableCommand {
             }
             return
         }
-        if kernels {
-            runKernels()
-            return
-        }
-        print("OpenBLAS: \(BLAS.config), threads \(BLAS.threads)")
+        // `bench` alone is the kernel table (as `--kernels`).
+        runKernels()
     }
 
     /// The kernel table (or JSON) with the conditions it was measured under.

@@ -31,6 +31,7 @@ struct Calibrate: ParsableCommand {
             if isDir.boolValue {
                 files = try FileManager.default.contentsOfDirectory(atPath: input).sorted().map { input + "/" + $0 }
                     .filter { !$0.hasSuffix(".txt") && !$0.hasSuffix(".csv") && !$0.hasSuffix(".md") }
+                    .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue }
             } else {
                 files = [input]
             }
@@ -47,11 +48,16 @@ struct Calibrate: ParsableCommand {
             }
             guard !samples.isEmpty else { fail("\(input): no inputs found") }
             let start = Date()
+            // A live progress line on a terminal; one line per 10 passes (and the last) otherwise.
+            let live = isatty(STDERR_FILENO) != 0
             try Calibration.run(net, inputs: samples, batchSize: batch) { p in
-                let line = String(format: "\rcalibrating: pass %d/%d, %d samples, %.1f s", p.pass, p.passes, p.samples, Date().timeIntervalSince(start))
-                FileHandle.standardError.write(line.data(using: .utf8)!)
+                let line = String(format: "calibrating: pass %d/%d, %d samples, %.1f s", p.pass, p.passes, p.samples, Date().timeIntervalSince(start))
+                if live {
+                    FileHandle.standardError.write(("\r" + line + (p.pass == p.passes ? "\n" : "")).data(using: .utf8)!)
+                } else if p.pass % 10 == 0 || p.pass == p.passes {
+                    FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
+                }
             }
-            FileHandle.standardError.write("\n".data(using: .utf8)!)
             try net.save(to: out, metadata: ["calibration": "\(samples.count) samples from \(input), cumulative average, batch \(batch)"])
             print("wrote \(out): \(config.name) calibrated on \(samples.count) samples")
         } catch {

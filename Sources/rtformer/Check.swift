@@ -21,11 +21,12 @@ struct Check: ParsableCommand {
         let report: EquivalenceReport
         do {
             let config = try model.config()
+            let x = try input.encoded(for: config)
             let nets = try model.networks(config: config, deploy: true, fold: fold)
             guard let unfused = nets.unfused else {
                 fail("check needs unfused weights (the deploy model is built from them); \(model.weights ?? "") is a deploy checkpoint")
             }
-            report = try Equivalence.compare(unfused: unfused, deploy: nets.deploy!, input: try input.encoded(for: config), fold: fold)
+            report = try Equivalence.compare(unfused: unfused, deploy: nets.deploy!, input: x, fold: fold)
         } catch {
             fail("\(error)")
         }

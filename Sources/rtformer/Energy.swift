@@ -18,10 +18,11 @@ struct Energy: ParsableCommand {
     func run() throws {
         do {
             let config = try model.config()
+            let x = try input.encoded(for: config)
             let nets = try model.networks(config: config, deploy: deploy, fold: .exact)
             let net = (deploy ? nets.deploy : nets.unfused)!
             let rec = Recorder()
-            _ = try net.forward(try input.encoded(for: config), recorder: rec)
+            _ = try net.forward(x, recorder: rec)
             let e = EnergyReport(layers: net.layers, recorder: rec, timesteps: config.timesteps)
             if json {
                 print(jsonString([

@@ -15,18 +15,28 @@ struct Forward: ParsableCommand {
     @Flag(name: .long, help: "Run the re-parameterized (deploy) model.")
     var deploy = false
 
-    @Option(name: .long, help: "Threshold fold of the deploy model: exact | paper.")
-    var fold: ThresholdFoldMode = .exact
+    @Option(name: .long, help: "Threshold fold of the deploy model: exact | paper (default exact; needs --deploy).")
+    var fold: ThresholdFoldMode?
 
     @Option(name: .long, help: "Output safetensors: `logits` [B, classes] and `<lif>.spikes/.h/.v` [T, B, ...].")
     var dump: String
 
     func run() throws {
         do {
+            if fold != nil && !deploy { throw ValidationError("--fold applies to the deploy model: add --deploy") }
             let config = try model.config(timesteps: timesteps)
-            let nets = try model.networks(config: config, deploy: deploy, fold: fold)
-            let net = (deploy ? nets.deploy : nets.unfused)!
             let x = try input.encoded(for: config)
+            let nets = try model.networks(config: config, deploy: deploy, fold: fold ?? .exact)
+            let net = (deploy ? nets.deploy : nets.unfused)!
+            // A deploy checkpoint carries its fold (written by `convert`); it cannot be refolded.
+            var foldUsed = deploy ? (fold ?? .exact).rawValue : "none"
+            if deploy && nets.unfused == nil, let w = model.weights {
+                let recorded = (try? Safetensors.read(path: try BundledResources.resolve(w)))?.metadata["fold"]
+                if let f = fold, let recorded, recorded != f.rawValue {
+                    throw ValidationError("\(w) is a deploy checkpoint converted with fold \(recorded): drop --fold, or convert the unfused weights with --fold \(f.rawValue)")
+                }
+                foldUsed = recorded ?? "unknown (deploy checkpoint without fold metadata)"
+            }
             let rec = Recorder()
             let logits = try net.forward(x, recorder: rec)
             var tensors: [(String, Tensor)] = [("logits", logits)]
@@ -38,7 +48,7 @@ struct Forward: ParsableCommand {
                 if r.hHat != nil { tensors.append(("\(path).h_hat", r.comparedTensor)) }
             }
             try Safetensors.write(tensors, metadata: ["model": config.name, "flavour": net.flavour.rawValue,
-                                                      "fold": deploy ? fold.rawValue : "none",
+                                                      "fold": foldUsed,
                                                       "lif_order": jsonString(rec.lifOrder)], to: dump)
             let top = (0..<logits.shape[0]).map { b -> String in
                 let row = Array(logits.storage[(b * logits.shape[1])..<((b + 1) * logits.shape[1])])

@@ -17,7 +17,7 @@ struct Info: ParsableCommand {
     func run() throws {
         do {
             let config = try model.config()
-            let nets = try model.networks(config: config, deploy: deploy, fold: .exact)
+            let nets = try model.networks(config: config, deploy: deploy, fold: .exact, calibrate: false)
             let net = (deploy ? nets.deploy : nets.unfused)!
             if json {
                 let layers: [[String: Any]] = net.layers.map { l in

@@ -15,7 +15,7 @@ enum ModelBench {
         let unfused = try Network(config: config, seed: 1)
         // Seeded weights with running statistics 0/1 leave most neurons silent, which would flatter
         // the spike-driven kernels: calibrate on real images first so firing rates are realistic.
-        let calibration = calibrationInputs(config)
+        let calibration = try BundledSamples.calibrationInputs(for: config)
         try Calibration.run(unfused, inputs: calibration, batchSize: 5)
         var nets: [(String, Network)] = []
         if mode != .deploy { nets.append(("unfused", unfused)) }
@@ -45,23 +45,6 @@ enum ModelBench {
                 print(String(format: "%@ %@: median %.2f ms (min %.2f, max %.2f) over %d runs, B=1, T=%d, %d thread(s)",
                              config.name, name, median, times.first!, times.last!, times.count, config.timesteps, threads))
             }
-        }
-    }
-
-    /// The 10 bundled CIFAR-10 test images encoded for `config` (resized when the model is not
-    /// 32×32; two event-like channels from the image for DVS configs), each `[T, 1, C, H, W]`.
-    static func calibrationInputs(_ config: ModelConfig) -> [Tensor] {
-        (0..<10).map { i in
-            let loaded = try! InputFile.decode(BundledSamples.cifar10TestRecords, path: BundledSamples.cifar10Name, index: i, format: .cifar10)
-            var x = try! InputEncoder.encode(loaded, file: BundledSamples.cifar10Name, timesteps: config.timesteps, size: config.imgSize).input
-            if config.inChannels != 3 {
-                // DVS configs take 2 channels: use the first two colour planes.
-                let plane = config.imgSize * config.imgSize
-                var out: [Float] = []
-                for t in 0..<config.timesteps { out += x.storage[(t * 3 * plane)..<(t * 3 * plane + config.inChannels * plane)] }
-                x = Tensor(shape: [config.timesteps, 1, config.inChannels, config.imgSize, config.imgSize], storage: out)
-            }
-            return x
         }
     }
 

@@ -13,6 +13,9 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Seed of the deterministic init when no --weights are given.")
     var seed: UInt64 = 0
 
+    @Flag(name: .long, help: "Without --weights: keep the seeded model's running statistics at 0/1 (by default they are calibrated on the bundled samples, else nearly every neuron stays silent).")
+    var uncalibrated = false
+
     /// The config, with `timesteps` overriding T when given.
     func config(timesteps: Int? = nil) throws -> ModelConfig {
         var c = try ModelConfig.load(model)
@@ -28,14 +31,16 @@ struct ModelOptions: ParsableArguments {
         guard let weights else { return nil }
         let checkpoint = try CheckpointFile.loadStateDict(path: try BundledResources.resolve(weights))
         if checkpoint.source != "safetensors" {
-            FileHandle.standardError.write("rtformer: \(weights): weights from \(checkpoint.source)\n".data(using: .utf8)!)
+            note("\(weights): weights from \(checkpoint.source)")
         }
         return checkpoint.tensors
     }
 
     /// The unfused model, and the deploy model when `deploy` (converted from unfused weights, or
     /// loaded directly from a deploy checkpoint).
-    func networks(config: ModelConfig, deploy: Bool, fold: ThresholdFoldMode) throws -> (unfused: Network?, deploy: Network?) {
+    /// - Parameter calibrate: calibrate seeded weights on the bundled samples (off for `info`,
+    ///   which runs nothing).
+    func networks(config: ModelConfig, deploy: Bool, fold: ThresholdFoldMode, calibrate: Bool = true) throws -> (unfused: Network?, deploy: Network?) {
         let dict = try stateDict()
         let source = weights ?? "<seeded init>"
         if let dict, checkpointFlavour(dict) == .deploy {
@@ -44,15 +49,32 @@ struct ModelOptions: ParsableArguments {
             }
             return (nil, try Network(config: config, flavour: .deploy, weights: dict, source: source))
         }
-        let unfused = try Network(config: config, weights: dict, seed: seed, source: source)
+        let unfused = calibrate ? try seeded(config: config, dict: dict, source: source)
+                                : try Network(config: config, weights: dict, seed: seed, source: source)
         return (unfused, deploy ? try DeployConversion.convert(unfused, fold: fold) : nil)
+    }
+
+    /// The unfused model from `dict`, or — with no weights — seeded and (unless `--uncalibrated`)
+    /// calibrated on the bundled samples, said on stderr so nobody mistakes it for a trained model.
+    func seeded(config: ModelConfig, dict: StateDict?, source: String) throws -> Network {
+        let net = try Network(config: config, weights: dict, seed: seed, source: source)
+        if dict == nil {
+            if uncalibrated {
+                note("no --weights: seeded init (seed \(seed)), running statistics 0/1: most neurons stay silent")
+            } else {
+                let inputs = try BundledSamples.calibrationInputs(for: config)
+                try Calibration.run(net, inputs: inputs, batchSize: 8)
+                note("no --weights: seeded init (seed \(seed)), BN/TSBN statistics calibrated on \(inputs.count) bundled sample(s); not a trained model")
+            }
+        }
+        return net
     }
 }
 
 /// `--input` and `--index` (DESIGN §6).
 struct InputOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Input: CIFAR-10/100 .bin, PNG/JPEG/PPM image, event file (.bin/.bs2 40-bit, AEDAT4, Prophesee .dat), a tensor (.npy, .pth, safetensors `input` [B, C, H, W], already normalised), or `gesture` (bundled DVS window).",
+        "Input: CIFAR-10/100 .bin, PNG/JPEG/PPM image, event file (.bin/.bs2 40-bit, AEDAT4, Prophesee .dat), a tensor (.npy, .pth, safetensors `input` [B, C, H, W], already normalised), `default` (bundled CIFAR-10 test images 0-9) or `gesture` (bundled DVS window).",
         discussion: "The format is recognised by content."))
     var input: String
 
@@ -65,7 +87,9 @@ struct InputOptions: ParsableArguments {
     /// The input encoded as `[T, B, C, H, W]` for `config`; the encoding summary goes to stderr.
     func encoded(for config: ModelConfig) throws -> Tensor {
         guard let split = EventSplit(rawValue: splitBy) else { throw ValidationError("--split-by must be number or time") }
-        let loaded = try InputFile.load(path: try BundledResources.resolve(input), index: index)
+        let loaded = input == "default" && !FileManager.default.fileExists(atPath: input)
+            ? try InputFile.decode(BundledSamples.cifar10TestRecords, path: BundledSamples.cifar10Name, index: index ?? 0, format: .cifar10)
+            : try InputFile.load(path: try BundledResources.resolve(input), index: index)
         let enc = try InputEncoder.encode(loaded, file: input, timesteps: config.timesteps, size: config.imgSize, splitBy: split)
         guard enc.input.shape[2] == config.inChannels else {
             throw ValidationError("\(input): gives \(enc.input.shape[2]) channels, model '\(config.name)' takes \(config.inChannels)"
@@ -76,6 +100,11 @@ struct InputOptions: ParsableArguments {
 }
 
 extension ThresholdFoldMode: ExpressibleByArgument {}
+
+/// Prints an informational line on stderr (stdout stays the command's output).
+func note(_ message: String) {
+    FileHandle.standardError.write(("note: " + message + "\n").data(using: .utf8)!)
+}
 
 /// Prints an error as one line on stderr and exits with `code`.
 func fail(_ message: String, code: Int32 = 2) -> Never {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RTFormer
 import RTFormerSession
 
 /// `rtformer replay FILE.session [--transcript OUT]`: runs a script headless and prints its
@@ -29,7 +30,10 @@ struct ReplayCommand: ParsableCommand {
         }
         print(result.transcript, terminator: "")
         if let transcript {
-            try result.transcript.write(toFile: transcript, atomically: true, encoding: .utf8)
+            do { try AtomicFile.write(result.transcript, to: transcript) } catch {
+                FileHandle.standardError.write(Data("rtformer: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
         }
         for f in result.failures {
             FileHandle.standardError.write(Data("\(file):\(f.line): \(f.message.split(separator: "\n").first ?? "")\n".utf8))

@@ -30,6 +30,10 @@ struct Tui: ParsableCommand {
     @Option(name: .long, help: "Use at most this many colours: 256, 8 or 0.")
     var colors: Int?
 
+    func validate() throws {
+        if let colors, ![256, 8, 0].contains(colors) { throw ValidationError("--colors must be 256, 8 or 0, not \(colors)") }
+    }
+
     func run() throws {
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else { return try runRepl() }
         let session = ExplorerSession.make()
@@ -37,7 +41,7 @@ struct Tui: ParsableCommand {
         for line in options.preamble(defaults: true) {
             let result = session.execute(line: line, lineNumber: 0)
             if let error = result.error {
-                FileHandle.standardError.write(Data("rtformer: \(line): \(error)\n".utf8))
+                FileHandle.standardError.write(Data("rtformer: `\(line)`: \(error.hasPrefix("error: ") ? String(error.dropFirst(7)) : error)\n".utf8))
                 throw ExitCode(1)
             }
         }

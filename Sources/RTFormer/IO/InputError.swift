@@ -37,11 +37,23 @@ enum InputBytes {
     /// The bytes of `path`.
     /// - Throws: `InputError` naming the file when it cannot be read.
     static func read(_ path: String, format: String) throws -> [UInt8] {
+        try [UInt8](readData(path, format: format))
+    }
+
+    /// The contents of `path`, mapped; the error says in plain words why it cannot be read.
+    static func readData(_ path: String, format: String) throws -> Data {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw InputError(file: path, format: format, expected: "a readable file", found: "no such file")
+        }
+        if isDir.boolValue { throw InputError(file: path, format: format, expected: "a readable file", found: "a directory") }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw InputError(file: path, format: format, expected: "a readable file", found: "no permission to read it")
+        }
         do {
-            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped))
+            return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
         } catch {
-            throw InputError(file: path, format: format, expected: "a readable file",
-                             found: (error as NSError).localizedDescription)
+            throw InputError(file: path, format: format, expected: "a readable file", found: String(cString: strerror(errno)))
         }
     }
 }

@@ -82,9 +82,9 @@ public enum Safetensors {
     public static func read(path: String) throws -> SafetensorsFile {
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw SafetensorsError.unreadable(file: path, reason: (error as NSError).localizedDescription)
+            data = try InputBytes.readData(path, format: "safetensors")
+        } catch let e as InputError {
+            throw SafetensorsError.unreadable(file: path, reason: e.found)
         }
         return try parse(data, file: path)
     }
@@ -186,11 +186,10 @@ public enum Safetensors {
     /// - Throws: `SafetensorsError.writeFailed` naming the file.
     public static func write(_ tensors: [(String, Tensor)], metadata: [String: String] = [:], to path: String) throws {
         let bytes = try serialize(tensors, metadata: metadata, file: path)
-        let url = URL(fileURLWithPath: path)
         do {
-            try bytes.write(to: url, options: .atomic)
-        } catch {
-            throw SafetensorsError.writeFailed(file: path, reason: (error as NSError).localizedDescription)
+            try AtomicFile.write(bytes, to: path)
+        } catch let e as FileWriteError {
+            throw SafetensorsError.writeFailed(file: path, reason: e.reason)
         }
     }
 

@@ -80,7 +80,8 @@ public enum TorchFile {
         do {
             archive = try Archive(data: Data(bytes), accessMode: .read)
         } catch {
-            throw InputError(file: file, format: format, expected: "a readable zip archive", found: "\(error)")
+            let what = "\(error)" == "missingEndOfCentralDirectoryRecord" ? "a truncated or damaged archive (no end-of-central-directory record)" : "\(error)"
+            throw InputError(file: file, format: format, expected: "a readable zip archive", found: what)
         }
         guard let pkl = archive.first(where: { $0.path == "data.pkl" || $0.path.hasSuffix("/data.pkl") }) else {
             throw InputError(file: file, format: format, expected: "a member '<name>/data.pkl'",

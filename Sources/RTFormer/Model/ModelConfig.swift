@@ -20,6 +20,7 @@ public enum ModelConfigError: Error, Equatable, CustomStringConvertible {
     case unknownName(String, known: [String])
     case unreadable(file: String, reason: String)
     case notJSONObject(file: String)
+    case invalidJSON(file: String, reason: String)
     case unknownKey(file: String, key: String)
     case missingKey(file: String, key: String)
     case badValue(file: String, key: String, expected: String)
@@ -30,6 +31,7 @@ public enum ModelConfigError: Error, Equatable, CustomStringConvertible {
             return "unknown model '\(n)': expected a config JSON file or one of \(known.joined(separator: ", "))"
         case let .unreadable(file, reason): return "\(file): cannot read config: \(reason)"
         case let .notJSONObject(file): return "\(file): a model config must be a JSON object"
+        case let .invalidJSON(file, reason): return "\(file): invalid JSON: \(reason)"
         case let .unknownKey(file, key): return "\(file): unknown key '\(key)'"
         case let .missingKey(file, key): return "\(file): missing key '\(key)'"
         case let .badValue(file, key, expected): return "\(file): key '\(key)': expected \(expected)"
@@ -120,9 +122,11 @@ public struct ModelConfig: Sendable, Equatable {
     /// Parses a config JSON object with the public code's key names. `family`, `embed_dims`,
     /// `num_heads`, `depths` and `T` are required; the rest default as in the CIFAR configs.
     public static func parse(json data: Data, file: String) throws -> ModelConfig {
-        guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw ModelConfigError.notJSONObject(file: file)
+        let parsed: Any
+        do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
+            throw ModelConfigError.invalidJSON(file: file, reason: (error as NSError).userInfo["NSDebugDescription"] as? String ?? "not valid JSON")
         }
+        guard let obj = parsed as? [String: Any] else { throw ModelConfigError.notJSONObject(file: file) }
         for key in obj.keys.sorted() where !jsonKeys.contains(key) {
             throw ModelConfigError.unknownKey(file: file, key: key)
         }

@@ -44,6 +44,13 @@ public final class Network {
         case .spikformer: graph = SpikformerGraph(b)
         }
         if let weights {
+            // Per-timestep tensors [T, C] trained for another T: say so instead of listing them all.
+            for p in b.weights.requested where p.shape.count == 2 && p.shape[0] == config.timesteps
+                && (p.key.contains("tsbn") || p.key.hasSuffix(".scale") || p.key.hasSuffix(".theta")) {
+                if let t = weights[p.key], t.rank == 2, t.shape[1] == p.shape[1], t.shape[0] != config.timesteps {
+                    throw WeightLoadError.timesteps(file: source, model: config.name, weights: t.shape[0], modelTimesteps: config.timesteps)
+                }
+            }
             let known = Set(b.weights.requested.map(\.key))
             let unexpected = weights.keys.filter { !known.contains($0) }.sorted()
             if !b.weights.missing.isEmpty || !unexpected.isEmpty || !b.weights.misShaped.isEmpty {

@@ -17,6 +17,8 @@ public enum WeightLoadError: Error, Equatable, CustomStringConvertible {
     case mismatch(file: String, model: String, missing: [String], unexpected: [String], misShaped: [String])
     /// A deploy checkpoint given to an unfused model, or the reverse.
     case wrongFlavour(file: String, model: String, expected: ModelFlavour, found: ModelFlavour)
+    /// Per-timestep parameters (TSBN, deploy affines) were trained for another T.
+    case timesteps(file: String, model: String, weights: Int, modelTimesteps: Int)
 
     public var description: String {
         switch self {
@@ -30,6 +32,8 @@ public enum WeightLoadError: Error, Equatable, CustomStringConvertible {
             if !unexpected.isEmpty { parts.append("unexpected \(unexpected.count): \(list(unexpected))") }
             if !misShaped.isEmpty { parts.append("wrong shape \(misShaped.count): \(list(misShaped))") }
             return "\(file): does not fit model '\(model)': " + parts.joined(separator: "; ")
+        case let .timesteps(file, model, weights, t):
+            return "\(file): weights were trained with T = \(weights), model '\(model)' has T = \(t) (TSBN parameters are per timestep: use T = \(weights))"
         case let .wrongFlavour(file, model, expected, found):
             let hint = found == .deploy
                 ? "it holds fused weights (scale/shift, theta, fused stcore.rep.weight); load it as a deploy model"

@@ -1,12 +1,18 @@
 /// A dense conv weight `[C_out, C_in, kH, kW]` rearranged once for the spike-driven scatter
-/// kernel: row `(c·kH + ky)·kW + kx` holds `W[:, c, ky, kx]` (C_out floats, rows `ldw` apart,
-/// 64-byte aligned), so one active input adds a contiguous weight row per tap.
+/// kernel, in output-channel strips of `stripWidth` floats (the last strip may be 16 wide):
+/// strip `s` is a block of `inChannels·kH·kW` rows, row `(c·kH + ky)·kW + kx` holding
+/// `W[s·stripWidth ..< s·stripWidth + width, c, ky, kx]` contiguously. One active input then
+/// adds one short contiguous row per tap, and the weights of one strip (the unit of work of
+/// the kernel) are a compact block that stays in L2 while every active input is visited.
 public final class SpikeConvWeights: @unchecked Sendable {
     public let outChannels: Int
     public let inChannels: Int
     public let kernelH: Int
     public let kernelW: Int
+    /// `outChannels` rounded up to a multiple of 16 (zero-padded channels).
     let ldw: Int
+    /// Output channels per strip (the last strip holds `ldw − (strips − 1)·stripWidth`).
+    static let stripWidth = 32
     let data: UnsafeMutablePointer<Float>
 
     /// - Parameter weight: `[C_out, C_in, kH, kW]` (groups = 1).
@@ -20,12 +26,17 @@ public final class SpikeConvWeights: @unchecked Sendable {
         let rows = inChannels * kernelH * kernelW
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, ldw * rows) * 4, alignment: 64)
         data = raw.bindMemory(to: Float.self, capacity: max(1, ldw * rows))
-        let (co, ldw, d) = (outChannels, ldw, data)
+        let (co, ldw, d, sw) = (outChannels, ldw, data, Self.stripWidth)
         weight.storage.withUnsafeBufferPointer { src in
-            for r in 0..<rows {
-                let row = d + r * ldw
-                for o in 0..<co { row[o] = src[o * rows + r] }
-                (row + co).initialize(repeating: 0, count: ldw - co)
+            for c0 in stride(from: 0, to: ldw, by: sw) {
+                let width = min(sw, ldw - c0)
+                let block = d + c0 * rows
+                for r in 0..<rows {
+                    for j in 0..<width {
+                        let o = c0 + j
+                        block[r * width + j] = o < co ? src[o * rows + r] : 0
+                    }
+                }
             }
         }
     }
@@ -47,6 +58,12 @@ extension Conv2d {
     ///     the dense GEMM path.
     ///   - packed: `SpikeConvWeights(weight)`, packed here when nil.
     /// - Returns: `[N, C_out, H_out, W_out]`.
+    ///
+    /// Work is organised by output-channel strip (`SpikeConvWeights.stripWidth` channels): for
+    /// each strip, a pixel-major scratch `[pixels, width]` (L1/L2-sized) starts at the bias, every
+    /// active input adds its weight row per tap, and the strip is written out channel by channel.
+    /// Each output element sums the same terms in the same order (active inputs in memory order,
+    /// taps in (ky, kx) order) whatever the strip width or thread split.
     public static func forwardSpikes(_ x: Tensor, weight: Tensor, bias: Tensor?, padH: Int, padW: Int,
                                      kernel: SpikeKernel = .auto, packed: SpikeConvWeights? = nil) -> Tensor {
         guard SpikeProjection.choose(kernel, rate: SpikeProjection.firingRate(x)) == .sparse else {
@@ -60,73 +77,168 @@ extension Conv2d {
         let ho = h + 2 * padH - kh + 1, wo = w + 2 * padW - kw + 1
         precondition(ho > 0 && wo > 0, "spike conv: output would be empty for input \(x.shape) and kernel \(weight.shape)")
         let ldw = pw.ldw
+        let sw = SpikeConvWeights.stripWidth
+        let rows = cIn * kh * kw
         var out = Tensor(uninitializedShape: [n, cOut, ho, wo])
         let pixels = ho * wo
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: pixels * ldw)
-        let active = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, cIn * h * w))
-        let values = UnsafeMutablePointer<Float>.allocate(capacity: max(1, cIn * h * w))
-        defer { scratch.deallocate(); active.deallocate(); values.deallocate() }
+        let plane = h * w
+        let capacity = max(1, cIn * plane)
+        // Active inputs in memory order: channel, row, column, value.
+        let chan = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        let rowOf = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        let colOf = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        let values = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
+        defer { chan.deallocate(); rowOf.deallocate(); colOf.deallocate(); values.deallocate() }
         let wt = UnsafePointer(pw.data)
         let biasValues = bias?.storage
         x.storage.withUnsafeBufferPointer { xp in
             out.storage.withUnsafeMutableBufferPointer { op in
                 for img in 0..<n {
-                    // Active inputs as flat indices c·H·W + y·W + x, in memory order.
-                    let src = xp.baseAddress! + img * cIn * h * w
+                    let src = xp.baseAddress! + img * cIn * plane
                     var count = 0
-                    for i in 0..<(cIn * h * w) where src[i] != 0 {
-                        active[count] = Int32(truncatingIfNeeded: i)
-                        values[count] = src[i]
-                        count += 1
-                    }
-                    let nActive = count
-                    // Column strips of 16 output channels are independent: split them over threads.
-                    let strips = ldw / 16
-                    SpikeProjection.inParallel(work: nActive * kh * kw * ldw + pixels * ldw, items: strips) { range in
-                        let c0 = range.lowerBound * 16, c1 = range.upperBound * 16
-                        for p in 0..<pixels {
-                            let row = scratch + p * ldw
-                            if let b = biasValues {
-                                let split = min(max(c0, cOut), c1)
-                                for c in c0..<split { row[c] = b[c] }
-                                for c in split..<c1 { row[c] = 0 }
-                            } else {
-                                (row + c0).update(repeating: 0, count: c1 - c0)
-                            }
-                        }
-                        for a in 0..<nActive {
-                            let flat = Int(active[a])
-                            let c = flat / (h * w), rem = flat - c * h * w
-                            let y = rem / w, xx = rem - y * w
-                            let v = SIMD16<Float>(repeating: values[a])
-                            for ky in 0..<kh {
-                                let oy = y + padH - ky
-                                if oy < 0 || oy >= ho { continue }
-                                for kx in 0..<kw {
-                                    let ox = xx + padW - kx
-                                    if ox < 0 || ox >= wo { continue }
-                                    let wrow = wt + ((c * kh + ky) * kw + kx) * ldw
-                                    let orow = scratch + (oy * wo + ox) * ldw
-                                    var col = c0
-                                    while col < c1 {
-                                        let acc = UnsafeRawPointer(orow + col).loadUnaligned(as: SIMD16<Float>.self)
-                                        let wv = UnsafeRawPointer(wrow + col).loadUnaligned(as: SIMD16<Float>.self)
-                                        UnsafeMutableRawPointer(orow + col).storeBytes(of: acc + v * wv, as: SIMD16<Float>.self)
-                                        col += 16
+                    var binary = true
+                    for c in 0..<cIn {
+                        let sc = src + c * plane
+                        for y in 0..<h {
+                            let row = sc + y * w
+                            var i = 0
+                            while i + 16 <= w {
+                                let v = UnsafeRawPointer(row + i).loadUnaligned(as: SIMD16<Float>.self)
+                                let fired = v .!= 0
+                                var mask = SIMD16<UInt32>(repeating: 0).replacing(with: SpikeProjection.laneBits, where: fired).wrappedSum()
+                                if mask != 0 {
+                                    binary = binary && !any(fired .& (v .!= 1))
+                                    while mask != 0 {
+                                        let lane = mask.trailingZeroBitCount
+                                        chan[count] = Int32(truncatingIfNeeded: c)
+                                        rowOf[count] = Int32(truncatingIfNeeded: y)
+                                        colOf[count] = Int32(truncatingIfNeeded: i + lane)
+                                        values[count] = row[i + lane]
+                                        count &+= 1
+                                        mask &= mask &- 1
                                     }
                                 }
+                                i += 16
+                            }
+                            while i < w {
+                                let v = row[i]
+                                if v != 0 {
+                                    chan[count] = Int32(truncatingIfNeeded: c)
+                                    rowOf[count] = Int32(truncatingIfNeeded: y)
+                                    colOf[count] = Int32(truncatingIfNeeded: i)
+                                    values[count] = v
+                                    binary = binary && v == 1
+                                    count &+= 1
+                                }
+                                i += 1
                             }
                         }
                     }
-                    // [pixels, ldw] → [C_out, pixels].
+                    let nActive = count
+                    let isBinary = binary
                     let dst = op.baseAddress! + img * cOut * pixels
-                    for p in 0..<pixels {
-                        let row = scratch + p * ldw
-                        for c in 0..<cOut { dst[c * pixels + p] = row[c] }
+                    let strips = (ldw + sw - 1) / sw
+                    // Strips are independent: split them over threads, each with its own scratch.
+                    SpikeProjection.inParallel(work: nActive * kh * kw * ldw + pixels * ldw, items: strips) { range in
+                        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: pixels * sw)
+                        defer { scratch.deallocate() }
+                        for s in range {
+                            let c0 = s * sw
+                            let width = min(sw, ldw - c0)
+                            let real = max(0, min(width, cOut - c0))
+                            let block = wt + c0 * rows
+                            // Bias (or zero) in every pixel row of the strip.
+                            for p in 0..<pixels {
+                                let row = scratch + p * width
+                                if let b = biasValues {
+                                    for j in 0..<real { row[j] = b[c0 + j] }
+                                    for j in real..<width { row[j] = 0 }
+                                } else {
+                                    row.update(repeating: 0, count: width)
+                                }
+                            }
+                            if width == 32 {
+                                scatter32(block: block, scratch: scratch, nActive: nActive, chan: chan, rowOf: rowOf, colOf: colOf,
+                                          values: values, binary: isBinary, kh: kh, kw: kw, padH: padH, padW: padW, ho: ho, wo: wo)
+                            } else {
+                                scatter16(block: block, width: width, scratch: scratch, nActive: nActive, chan: chan, rowOf: rowOf,
+                                          colOf: colOf, values: values, kh: kh, kw: kw, padH: padH, padW: padW, ho: ho, wo: wo)
+                            }
+                            // [pixels, width] → channels c0 ..< c0 + real of [C_out, pixels].
+                            for j in 0..<real {
+                                let d = dst + (c0 + j) * pixels
+                                var p = 0
+                                while p < pixels { d[p] = scratch[p * width + j]; p += 1 }
+                            }
+                        }
                     }
                 }
             }
         }
         return out
+    }
+
+    /// The scatter of one 32-channel strip: two 16-lane accumulations per tap.
+    @inline(__always)
+    private static func scatter32(block: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, nActive: Int,
+                                  chan: UnsafePointer<Int32>, rowOf: UnsafePointer<Int32>, colOf: UnsafePointer<Int32>,
+                                  values: UnsafePointer<Float>, binary: Bool, kh: Int, kw: Int, padH: Int, padW: Int,
+                                  ho: Int, wo: Int) {
+        typealias V = SIMD16<Float>
+        for a in 0..<nActive {
+            let c = Int(chan[a]), y = Int(rowOf[a]), xx = Int(colOf[a])
+            let v = V(repeating: values[a])
+            let kyLo = max(0, y + padH - ho + 1), kyHi = min(kh, y + padH + 1)
+            let kxLo = max(0, xx + padW - wo + 1), kxHi = min(kw, xx + padW + 1)
+            if kyLo >= kyHi || kxLo >= kxHi { continue }
+            for ky in kyLo..<kyHi {
+                let oy = y + padH - ky
+                let wrow = block + ((c * kh + ky) * kw) * 32
+                let orow = scratch + oy * wo * 32
+                for kx in kxLo..<kxHi {
+                    let ox = xx + padW - kx
+                    let wp = UnsafeRawPointer(wrow + kx * 32)
+                    let op = UnsafeMutableRawPointer(orow + ox * 32)
+                    let w0 = wp.loadUnaligned(as: V.self), w1 = wp.loadUnaligned(fromByteOffset: 64, as: V.self)
+                    let a0 = op.loadUnaligned(as: V.self), a1 = op.loadUnaligned(fromByteOffset: 64, as: V.self)
+                    if binary {
+                        op.storeBytes(of: a0 + w0, as: V.self)
+                        op.storeBytes(of: a1 + w1, toByteOffset: 64, as: V.self)
+                    } else {
+                        op.storeBytes(of: a0 + v * w0, as: V.self)
+                        op.storeBytes(of: a1 + v * w1, toByteOffset: 64, as: V.self)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The scatter of one strip narrower than 32 (16 channels).
+    private static func scatter16(block: UnsafePointer<Float>, width: Int, scratch: UnsafeMutablePointer<Float>, nActive: Int,
+                                  chan: UnsafePointer<Int32>, rowOf: UnsafePointer<Int32>, colOf: UnsafePointer<Int32>,
+                                  values: UnsafePointer<Float>, kh: Int, kw: Int, padH: Int, padW: Int, ho: Int, wo: Int) {
+        typealias V = SIMD16<Float>
+        for a in 0..<nActive {
+            let c = Int(chan[a]), y = Int(rowOf[a]), xx = Int(colOf[a])
+            let v = V(repeating: values[a])
+            let kyLo = max(0, y + padH - ho + 1), kyHi = min(kh, y + padH + 1)
+            let kxLo = max(0, xx + padW - wo + 1), kxHi = min(kw, xx + padW + 1)
+            if kyLo >= kyHi || kxLo >= kxHi { continue }
+            for ky in kyLo..<kyHi {
+                let oy = y + padH - ky
+                for kx in kxLo..<kxHi {
+                    let ox = xx + padW - kx
+                    let wrow = block + ((c * kh + ky) * kw + kx) * width
+                    let orow = scratch + (oy * wo + ox) * width
+                    var col = 0
+                    while col < width {
+                        let acc = UnsafeRawPointer(orow + col).loadUnaligned(as: V.self)
+                        let wv = UnsafeRawPointer(wrow + col).loadUnaligned(as: V.self)
+                        UnsafeMutableRawPointer(orow + col).storeBytes(of: acc + v * wv, as: V.self)
+                        col += 16
+                    }
+                }
+            }
+        }
     }
 }

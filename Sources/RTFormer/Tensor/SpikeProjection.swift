@@ -32,8 +32,17 @@ public enum SpikeProjection {
     public static func firingRate(_ x: Tensor) -> Float {
         guard x.count > 0 else { return 0 }
         let nonZero = x.storage.withUnsafeBufferPointer { p in
-            var c = 0
-            for v in p { c &+= v != 0 ? 1 : 0 }
+            // 16 lanes at a time: a lane-wise count of non-zeros, summed once at the end.
+            let base = p.baseAddress!
+            var lanes = SIMD16<Int32>()
+            var i = 0
+            while i + 16 <= p.count {
+                let v = load(base + i)
+                lanes &+= SIMD16<Int32>().replacing(with: 1, where: v .!= 0)
+                i += 16
+            }
+            var c = Int(lanes.wrappedSum())
+            while i < p.count { c &+= base[i] != 0 ? 1 : 0; i += 1 }
             return c
         }
         return Float(nonZero) / Float(x.count)
@@ -155,7 +164,7 @@ public enum SpikeProjection {
     }
 
     /// `1 << lane` for each of 16 lanes.
-    private static let laneBits = SIMD16<UInt32>(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
+    static let laneBits = SIMD16<UInt32>(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
 
     @inline(__always) private static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)

@@ -89,6 +89,11 @@ extension Conv2d {
         let colOf = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
         let values = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
         defer { chan.deallocate(); rowOf.deallocate(); colOf.deallocate(); values.deallocate() }
+        let termStart = UnsafeMutablePointer<Int>.allocate(capacity: pixels + 1)
+        var termCapacity = max(1, capacity)
+        var termRow = UnsafeMutablePointer<Int32>.allocate(capacity: termCapacity)
+        var termValue = UnsafeMutablePointer<Float>.allocate(capacity: termCapacity)
+        defer { termStart.deallocate(); termRow.deallocate(); termValue.deallocate() }
         let wt = UnsafePointer(pw.data)
         let biasValues = bias?.storage
         x.storage.withUnsafeBufferPointer { xp in
@@ -136,8 +141,54 @@ extension Conv2d {
                     }
                     let nActive = count
                     let isBinary = binary
+                    // Per output pixel, the list of (weight row, value) terms that reach it, in the
+                    // order the scatter adds them: actives in memory order, taps in (ky, kx) order.
+                    // Summing each list in order gives exactly the scatter's result, but in
+                    // registers: the scatter's read-modify-write of the same output row by
+                    // neighbouring actives serialised on store-to-load forwarding.
+                    termStart.initialize(repeating: 0, count: pixels + 1)
+                    for a in 0..<nActive {
+                        let y = Int(rowOf[a]), xx = Int(colOf[a])
+                        let kyLo = max(0, y + padH - ho + 1), kyHi = min(kh, y + padH + 1)
+                        let kxLo = max(0, xx + padW - wo + 1), kxHi = min(kw, xx + padW + 1)
+                        if kyLo >= kyHi || kxLo >= kxHi { continue }
+                        for ky in kyLo..<kyHi {
+                            let base = (y + padH - ky) * wo + xx + padW
+                            for kx in kxLo..<kxHi { termStart[base - kx + 1] &+= 1 }
+                        }
+                    }
+                    for p in 0..<pixels { termStart[p + 1] &+= termStart[p] }
+                    let nTerms = termStart[pixels]
+                    if nTerms > termCapacity {
+                        termRow.deallocate(); termValue.deallocate()
+                        termCapacity = nTerms
+                        termRow = .allocate(capacity: termCapacity)
+                        termValue = .allocate(capacity: termCapacity)
+                    }
+                    let cursor = UnsafeMutablePointer<Int>.allocate(capacity: max(1, pixels))
+                    cursor.update(from: termStart, count: pixels)
+                    for a in 0..<nActive {
+                        let c = Int(chan[a]), y = Int(rowOf[a]), xx = Int(colOf[a])
+                        let kyLo = max(0, y + padH - ho + 1), kyHi = min(kh, y + padH + 1)
+                        let kxLo = max(0, xx + padW - wo + 1), kxHi = min(kw, xx + padW + 1)
+                        if kyLo >= kyHi || kxLo >= kxHi { continue }
+                        let v = values[a]
+                        for ky in kyLo..<kyHi {
+                            let base = (y + padH - ky) * wo + xx + padW
+                            let wbase = (c * kh + ky) * kw
+                            for kx in kxLo..<kxHi {
+                                let q = base - kx
+                                let k = cursor[q]
+                                termRow[k] = Int32(truncatingIfNeeded: wbase + kx)
+                                termValue[k] = v
+                                cursor[q] = k &+ 1
+                            }
+                        }
+                    }
+                    cursor.deallocate()
                     let dst = op.baseAddress! + img * cOut * pixels
                     let strips = (ldw + sw - 1) / sw
+                    let (tRow, tValue, tStart) = (UnsafePointer(termRow), UnsafePointer(termValue), UnsafePointer(termStart))
                     // Strips are independent: split them over threads, each with its own scratch.
                     SpikeProjection.inParallel(work: nActive * kh * kw * ldw + pixels * ldw, items: strips) { range in
                         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: pixels * sw)
@@ -147,22 +198,16 @@ extension Conv2d {
                             let width = min(sw, ldw - c0)
                             let real = max(0, min(width, cOut - c0))
                             let block = wt + c0 * rows
-                            // Bias (or zero) in every pixel row of the strip.
-                            for p in 0..<pixels {
-                                let row = scratch + p * width
-                                if let b = biasValues {
-                                    for j in 0..<real { row[j] = b[c0 + j] }
-                                    for j in real..<width { row[j] = 0 }
-                                } else {
-                                    row.update(repeating: 0, count: width)
-                                }
-                            }
+                            // Bias (or zero) of the strip.
+                            let b0 = UnsafeMutablePointer<Float>.allocate(capacity: 32)
+                            defer { b0.deallocate() }
+                            for j in 0..<width { b0[j] = j < real ? (biasValues?[c0 + j] ?? 0) : 0 }
                             if width == 32 {
-                                scatter32(block: block, scratch: scratch, nActive: nActive, chan: chan, rowOf: rowOf, colOf: colOf,
-                                          values: values, binary: isBinary, kh: kh, kw: kw, padH: padH, padW: padW, ho: ho, wo: wo)
+                                gather32(block: block, bias: b0, scratch: scratch, pixels: pixels, start: tStart, row: tRow,
+                                         value: tValue, binary: isBinary)
                             } else {
-                                scatter16(block: block, width: width, scratch: scratch, nActive: nActive, chan: chan, rowOf: rowOf,
-                                          colOf: colOf, values: values, kh: kh, kw: kw, padH: padH, padW: padW, ho: ho, wo: wo)
+                                gather16(block: block, width: width, bias: b0, scratch: scratch, pixels: pixels, start: tStart,
+                                         row: tRow, value: tValue)
                             }
                             // [pixels, width] → channels c0 ..< c0 + real of [C_out, pixels].
                             for j in 0..<real {
@@ -178,66 +223,76 @@ extension Conv2d {
         return out
     }
 
-    /// The scatter of one 32-channel strip: two 16-lane accumulations per tap.
-    @inline(__always)
-    private static func scatter32(block: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, nActive: Int,
-                                  chan: UnsafePointer<Int32>, rowOf: UnsafePointer<Int32>, colOf: UnsafePointer<Int32>,
-                                  values: UnsafePointer<Float>, binary: Bool, kh: Int, kw: Int, padH: Int, padW: Int,
-                                  ho: Int, wo: Int) {
+    /// One 32-channel strip: every output pixel sums its term list in order, two 16-lane halves,
+    /// four pixels interleaved so their independent add chains overlap (each pixel's own order
+    /// is unchanged).
+    private static func gather32(block: UnsafePointer<Float>, bias: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                                 pixels: Int, start: UnsafePointer<Int>, row: UnsafePointer<Int32>, value: UnsafePointer<Float>,
+                                 binary: Bool) {
         typealias V = SIMD16<Float>
-        for a in 0..<nActive {
-            let c = Int(chan[a]), y = Int(rowOf[a]), xx = Int(colOf[a])
-            let v = V(repeating: values[a])
-            let kyLo = max(0, y + padH - ho + 1), kyHi = min(kh, y + padH + 1)
-            let kxLo = max(0, xx + padW - wo + 1), kxHi = min(kw, xx + padW + 1)
-            if kyLo >= kyHi || kxLo >= kxHi { continue }
-            for ky in kyLo..<kyHi {
-                let oy = y + padH - ky
-                let wrow = block + ((c * kh + ky) * kw) * 32
-                let orow = scratch + oy * wo * 32
-                for kx in kxLo..<kxHi {
-                    let ox = xx + padW - kx
-                    let wp = UnsafeRawPointer(wrow + kx * 32)
-                    let op = UnsafeMutableRawPointer(orow + ox * 32)
-                    let w0 = wp.loadUnaligned(as: V.self), w1 = wp.loadUnaligned(fromByteOffset: 64, as: V.self)
-                    let a0 = op.loadUnaligned(as: V.self), a1 = op.loadUnaligned(fromByteOffset: 64, as: V.self)
-                    if binary {
-                        op.storeBytes(of: a0 + w0, as: V.self)
-                        op.storeBytes(of: a1 + w1, toByteOffset: 64, as: V.self)
-                    } else {
-                        op.storeBytes(of: a0 + v * w0, as: V.self)
-                        op.storeBytes(of: a1 + v * w1, toByteOffset: 64, as: V.self)
-                    }
+        @inline(__always) func w(_ k: Int, _ half: Int) -> V {
+            let offset: Int = Int(row[k]) &* 32 &+ half
+            return UnsafeRawPointer(block + offset).loadUnaligned(as: V.self)
+        }
+        let bl = UnsafeRawPointer(bias).loadUnaligned(as: V.self)
+        let bh = UnsafeRawPointer(bias + 16).loadUnaligned(as: V.self)
+        var p = 0
+        if binary {
+            while p + 4 <= pixels {
+                var l0 = bl, h0 = bh, l1 = bl, h1 = bh, l2 = bl, h2 = bh, l3 = bl, h3 = bh
+                var j0 = start[p], j1 = start[p + 1], j2 = start[p + 2], j3 = start[p + 3]
+                let e0 = j1, e1 = j2, e2 = j3, e3 = start[p + 4]
+                let common = min(min(e0 - j0, e1 - j1), min(e2 - j2, e3 - j3))
+                for _ in 0..<common {
+                    l0 += w(j0, 0); h0 += w(j0, 16)
+                    l1 += w(j1, 0); h1 += w(j1, 16)
+                    l2 += w(j2, 0); h2 += w(j2, 16)
+                    l3 += w(j3, 0); h3 += w(j3, 16)
+                    j0 += 1; j1 += 1; j2 += 1; j3 += 1
+                }
+                while j0 < e0 { l0 += w(j0, 0); h0 += w(j0, 16); j0 += 1 }
+                while j1 < e1 { l1 += w(j1, 0); h1 += w(j1, 16); j1 += 1 }
+                while j2 < e2 { l2 += w(j2, 0); h2 += w(j2, 16); j2 += 1 }
+                while j3 < e3 { l3 += w(j3, 0); h3 += w(j3, 16); j3 += 1 }
+                let o = UnsafeMutableRawPointer(scratch + p * 32)
+                o.storeBytes(of: l0, as: V.self); o.storeBytes(of: h0, toByteOffset: 64, as: V.self)
+                o.storeBytes(of: l1, toByteOffset: 128, as: V.self); o.storeBytes(of: h1, toByteOffset: 192, as: V.self)
+                o.storeBytes(of: l2, toByteOffset: 256, as: V.self); o.storeBytes(of: h2, toByteOffset: 320, as: V.self)
+                o.storeBytes(of: l3, toByteOffset: 384, as: V.self); o.storeBytes(of: h3, toByteOffset: 448, as: V.self)
+                p += 4
+            }
+        }
+        while p < pixels {
+            var lo = bl, hi = bh
+            for k in start[p]..<start[p + 1] {
+                if binary {
+                    lo += w(k, 0); hi += w(k, 16)
+                } else {
+                    let v = V(repeating: value[k])
+                    lo += v * w(k, 0); hi += v * w(k, 16)
                 }
             }
+            let o = UnsafeMutableRawPointer(scratch + p * 32)
+            o.storeBytes(of: lo, as: V.self); o.storeBytes(of: hi, toByteOffset: 64, as: V.self)
+            p += 1
         }
     }
 
-    /// The scatter of one strip narrower than 32 (16 channels).
-    private static func scatter16(block: UnsafePointer<Float>, width: Int, scratch: UnsafeMutablePointer<Float>, nActive: Int,
-                                  chan: UnsafePointer<Int32>, rowOf: UnsafePointer<Int32>, colOf: UnsafePointer<Int32>,
-                                  values: UnsafePointer<Float>, kh: Int, kw: Int, padH: Int, padW: Int, ho: Int, wo: Int) {
+    /// A strip narrower than 32 (16 channels): each pixel sums its term list in order.
+    private static func gather16(block: UnsafePointer<Float>, width: Int, bias: UnsafePointer<Float>,
+                                 scratch: UnsafeMutablePointer<Float>, pixels: Int, start: UnsafePointer<Int>,
+                                 row: UnsafePointer<Int32>, value: UnsafePointer<Float>) {
         typealias V = SIMD16<Float>
-        for a in 0..<nActive {
-            let c = Int(chan[a]), y = Int(rowOf[a]), xx = Int(colOf[a])
-            let v = V(repeating: values[a])
-            let kyLo = max(0, y + padH - ho + 1), kyHi = min(kh, y + padH + 1)
-            let kxLo = max(0, xx + padW - wo + 1), kxHi = min(kw, xx + padW + 1)
-            if kyLo >= kyHi || kxLo >= kxHi { continue }
-            for ky in kyLo..<kyHi {
-                let oy = y + padH - ky
-                for kx in kxLo..<kxHi {
-                    let ox = xx + padW - kx
-                    let wrow = block + ((c * kh + ky) * kw + kx) * width
-                    let orow = scratch + (oy * wo + ox) * width
-                    var col = 0
-                    while col < width {
-                        let acc = UnsafeRawPointer(orow + col).loadUnaligned(as: V.self)
-                        let wv = UnsafeRawPointer(wrow + col).loadUnaligned(as: V.self)
-                        UnsafeMutableRawPointer(orow + col).storeBytes(of: acc + v * wv, as: V.self)
-                        col += 16
-                    }
+        for p in 0..<pixels {
+            var col = 0
+            while col < width {
+                var acc = UnsafeRawPointer(bias + col).loadUnaligned(as: V.self)
+                for k in start[p]..<start[p + 1] {
+                    let wv = UnsafeRawPointer(block + Int(row[k]) * width + col).loadUnaligned(as: V.self)
+                    acc = acc + V(repeating: value[k]) * wv
                 }
+                UnsafeMutableRawPointer(scratch + p * width + col).storeBytes(of: acc, as: V.self)
+                col += 16
             }
         }
     }

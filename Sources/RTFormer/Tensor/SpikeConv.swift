@@ -59,11 +59,12 @@ extension Conv2d {
     ///   - packed: `SpikeConvWeights(weight)`, packed here when nil.
     /// - Returns: `[N, C_out, H_out, W_out]`.
     ///
-    /// Work is organised by output-channel strip (`SpikeConvWeights.stripWidth` channels): for
-    /// each strip, a pixel-major scratch `[pixels, width]` (L1/L2-sized) starts at the bias, every
-    /// active input adds its weight row per tap, and the strip is written out channel by channel.
-    /// Each output element sums the same terms in the same order (active inputs in memory order,
-    /// taps in (ky, kx) order) whatever the strip width or thread split.
+    /// The scatter is computed as an in-order gather: first every output pixel gets the list of
+    /// (weight row, input value) terms that reach it, in scatter order (active inputs in memory
+    /// order); then, per output-channel strip (`SpikeConvWeights.stripWidth` channels), each
+    /// pixel sums its list from the bias in registers, and the strip is written out channel by
+    /// channel. Each output element sums the same terms in the same order whatever the strip
+    /// width or thread split.
     public static func forwardSpikes(_ x: Tensor, weight: Tensor, bias: Tensor?, padH: Int, padW: Int,
                                      kernel: SpikeKernel = .auto, packed: SpikeConvWeights? = nil) -> Tensor {
         guard SpikeProjection.choose(kernel, rate: SpikeProjection.firingRate(x)) == .sparse else {

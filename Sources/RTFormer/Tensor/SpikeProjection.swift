@@ -408,18 +408,3 @@ extension Conv2d {
         return out
     }
 }
-
-/// `dst[c, r] = src[r, c]` for a row-major `[rows, cols]` source, in 16×16 tiles so both sides
-/// stay in cache.
-func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>) {
-    let tile = 16
-    for r0 in stride(from: 0, to: rows, by: tile) {
-        let r1 = min(rows, r0 + tile)
-        for c0 in stride(from: 0, to: cols, by: tile) {
-            let c1 = min(cols, c0 + tile)
-            for r in r0..<r1 {
-                for c in c0..<c1 { dst[c * rows + r] = src[r * cols + c] }
-            }
-        }
-    }
-}

@@ -220,7 +220,7 @@ final class SpikeDrivenGraph: FamilyGraph {
         ctx.recorder?.stream("patch_embed.x_feat", t0: ctx.t0, timesteps: ctx.timesteps, chunk: feat)
         let s3 = try coreLIF.forward(feat, ctx)
         ctx.recordRate(coreLIF.path, s3)
-        let r: Tensor
+        var r: Tensor
         if let rep = core as? RepDW5Unit {
             r = try rep.forward(s3, ctx)
         } else {
@@ -229,8 +229,8 @@ final class SpikeDrivenGraph: FamilyGraph {
         if config.family == .rtformer {
             ctx.recorder?.stream("patch_embed.stcore.rep.out", t0: ctx.t0, timesteps: ctx.timesteps, chunk: r)
         }
-        var u = feat
-        u.add(r)
+        r.add(feat)   // feat + r, added into r (exact either way round)
+        var u = r
         ctx.recorder?.stream("patch_embed.out", t0: ctx.t0, timesteps: ctx.timesteps, chunk: u)
         for bl in blocks {
             u = try runBlock(bl, u, ctx)
@@ -251,13 +251,14 @@ final class SpikeDrivenGraph: FamilyGraph {
         let p = "block.\(bl.index)"
         let s = try bl.shortcutLIF.forward(u, ctx)
         ctx.recordRate(bl.shortcutLIF.path, s)
-        let q = try bl.qLIF.forward(try bl.q.forward(s, ctx), ctx)
+        var q = try bl.qLIF.forward(try bl.q.forward(s, ctx), ctx)
         let k = try bl.kLIF.forward(try bl.k.forward(s, ctx), ctx)
         let v = try bl.vLIF.forward(try bl.v.forward(s, ctx), ctx)
         // SDSA (R16): KV[c] = Σ_n K⊙V over tokens, M = LIF_kv(KV), A = Q ⊙ M broadcast over tokens.
         let steps = u.shape[0], b = u.shape[1], d = u.shape[2], n = u.shape.dropFirst(3).product
-        var kv = Tensor(shape: [steps, b] + bl.kvLIF.shape)
-        var kvProduct = Tensor(shape: k.shape)
+        // Both are fully written below.
+        var kv = Tensor(uninitializedShape: [steps, b] + bl.kvLIF.shape)
+        var kvProduct = Tensor(uninitializedShape: k.shape)
         k.storage.withUnsafeBufferPointer { kp in
             v.storage.withUnsafeBufferPointer { vp in
                 kvProduct.storage.withUnsafeMutableBufferPointer { pp in
@@ -277,8 +278,8 @@ final class SpikeDrivenGraph: FamilyGraph {
         }
         ctx.recordRate("\(p).attn.kv_product", kvProduct)
         let m = try bl.kvLIF.forward(kv, ctx)
-        var a = q
-        a.storage.withUnsafeMutableBufferPointer { ap in
+        // A = Q ⊙ M in place (Q is not needed afterwards).
+        q.storage.withUnsafeMutableBufferPointer { ap in
             m.storage.withUnsafeBufferPointer { mp in
                 for row in 0..<(steps * b * d) {
                     let mv = mp[row]
@@ -286,16 +287,19 @@ final class SpikeDrivenGraph: FamilyGraph {
                 }
             }
         }
+        let a = q
         ctx.recordRate("\(p).attn.qm", a)
-        var u1 = u
-        u1.add(try bl.proj.forward(a, ctx))
+        // Residual sums are added into the fresh branch output (x + y == y + x exactly in IEEE
+        // arithmetic), which saves copying the residual stream.
+        var u1 = try bl.proj.forward(a, ctx)
+        u1.add(u)
         let s1 = try bl.fc1LIF.forward(u1, ctx)
         ctx.recordRate(bl.fc1LIF.path, s1)
         let z1 = try bl.fc1.forward(s1, ctx)
         let s2 = try bl.fc2LIF.forward(z1, ctx)
         ctx.recordRate(bl.fc2LIF.path, s2)
-        var u2 = u1
-        u2.add(try bl.fc2.forward(s2, ctx))
+        var u2 = try bl.fc2.forward(s2, ctx)
+        u2.add(u1)
         ctx.recorder?.stream("\(p).out", t0: ctx.t0, timesteps: ctx.timesteps, chunk: u2)
         return u2
     }
@@ -484,12 +488,13 @@ final class SpikformerGraph: FamilyGraph {
         }
         let a = try bl.attnLIF.forward(y, ctx)
         ctx.recordRate(bl.attnLIF.path, a)
-        var x1 = x
-        x1.add(try bl.projLIF.forward(try bl.proj.forward(a, ctx), ctx))
+        // Residual sums added into the fresh branch output (exact either way round), no copy.
+        var x1 = try bl.projLIF.forward(try bl.proj.forward(a, ctx), ctx)
+        x1.add(x)
         let s1 = try bl.fc1LIF.forward(try bl.fc1.forward(x1, ctx), ctx)
         ctx.recordRate(bl.fc1LIF.path, s1)
-        var x2 = x1
-        x2.add(try bl.fc2LIF.forward(try bl.fc2.forward(s1, ctx), ctx))
+        var x2 = try bl.fc2LIF.forward(try bl.fc2.forward(s1, ctx), ctx)
+        x2.add(x1)
         ctx.recorder?.stream(p, t0: ctx.t0, timesteps: ctx.timesteps, chunk: x2)
         return x2
     }

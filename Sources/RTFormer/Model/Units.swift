@@ -90,7 +90,9 @@ final class ConvUnit {
         var outSample: [Int] = []
         for i in 0..<steps {
             let t = ctx.t0 + i
-            let xt = Tensor(shape: [x.shape[1]] + sampleShape, storage: Array(x.storage[(i * perStep)..<((i + 1) * perStep)]))
+            // One timestep (the explorer's step) shares the chunk's storage instead of copying it.
+            let xt = steps == 1 ? Tensor(shape: [x.shape[1]] + sampleShape, storage: x.storage)
+                : Tensor(shape: [x.shape[1]] + sampleShape, storage: Array(x.storage[(i * perStep)..<((i + 1) * perStep)]))
             let y: Tensor
             if reusesRepeatedInput, let lastInput, let lastOutput, lastInput == xt.storage {
                 y = lastOutput
@@ -112,6 +114,7 @@ final class ConvUnit {
                 lastOutput = y
             }
             outSample = Array(y.shape.dropFirst())
+            if steps == 1 { return Tensor(shape: [1, x.shape[1]] + outSample, storage: y.storage) }
             if out.isEmpty { out.reserveCapacity(steps * y.count) }
             out += y.storage
         }
@@ -258,10 +261,13 @@ final class LIFUnit {
             if case .tsbnMem = kind { hasHat = true }
             r.lif(path, shape: shape, batch: b, timesteps: ctx.timesteps, vThreshold: parameters.vThreshold, hasHat: hasHat)
         }
-        var spikes = Tensor(shape: x.shape)
-        var h = [Float](repeating: 0, count: n)
-        var hHat = [Float](repeating: 0, count: n)
-        var v = [Float](repeating: 0, count: n)
+        // Every element of these is written before it is read (spikes and H by every neuron kind,
+        // Ĥ by the TSBN-LIF that uses it), so they skip the zero fill.
+        var spikes = Tensor(uninitializedShape: x.shape)
+        var h = [Float](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }
+        var isMem = false
+        if case .tsbnMem = kind { isMem = true }
+        var hHat = isMem ? [Float](unsafeUninitializedCapacity: n) { _, initialized in initialized = n } : []
         let c = channels, s = spatial, vth = parameters.vThreshold
         for i in 0..<steps {
             let t = ctx.t0 + i
@@ -278,7 +284,9 @@ final class LIFUnit {
                         state!.withMembrane { vp in
                             for j in 0..<n { h[j] = LIF.charge(v: vp[j], x: xt[j], p) }
                         }
-                        hHat = h
+                        hHat.withUnsafeMutableBufferPointer { hh in
+                            h.withUnsafeBufferPointer { hh.baseAddress!.update(from: $0.baseAddress!, count: n) }
+                        }
                         if ctx.mode == .train {
                             if stepper == nil { stepper = TSBNTrainStepper(batch: b, spatial: s, layer: path + ".tsbn") }
                             let rec = try hHat.withUnsafeMutableBufferPointer { try stepper!.step(t: t, x: $0.baseAddress!, tsbn: &tsbn) }
@@ -318,13 +326,12 @@ final class LIFUnit {
                         }
                     }
                     if let r = ctx.recorder {
-                        state!.copyMembrane(to: &v)
-                        var isMem = false
-                        if case .tsbnMem = kind { isMem = true }
-                        h.withUnsafeBufferPointer { hp in
-                            v.withUnsafeBufferPointer { vp in
+                        // The recorder copies V straight from the membrane.
+                        state!.withMembrane { vp in
+                            h.withUnsafeBufferPointer { hp in
                                 hHat.withUnsafeBufferPointer { hh in
-                                    r.storeLIF(path, t: t, x: xt, h: hp.baseAddress!, s: st, v: vp.baseAddress!, hHat: isMem ? hh.baseAddress! : nil)
+                                    r.storeLIF(path, t: t, x: xt, h: hp.baseAddress!, s: st, v: vp.baseAddress!,
+                                               hHat: isMem ? hh.baseAddress! : nil)
                                 }
                             }
                         }
@@ -381,12 +388,39 @@ extension Recorder {
         if r.count < t0 + steps { r += [Double](repeating: .nan, count: t0 + steps - r.count) }
         chunk.storage.withUnsafeBufferPointer { p in
             for i in 0..<steps {
+                // Spikes: count the ones 16 lanes at a time. The in-order Double sum of 0/1 values
+                // is that exact count, so the result is the same; other values take the sum.
+                if let ones = Recorder.countOnes(p.baseAddress! + i * per, count: per) {
+                    r[t0 + i] = per > 0 ? Double(ones) / Double(per) : 0
+                    continue
+                }
                 var s = 0.0
                 for j in (i * per)..<((i + 1) * per) { s += Double(p[j]) }
                 r[t0 + i] = per > 0 ? s / Double(per) : 0
             }
         }
         rates[name] = r
+    }
+
+    /// The number of ones among `count` floats when every one of them is 0 or 1, else nil.
+    static func countOnes(_ p: UnsafePointer<Float>, count: Int) -> Int? {
+        var ones = SIMD16<Int32>()
+        var other = SIMD16<Int32>()
+        var i = 0
+        while i + 16 <= count {
+            let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
+            let isOne = v .== 1
+            ones &+= SIMD16<Int32>().replacing(with: 1, where: isOne)
+            other &+= SIMD16<Int32>().replacing(with: 1, where: .!isOne .& (v .!= 0))
+            i += 16
+        }
+        var n = Int(ones.wrappedSum())
+        if other != SIMD16<Int32>() { return nil }
+        while i < count {
+            if p[i] == 1 { n += 1 } else if p[i] != 0 { return nil }
+            i += 1
+        }
+        return n
     }
 
     func unit(_ path: String, input: Tensor, t0: Int, timesteps: Int) {

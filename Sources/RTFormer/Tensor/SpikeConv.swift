@@ -1,12 +1,18 @@
 /// A dense conv weight `[C_out, C_in, kH, kW]` rearranged once for the spike-driven scatter
-/// kernel: row `(c·kH + ky)·kW + kx` holds `W[:, c, ky, kx]` (C_out floats, rows `ldw` apart,
-/// 64-byte aligned), so one active input adds a contiguous weight row per tap.
+/// kernel, in output-channel strips of `stripWidth` floats (the last strip may be 16 wide):
+/// strip `s` is a block of `inChannels·kH·kW` rows, row `(c·kH + ky)·kW + kx` holding
+/// `W[s·stripWidth ..< s·stripWidth + width, c, ky, kx]` contiguously. One active input then
+/// adds one short contiguous row per tap, and the weights of one strip (the unit of work of
+/// the kernel) are a compact block that stays in L2 while every active input is visited.
 public final class SpikeConvWeights: @unchecked Sendable {
     public let outChannels: Int
     public let inChannels: Int
     public let kernelH: Int
     public let kernelW: Int
+    /// `outChannels` rounded up to a multiple of 16 (zero-padded channels).
     let ldw: Int
+    /// Output channels per strip (the last strip holds `ldw − (strips − 1)·stripWidth`).
+    static let stripWidth = 32
     let data: UnsafeMutablePointer<Float>
 
     /// - Parameter weight: `[C_out, C_in, kH, kW]` (groups = 1).
@@ -20,12 +26,17 @@ public final class SpikeConvWeights: @unchecked Sendable {
         let rows = inChannels * kernelH * kernelW
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, ldw * rows) * 4, alignment: 64)
         data = raw.bindMemory(to: Float.self, capacity: max(1, ldw * rows))
-        let (co, ldw, d) = (outChannels, ldw, data)
+        let (co, ldw, d, sw) = (outChannels, ldw, data, Self.stripWidth)
         weight.storage.withUnsafeBufferPointer { src in
-            for r in 0..<rows {
-                let row = d + r * ldw
-                for o in 0..<co { row[o] = src[o * rows + r] }
-                (row + co).initialize(repeating: 0, count: ldw - co)
+            for c0 in stride(from: 0, to: ldw, by: sw) {
+                let width = min(sw, ldw - c0)
+                let block = d + c0 * rows
+                for r in 0..<rows {
+                    for j in 0..<width {
+                        let o = c0 + j
+                        block[r * width + j] = o < co ? src[o * rows + r] : 0
+                    }
+                }
             }
         }
     }
@@ -47,6 +58,13 @@ extension Conv2d {
     ///     the dense GEMM path.
     ///   - packed: `SpikeConvWeights(weight)`, packed here when nil.
     /// - Returns: `[N, C_out, H_out, W_out]`.
+    ///
+    /// The scatter is computed as an in-order gather: first every output pixel gets the list of
+    /// (weight row, input value) terms that reach it, in scatter order (active inputs in memory
+    /// order); then, per output-channel strip (`SpikeConvWeights.stripWidth` channels), each
+    /// pixel sums its list from the bias in registers, and the strip is written out channel by
+    /// channel. Each output element sums the same terms in the same order whatever the strip
+    /// width or thread split.
     public static func forwardSpikes(_ x: Tensor, weight: Tensor, bias: Tensor?, padH: Int, padW: Int,
                                      kernel: SpikeKernel = .auto, packed: SpikeConvWeights? = nil) -> Tensor {
         guard SpikeProjection.choose(kernel, rate: SpikeProjection.firingRate(x)) == .sparse else {
@@ -60,73 +78,223 @@ extension Conv2d {
         let ho = h + 2 * padH - kh + 1, wo = w + 2 * padW - kw + 1
         precondition(ho > 0 && wo > 0, "spike conv: output would be empty for input \(x.shape) and kernel \(weight.shape)")
         let ldw = pw.ldw
+        let sw = SpikeConvWeights.stripWidth
+        let rows = cIn * kh * kw
         var out = Tensor(uninitializedShape: [n, cOut, ho, wo])
         let pixels = ho * wo
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: pixels * ldw)
-        let active = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, cIn * h * w))
-        let values = UnsafeMutablePointer<Float>.allocate(capacity: max(1, cIn * h * w))
-        defer { scratch.deallocate(); active.deallocate(); values.deallocate() }
+        let plane = h * w
+        let capacity = max(1, cIn * plane)
+        // Active inputs in memory order: channel, row, column, value.
+        let chan = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        let rowOf = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        let colOf = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        let values = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
+        defer { chan.deallocate(); rowOf.deallocate(); colOf.deallocate(); values.deallocate() }
+        let termStart = UnsafeMutablePointer<Int>.allocate(capacity: pixels + 1)
+        var termCapacity = max(1, capacity)
+        var termRow = UnsafeMutablePointer<Int32>.allocate(capacity: termCapacity)
+        var termValue = UnsafeMutablePointer<Float>.allocate(capacity: termCapacity)
+        defer { termStart.deallocate(); termRow.deallocate(); termValue.deallocate() }
         let wt = UnsafePointer(pw.data)
         let biasValues = bias?.storage
         x.storage.withUnsafeBufferPointer { xp in
             out.storage.withUnsafeMutableBufferPointer { op in
                 for img in 0..<n {
-                    // Active inputs as flat indices c·H·W + y·W + x, in memory order.
-                    let src = xp.baseAddress! + img * cIn * h * w
+                    let src = xp.baseAddress! + img * cIn * plane
                     var count = 0
-                    for i in 0..<(cIn * h * w) where src[i] != 0 {
-                        active[count] = Int32(truncatingIfNeeded: i)
-                        values[count] = src[i]
-                        count += 1
-                    }
-                    let nActive = count
-                    // Column strips of 16 output channels are independent: split them over threads.
-                    let strips = ldw / 16
-                    SpikeProjection.inParallel(work: nActive * kh * kw * ldw + pixels * ldw, items: strips) { range in
-                        let c0 = range.lowerBound * 16, c1 = range.upperBound * 16
-                        for p in 0..<pixels {
-                            let row = scratch + p * ldw
-                            if let b = biasValues {
-                                let split = min(max(c0, cOut), c1)
-                                for c in c0..<split { row[c] = b[c] }
-                                for c in split..<c1 { row[c] = 0 }
-                            } else {
-                                (row + c0).update(repeating: 0, count: c1 - c0)
-                            }
-                        }
-                        for a in 0..<nActive {
-                            let flat = Int(active[a])
-                            let c = flat / (h * w), rem = flat - c * h * w
-                            let y = rem / w, xx = rem - y * w
-                            let v = SIMD16<Float>(repeating: values[a])
-                            for ky in 0..<kh {
-                                let oy = y + padH - ky
-                                if oy < 0 || oy >= ho { continue }
-                                for kx in 0..<kw {
-                                    let ox = xx + padW - kx
-                                    if ox < 0 || ox >= wo { continue }
-                                    let wrow = wt + ((c * kh + ky) * kw + kx) * ldw
-                                    let orow = scratch + (oy * wo + ox) * ldw
-                                    var col = c0
-                                    while col < c1 {
-                                        let acc = UnsafeRawPointer(orow + col).loadUnaligned(as: SIMD16<Float>.self)
-                                        let wv = UnsafeRawPointer(wrow + col).loadUnaligned(as: SIMD16<Float>.self)
-                                        UnsafeMutableRawPointer(orow + col).storeBytes(of: acc + v * wv, as: SIMD16<Float>.self)
-                                        col += 16
+                    var binary = true
+                    for c in 0..<cIn {
+                        let sc = src + c * plane
+                        for y in 0..<h {
+                            let row = sc + y * w
+                            var i = 0
+                            while i + 16 <= w {
+                                let v = UnsafeRawPointer(row + i).loadUnaligned(as: SIMD16<Float>.self)
+                                let fired = v .!= 0
+                                var mask = SIMD16<UInt32>(repeating: 0).replacing(with: SpikeProjection.laneBits, where: fired).wrappedSum()
+                                if mask != 0 {
+                                    binary = binary && !any(fired .& (v .!= 1))
+                                    while mask != 0 {
+                                        let lane = mask.trailingZeroBitCount
+                                        chan[count] = Int32(truncatingIfNeeded: c)
+                                        rowOf[count] = Int32(truncatingIfNeeded: y)
+                                        colOf[count] = Int32(truncatingIfNeeded: i + lane)
+                                        values[count] = row[i + lane]
+                                        count &+= 1
+                                        mask &= mask &- 1
                                     }
                                 }
+                                i += 16
+                            }
+                            while i < w {
+                                let v = row[i]
+                                if v != 0 {
+                                    chan[count] = Int32(truncatingIfNeeded: c)
+                                    rowOf[count] = Int32(truncatingIfNeeded: y)
+                                    colOf[count] = Int32(truncatingIfNeeded: i)
+                                    values[count] = v
+                                    binary = binary && v == 1
+                                    count &+= 1
+                                }
+                                i += 1
                             }
                         }
                     }
-                    // [pixels, ldw] → [C_out, pixels].
+                    let nActive = count
+                    let isBinary = binary
+                    // Per output pixel, the list of (weight row, value) terms that reach it, in the
+                    // order the scatter adds them: actives in memory order, taps in (ky, kx) order.
+                    // Summing each list in order gives exactly the scatter's result, but in
+                    // registers: the scatter's read-modify-write of the same output row by
+                    // neighbouring actives serialised on store-to-load forwarding.
+                    termStart.initialize(repeating: 0, count: pixels + 1)
+                    for a in 0..<nActive {
+                        let y = Int(rowOf[a]), xx = Int(colOf[a])
+                        let kyLo = max(0, y + padH - ho + 1), kyHi = min(kh, y + padH + 1)
+                        let kxLo = max(0, xx + padW - wo + 1), kxHi = min(kw, xx + padW + 1)
+                        if kyLo >= kyHi || kxLo >= kxHi { continue }
+                        for ky in kyLo..<kyHi {
+                            let base = (y + padH - ky) * wo + xx + padW
+                            for kx in kxLo..<kxHi { termStart[base - kx + 1] &+= 1 }
+                        }
+                    }
+                    for p in 0..<pixels { termStart[p + 1] &+= termStart[p] }
+                    let nTerms = termStart[pixels]
+                    if nTerms > termCapacity {
+                        termRow.deallocate(); termValue.deallocate()
+                        termCapacity = nTerms
+                        termRow = .allocate(capacity: termCapacity)
+                        termValue = .allocate(capacity: termCapacity)
+                    }
+                    let cursor = UnsafeMutablePointer<Int>.allocate(capacity: max(1, pixels))
+                    cursor.update(from: termStart, count: pixels)
+                    for a in 0..<nActive {
+                        let c = Int(chan[a]), y = Int(rowOf[a]), xx = Int(colOf[a])
+                        let kyLo = max(0, y + padH - ho + 1), kyHi = min(kh, y + padH + 1)
+                        let kxLo = max(0, xx + padW - wo + 1), kxHi = min(kw, xx + padW + 1)
+                        if kyLo >= kyHi || kxLo >= kxHi { continue }
+                        let v = values[a]
+                        for ky in kyLo..<kyHi {
+                            let base = (y + padH - ky) * wo + xx + padW
+                            let wbase = (c * kh + ky) * kw
+                            for kx in kxLo..<kxHi {
+                                let q = base - kx
+                                let k = cursor[q]
+                                termRow[k] = Int32(truncatingIfNeeded: wbase + kx)
+                                termValue[k] = v
+                                cursor[q] = k &+ 1
+                            }
+                        }
+                    }
+                    cursor.deallocate()
                     let dst = op.baseAddress! + img * cOut * pixels
-                    for p in 0..<pixels {
-                        let row = scratch + p * ldw
-                        for c in 0..<cOut { dst[c * pixels + p] = row[c] }
+                    let strips = (ldw + sw - 1) / sw
+                    let (tRow, tValue, tStart) = (UnsafePointer(termRow), UnsafePointer(termValue), UnsafePointer(termStart))
+                    // Strips are independent: split them over threads, each with its own scratch.
+                    SpikeProjection.inParallel(work: nActive * kh * kw * ldw + pixels * ldw, items: strips) { range in
+                        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: pixels * sw)
+                        defer { scratch.deallocate() }
+                        for s in range {
+                            let c0 = s * sw
+                            let width = min(sw, ldw - c0)
+                            let real = max(0, min(width, cOut - c0))
+                            let block = wt + c0 * rows
+                            // Bias (or zero) of the strip.
+                            let b0 = UnsafeMutablePointer<Float>.allocate(capacity: 32)
+                            defer { b0.deallocate() }
+                            for j in 0..<width { b0[j] = j < real ? (biasValues?[c0 + j] ?? 0) : 0 }
+                            if width == 32 {
+                                gather32(block: block, bias: b0, scratch: scratch, pixels: pixels, start: tStart, row: tRow,
+                                         value: tValue, binary: isBinary)
+                            } else {
+                                gather16(block: block, width: width, bias: b0, scratch: scratch, pixels: pixels, start: tStart,
+                                         row: tRow, value: tValue)
+                            }
+                            // [pixels, width] → channels c0 ..< c0 + real of [C_out, pixels].
+                            for j in 0..<real {
+                                let d = dst + (c0 + j) * pixels
+                                var p = 0
+                                while p < pixels { d[p] = scratch[p * width + j]; p += 1 }
+                            }
+                        }
                     }
                 }
             }
         }
         return out
+    }
+
+    /// One 32-channel strip: every output pixel sums its term list in order, two 16-lane halves,
+    /// four pixels interleaved so their independent add chains overlap (each pixel's own order
+    /// is unchanged).
+    private static func gather32(block: UnsafePointer<Float>, bias: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                                 pixels: Int, start: UnsafePointer<Int>, row: UnsafePointer<Int32>, value: UnsafePointer<Float>,
+                                 binary: Bool) {
+        typealias V = SIMD16<Float>
+        @inline(__always) func w(_ k: Int, _ half: Int) -> V {
+            let offset: Int = Int(row[k]) &* 32 &+ half
+            return UnsafeRawPointer(block + offset).loadUnaligned(as: V.self)
+        }
+        let bl = UnsafeRawPointer(bias).loadUnaligned(as: V.self)
+        let bh = UnsafeRawPointer(bias + 16).loadUnaligned(as: V.self)
+        var p = 0
+        if binary {
+            while p + 4 <= pixels {
+                var l0 = bl, h0 = bh, l1 = bl, h1 = bh, l2 = bl, h2 = bh, l3 = bl, h3 = bh
+                var j0 = start[p], j1 = start[p + 1], j2 = start[p + 2], j3 = start[p + 3]
+                let e0 = j1, e1 = j2, e2 = j3, e3 = start[p + 4]
+                let common = min(min(e0 - j0, e1 - j1), min(e2 - j2, e3 - j3))
+                for _ in 0..<common {
+                    l0 += w(j0, 0); h0 += w(j0, 16)
+                    l1 += w(j1, 0); h1 += w(j1, 16)
+                    l2 += w(j2, 0); h2 += w(j2, 16)
+                    l3 += w(j3, 0); h3 += w(j3, 16)
+                    j0 += 1; j1 += 1; j2 += 1; j3 += 1
+                }
+                while j0 < e0 { l0 += w(j0, 0); h0 += w(j0, 16); j0 += 1 }
+                while j1 < e1 { l1 += w(j1, 0); h1 += w(j1, 16); j1 += 1 }
+                while j2 < e2 { l2 += w(j2, 0); h2 += w(j2, 16); j2 += 1 }
+                while j3 < e3 { l3 += w(j3, 0); h3 += w(j3, 16); j3 += 1 }
+                let o = UnsafeMutableRawPointer(scratch + p * 32)
+                o.storeBytes(of: l0, as: V.self); o.storeBytes(of: h0, toByteOffset: 64, as: V.self)
+                o.storeBytes(of: l1, toByteOffset: 128, as: V.self); o.storeBytes(of: h1, toByteOffset: 192, as: V.self)
+                o.storeBytes(of: l2, toByteOffset: 256, as: V.self); o.storeBytes(of: h2, toByteOffset: 320, as: V.self)
+                o.storeBytes(of: l3, toByteOffset: 384, as: V.self); o.storeBytes(of: h3, toByteOffset: 448, as: V.self)
+                p += 4
+            }
+        }
+        while p < pixels {
+            var lo = bl, hi = bh
+            for k in start[p]..<start[p + 1] {
+                if binary {
+                    lo += w(k, 0); hi += w(k, 16)
+                } else {
+                    let v = V(repeating: value[k])
+                    lo += v * w(k, 0); hi += v * w(k, 16)
+                }
+            }
+            let o = UnsafeMutableRawPointer(scratch + p * 32)
+            o.storeBytes(of: lo, as: V.self); o.storeBytes(of: hi, toByteOffset: 64, as: V.self)
+            p += 1
+        }
+    }
+
+    /// A strip narrower than 32 (16 channels): each pixel sums its term list in order.
+    private static func gather16(block: UnsafePointer<Float>, width: Int, bias: UnsafePointer<Float>,
+                                 scratch: UnsafeMutablePointer<Float>, pixels: Int, start: UnsafePointer<Int>,
+                                 row: UnsafePointer<Int32>, value: UnsafePointer<Float>) {
+        typealias V = SIMD16<Float>
+        for p in 0..<pixels {
+            var col = 0
+            while col < width {
+                var acc = UnsafeRawPointer(bias + col).loadUnaligned(as: V.self)
+                for k in start[p]..<start[p + 1] {
+                    let wv = UnsafeRawPointer(block + Int(row[k]) * width + col).loadUnaligned(as: V.self)
+                    acc = acc + V(repeating: value[k]) * wv
+                }
+                UnsafeMutableRawPointer(scratch + p * width + col).storeBytes(of: acc, as: V.self)
+                col += 16
+            }
+        }
     }
 }

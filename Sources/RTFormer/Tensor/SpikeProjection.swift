@@ -32,8 +32,17 @@ public enum SpikeProjection {
     public static func firingRate(_ x: Tensor) -> Float {
         guard x.count > 0 else { return 0 }
         let nonZero = x.storage.withUnsafeBufferPointer { p in
-            var c = 0
-            for v in p { c &+= v != 0 ? 1 : 0 }
+            // 16 lanes at a time: a lane-wise count of non-zeros, summed once at the end.
+            let base = p.baseAddress!
+            var lanes = SIMD16<Int32>()
+            var i = 0
+            while i + 16 <= p.count {
+                let v = load(base + i)
+                lanes &+= SIMD16<Int32>().replacing(with: 1, where: v .!= 0)
+                i += 16
+            }
+            var c = Int(lanes.wrappedSum())
+            while i < p.count { c &+= base[i] != 0 ? 1 : 0; i += 1 }
             return c
         }
         return Float(nonZero) / Float(x.count)
@@ -98,9 +107,25 @@ public enum SpikeProjection {
             }
         }
         rowStart[m] = active
+        accumulate(m: m, rowStart: rowStart, index: index, value: value, binary: binary, wt: wt, ldw: ldw, outF: outF,
+                   bias: bias, columns: 0..<outF, out: out, channelMajor: false)
+    }
+
+    /// The accumulation half of `sparseRows` for the output columns `columns` (a lower bound that
+    /// is a multiple of 16): `out[r, c] = bias[c] + Σ_{j in row r} value[j] · wt[index[j], c]`
+    /// over the CSR lists `rowStart`/`index`/`value` (`binary`: every value is 1).
+    /// `channelMajor == false` writes `out` as `[m, outF]`; `true` writes `[outF, m]` (NCHW for
+    /// a 1×1 conv with `m` pixels), through a pixel-major strip buffer transposed per 16 columns.
+    /// Each output element sums the same terms in the same order in both layouts and for any
+    /// split of the columns.
+    static func accumulate(m: Int, rowStart: UnsafePointer<Int>, index: UnsafePointer<Int32>, value: UnsafePointer<Float>,
+                           binary: Bool, wt: UnsafePointer<Float>, ldw: Int, outF: Int, bias: UnsafePointer<Float>?,
+                           columns: Range<Int>, out: UnsafeMutablePointer<Float>, channelMajor: Bool) {
         typealias V = SIMD16<Float>
-        var c = 0
-        while c + 16 <= outF {
+        let tmp: UnsafeMutablePointer<Float>? = channelMajor ? .allocate(capacity: max(1, m * 16)) : nil
+        defer { tmp?.deallocate() }
+        var c = columns.lowerBound
+        while c + 16 <= columns.upperBound {
             let strip = wt + c
             for r in 0..<m {
                 var a0 = bias.map { load($0 + c) } ?? V(), a1 = V(), a2 = V(), a3 = V()
@@ -118,18 +143,95 @@ public enum SpikeProjection {
                 } else {
                     while j < end { a0 += V(repeating: value[j]) * load(strip + Int(index[j]) * ldw); j += 1 }
                 }
-                store((a0 + a1) + (a2 + a3), out + r * outF + c)
+                if let tmp {
+                    store((a0 + a1) + (a2 + a3), tmp + r * 16)
+                } else {
+                    store((a0 + a1) + (a2 + a3), out + r * outF + c)
+                }
+            }
+            if let tmp {
+                for k in 0..<16 {
+                    let d = out + (c + k) * m
+                    for r in 0..<m { d[r] = tmp[r * 16 + k] }
+                }
             }
             c += 16
         }
-        while c < outF {
+        while c < columns.upperBound {
             for r in 0..<m {
                 var a = bias?[c] ?? 0
                 for j in rowStart[r]..<rowStart[r + 1] { a += value[j] * wt[Int(index[j]) * ldw + c] }
-                out[r * outF + c] = a
+                out[channelMajor ? c * m + r : r * outF + c] = a
             }
             c += 1
         }
+    }
+
+    /// Active lists per pixel of one NCHW image `[inF, m]` (`m` = H·W), in the CSR layout of
+    /// `sparseRows` (per pixel: ascending channel), built without transposing the image: a
+    /// 16-lane counting pass gives every pixel's count, then a mask-scan pass fills the lists.
+    /// `rowStart` holds `m + 1` entries, `index`/`value` `inF·m`. Returns whether every non-zero is 1.
+    static func activePerPixel(x: UnsafePointer<Float>, m: Int, inF: Int, rowStart: UnsafeMutablePointer<Int>,
+                               index: UnsafeMutablePointer<Int32>, value: UnsafeMutablePointer<Float>) -> Bool {
+        let counts = UnsafeMutablePointer<Int32>.allocate(capacity: m + 16)
+        defer { counts.deallocate() }
+        counts.initialize(repeating: 0, count: m + 16)
+        for ch in 0..<inF {
+            let xr = x + ch * m
+            var p = 0
+            while p + 16 <= m {
+                let old = UnsafeRawPointer(counts + p).loadUnaligned(as: SIMD16<Int32>.self)
+                let add = SIMD16<Int32>().replacing(with: 1, where: load(xr + p) .!= 0)
+                UnsafeMutableRawPointer(counts + p).storeBytes(of: old &+ add, as: SIMD16<Int32>.self)
+                p += 16
+            }
+            while p < m { counts[p] &+= xr[p] != 0 ? 1 : 0; p += 1 }
+        }
+        var total = 0
+        for p in 0..<m {
+            rowStart[p] = total
+            total &+= Int(counts[p])
+        }
+        rowStart[m] = total
+        // Fill cursors, one per pixel, starting at the pixel's list.
+        let cursor = UnsafeMutablePointer<Int>.allocate(capacity: max(1, m))
+        defer { cursor.deallocate() }
+        cursor.update(from: rowStart, count: m)
+        var binary = true
+        for ch in 0..<inF {
+            let xr = x + ch * m
+            let c32 = Int32(truncatingIfNeeded: ch)
+            var p = 0
+            while p + 16 <= m {
+                let v = load(xr + p)
+                let fired = v .!= 0
+                var mask = SIMD16<UInt32>(repeating: 0).replacing(with: laneBits, where: fired).wrappedSum()
+                if mask != 0 {
+                    binary = binary && !any(fired .& (v .!= 1))
+                    while mask != 0 {
+                        let q = p + mask.trailingZeroBitCount
+                        let k = cursor[q]
+                        index[k] = c32
+                        value[k] = xr[q]
+                        cursor[q] = k &+ 1
+                        mask &= mask &- 1
+                    }
+                }
+                p += 16
+            }
+            while p < m {
+                let v = xr[p]
+                if v != 0 {
+                    let k = cursor[p]
+                    index[k] = c32
+                    value[k] = v
+                    cursor[p] = k &+ 1
+                    binary = binary && v == 1
+                }
+                p += 1
+            }
+        }
+        return binary
     }
 
     /// Runs `body` over `0..<items` split into up to `BLAS.threads` contiguous ranges, one per
@@ -155,7 +257,7 @@ public enum SpikeProjection {
     }
 
     /// `1 << lane` for each of 16 lanes.
-    private static let laneBits = SIMD16<UInt32>(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
+    static let laneBits = SIMD16<UInt32>(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
 
     @inline(__always) private static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
@@ -272,8 +374,8 @@ extension Conv2d {
         let hw = h * w
         if n * hw * cOut * cIn == 0 { return forward(x, weight: weight, bias: bias, padH: 0, padW: 0) }
         var out = Tensor(uninitializedShape: [n, cOut, h, w])
-        // Per image: the input is transposed to pixel-major `[hw, C_in]` so each pixel's channels
-        // are contiguous rows, the sparse kernel gives `[hw, C_out]`, transposed into NCHW.
+        // Per image: per-pixel active-channel lists straight from NCHW (no transpose of the input),
+        // then the sparse accumulation writes NCHW through a small per-strip buffer.
         let biasValues = bias?.storage
         let pw = packed ?? SpikeWeights(weight)
         precondition(pw.outF == cOut && pw.inF == cIn, "pointwise conv: packed weights [\(pw.outF), \(pw.inF)] do not match \(weight.shape)")
@@ -283,14 +385,20 @@ extension Conv2d {
         out.storage.withUnsafeMutableBufferPointer { op in
             let xb = xp.baseAddress!, o = op.baseAddress!
             SpikeProjection.withOptionalPointer(biasValues) { b in
-                SpikeProjection.inParallel(work: n * hw * (cIn + cOut), items: n) { images in
-                    let xt = UnsafeMutablePointer<Float>.allocate(capacity: hw * cIn)
-                    let t = UnsafeMutablePointer<Float>.allocate(capacity: hw * cOut)
-                    defer { xt.deallocate(); t.deallocate() }
-                    for img in images {
-                        transpose(xb + img * cIn * hw, rows: cIn, cols: hw, into: xt)
-                        SpikeProjection.sparseRows(x: xt, m: hw, inF: cIn, rowStride: cIn, wt: wb, ldw: ldw, outF: cOut, bias: b, out: t)
-                        transpose(t, rows: hw, cols: cOut, into: o + img * cOut * hw)
+                let index = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, hw * cIn))
+                let value = UnsafeMutablePointer<Float>.allocate(capacity: max(1, hw * cIn))
+                let rowStart = UnsafeMutablePointer<Int>.allocate(capacity: hw + 1)
+                defer { index.deallocate(); value.deallocate(); rowStart.deallocate() }
+                for img in 0..<n {
+                    let binary = SpikeProjection.activePerPixel(x: xb + img * cIn * hw, m: hw, inF: cIn, rowStart: rowStart,
+                                                                index: index, value: value)
+                    // 16-channel column strips are independent: split them across the BLAS thread count.
+                    let strips = (cOut + 15) / 16
+                    SpikeProjection.inParallel(work: hw * (cIn + cOut), items: strips) { range in
+                        SpikeProjection.accumulate(m: hw, rowStart: rowStart, index: index, value: value, binary: binary,
+                                                   wt: wb, ldw: ldw, outF: cOut, bias: b,
+                                                   columns: (range.lowerBound * 16)..<min(cOut, range.upperBound * 16),
+                                                   out: o + img * cOut * hw, channelMajor: true)
                     }
                 }
             }
@@ -298,20 +406,5 @@ extension Conv2d {
         }
         }
         return out
-    }
-}
-
-/// `dst[c, r] = src[r, c]` for a row-major `[rows, cols]` source, in 16×16 tiles so both sides
-/// stay in cache.
-func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>) {
-    let tile = 16
-    for r0 in stride(from: 0, to: rows, by: tile) {
-        let r1 = min(rows, r0 + tile)
-        for c0 in stride(from: 0, to: cols, by: tile) {
-            let c1 = min(cols, c0 + tile)
-            for r in r0..<r1 {
-                for c in c0..<c1 { dst[c * rows + r] = src[r * cols + c] }
-            }
-        }
     }
 }

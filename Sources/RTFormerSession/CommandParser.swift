@@ -178,7 +178,7 @@ public enum CommandTable {
             _ = try s.keyword(["weights"], what: "what to load")
             return .loadWeights(try s.word("safetensors file").text)
         },
-        CommandSpec(name: "calibrate", usage: "calibrate <file | default> [N]",
+        CommandSpec(name: "calibrate", usage: "calibrate <file | default | gesture> [N]",
                     summary: "set BN/TSBN running statistics from N real samples (default 10)",
                     details: "Train-mode passes over the samples, statistics averaged cumulatively (PyTorch momentum=None); "
                         + "the deploy twin is rebuilt and the input rerun.") { s in

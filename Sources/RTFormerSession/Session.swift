@@ -315,7 +315,7 @@ public final class Session {
             }
             name = BundledSamples.cifar10Name
         } else {
-            let path = resolve(source)
+            let path = BundledResources.aliases[source] != nil ? try BundledResources.resolve(source) : resolve(source)
             let first = try InputFile.load(path: path, index: 0)
             for i in 0..<min(limit, max(1, first.recordCount)) {
                 samples.append(try inputSource.load(path: path, index: i, timesteps: cfg.timesteps, size: cfg.imgSize).encoded)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RTFormer
 import RTFormerSession
 
 /// `--model`, `--weights`, `--input`, `--index` shared by `repl` and `replay` (DESIGN §6).
@@ -19,21 +20,23 @@ struct SessionOptions: ParsableArguments {
     var uncalibrated = false
 
     /// The commands these options stand for, in order. With `defaults`, what is not given comes
-    /// from the built-in default (DESIGN §6): the tiny model with seeded weights whose TSBN
-    /// statistics are calibrated on the bundled CIFAR-10 images (uncalibrated seeded weights leave
-    /// every neuron silent), and the first bundled image.
+    /// from the built-in default (DESIGN §6): the tiny model; seeded weights whose BN/TSBN
+    /// statistics are calibrated on the bundled samples (uncalibrated seeded weights leave nearly
+    /// every neuron silent); the first bundled CIFAR-10 image, or the bundled DVS Gesture window
+    /// for event (2-channel) models.
     func preamble(defaults: Bool) -> [String] {
         var lines: [String] = []
+        let events = (try? ModelConfig.load(model ?? "tiny"))?.inChannels == 2
         if let model { lines.append("model \(quoted(model))") } else if defaults { lines.append("model tiny") }
         if let weights {
             lines.append("load weights \(quoted(weights))")
-        } else if defaults && model == nil && !uncalibrated {
-            lines.append("calibrate default 10")
+        } else if defaults && !uncalibrated {
+            lines.append(events ? "calibrate gesture" : "calibrate default 10")
         }
         if let input {
             lines.append("input \(quoted(input))" + (index.map { " index \($0)" } ?? ""))
         } else if defaults {
-            lines.append("input default" + (index.map { " index \($0)" } ?? ""))
+            lines.append(events ? "input gesture" : "input default" + (index.map { " index \($0)" } ?? ""))
         }
         return lines
     }

@@ -184,7 +184,9 @@ public final class Session {
     }
 
     private func loadModel(_ name: String) throws -> String {
-        let nameOrPath = ModelConfig.named[name] != nil ? name : resolve(name)
+        // A config name, or a JSON file relative to the script; an unknown word keeps its own
+        // spelling in the error (not the path it would resolve to).
+        let nameOrPath = ModelConfig.named[name] == nil && FileManager.default.fileExists(atPath: resolve(name)) ? resolve(name) : name
         let cfg = try ModelConfig.load(nameOrPath)
         try install(try Network(config: cfg), source: "seeded")
         var out = "model \(cfg.name) (\(cfg.family.rawValue)): T \(cfg.timesteps), D \(cfg.embedDims), \(cfg.depths) block(s), "

@@ -25,8 +25,9 @@ struct ReplayCommand: ParsableCommand {
         guard preambleErrors.isEmpty else { throw ExitCode(1) }
         let result: ReplayResult
         do { result = try Replay.run(file: file, in: session) } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(1)
+            // The script could not be read at all: an error (2), not a failed run (1).
+            FileHandle.standardError.write(Data("rtformer: \(error)\n".utf8))
+            throw ExitCode(2)
         }
         print(result.transcript, terminator: "")
         if let transcript {

@@ -131,7 +131,9 @@ enum CLI {
                                       ("\(data)/cifar10/png/cifar10_00_3.png", "tiny", []),
                                       ("\(data)/photos/32x32/chelsea_32x32.png", "tiny", []),
                                       ("\(CLI.fixtures)/pth/spikformer_tiny_input.pth", "spikformer-tiny", []),
-                                      ("\(data)/events/dvsgesture_bs2/1.bs2", "tiny-dvs", [])] {
+                                      ("\(data)/events/dvsgesture_bs2/1.bs2", "tiny-dvs", []),
+                                      ("\(data)/events/aedat4/tonic_dvxplorer_sample.aedat4", "tiny-dvs", []),
+                                      ("\(data)/events/prophesee_dat/tonic_ncars_sample.dat", "tiny-dvs", ["--split-by", "time"])] {
             let out = CLI.temp("in.safetensors")
             defer { try? FileManager.default.removeItem(atPath: out) }
             let r = try CLI.run(["forward", "--model", model, "--input", input, "--dump", out] + extra)

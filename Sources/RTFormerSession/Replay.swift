@@ -1,4 +1,5 @@
 import Foundation
+import RTFormer
 
 /// A failed line of a replayed script.
 public struct ReplayFailure: Sendable, Equatable, CustomStringConvertible {
@@ -45,8 +46,13 @@ public enum Replay {
     /// - Throws: `SessionError.unreadable` when the file cannot be read.
     public static func run(file path: String, in session: Session) throws -> ReplayResult {
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw SessionError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+        do {
+            guard let t = String(data: try InputBytes.readData(path, format: "session script"), encoding: .utf8) else {
+                throw SessionError.unreadable(path: path, reason: "not UTF-8 text")
+            }
+            text = t
+        } catch let e as InputError {
+            throw SessionError.unreadable(path: path, reason: e.found)
         }
         session.baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         return run(text, in: session)

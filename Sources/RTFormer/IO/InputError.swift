@@ -33,15 +33,18 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Whole-file reads shared by the readers: one place turns an OS error into an `InputError`.
-enum InputBytes {
+/// Reading whole files with plain-word errors.
+public enum InputBytes {
     /// The bytes of `path`.
     /// - Throws: `InputError` naming the file when it cannot be read.
     static func read(_ path: String, format: String) throws -> [UInt8] {
         try [UInt8](readData(path, format: format))
     }
 
-    /// The contents of `path`, mapped; the error says in plain words why it cannot be read.
-    static func readData(_ path: String, format: String) throws -> Data {
+    /// The contents of `path`, mapped; the error says in plain words why it cannot be read
+    /// (no such file, a directory, no permission).
+    /// - Throws: `InputError` whose `found` is that reason.
+    public static func readData(_ path: String, format: String) throws -> Data {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw InputError(file: path, format: format, expected: "a readable file", found: "no such file")

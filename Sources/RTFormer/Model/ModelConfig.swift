@@ -107,8 +107,8 @@ public struct ModelConfig: Sendable, Equatable {
         if let c = named[nameOrPath] { return c }
         if nameOrPath.hasSuffix(".json") || FileManager.default.fileExists(atPath: nameOrPath) {
             let data: Data
-            do { data = try Data(contentsOf: URL(fileURLWithPath: nameOrPath)) } catch {
-                throw ModelConfigError.unreadable(file: nameOrPath, reason: (error as NSError).localizedDescription)
+            do { data = try InputBytes.readData(nameOrPath, format: "model config") } catch let e as InputError {
+                throw ModelConfigError.unreadable(file: nameOrPath, reason: e.found)
             }
             return try parse(json: data, file: nameOrPath)
         }

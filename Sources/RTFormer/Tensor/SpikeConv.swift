@@ -107,37 +107,14 @@ extension Conv2d {
                         let sc = src + c * plane
                         for y in 0..<h {
                             let row = sc + y * w
-                            var i = 0
-                            while i + 16 <= w {
-                                let v = UnsafeRawPointer(row + i).loadUnaligned(as: SIMD16<Float>.self)
-                                let fired = v .!= 0
-                                var mask = SIMD16<UInt32>(repeating: 0).replacing(with: SpikeProjection.laneBits, where: fired).wrappedSum()
-                                if mask != 0 {
-                                    binary = binary && !any(fired .& (v .!= 1))
-                                    while mask != 0 {
-                                        let lane = mask.trailingZeroBitCount
-                                        chan[count] = Int32(truncatingIfNeeded: c)
-                                        rowOf[count] = Int32(truncatingIfNeeded: y)
-                                        colOf[count] = Int32(truncatingIfNeeded: i + lane)
-                                        values[count] = row[i + lane]
-                                        count &+= 1
-                                        mask &= mask &- 1
-                                    }
-                                }
-                                i += 16
+                            let rowBinary = SpikeProjection.scanNonZero(row, count: w) { x, v in
+                                chan[count] = Int32(truncatingIfNeeded: c)
+                                rowOf[count] = Int32(truncatingIfNeeded: y)
+                                colOf[count] = Int32(truncatingIfNeeded: x)
+                                values[count] = v
+                                count &+= 1
                             }
-                            while i < w {
-                                let v = row[i]
-                                if v != 0 {
-                                    chan[count] = Int32(truncatingIfNeeded: c)
-                                    rowOf[count] = Int32(truncatingIfNeeded: y)
-                                    colOf[count] = Int32(truncatingIfNeeded: i)
-                                    values[count] = v
-                                    binary = binary && v == 1
-                                    count &+= 1
-                                }
-                                i += 1
-                            }
+                            binary = binary && rowBinary
                         }
                     }
                     let nActive = count

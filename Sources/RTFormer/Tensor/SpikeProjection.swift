@@ -54,6 +54,39 @@ public enum SpikeProjection {
         return rate() < sparseBelowRate ? .sparse : .dense
     }
 
+    /// Calls `visit(i, row[i])` for every non-zero element of `row[0..<count]`, `i` ascending.
+    /// 16 inputs at a time: the non-zero lanes become a 16-bit mask (a select of powers of two
+    /// plus a horizontal sum, which vectorizes), and only its set bits are visited.
+    /// - Returns: whether every non-zero element was exactly 1 (binary spikes).
+    @inline(__always)
+    static func scanNonZero(_ row: UnsafePointer<Float>, count: Int, _ visit: (Int, Float) -> Void) -> Bool {
+        var binary = true
+        var i = 0
+        while i + 16 <= count {
+            let v = load(row + i)
+            let fired = v .!= 0
+            var mask = SIMD16<UInt32>(repeating: 0).replacing(with: laneBits, where: fired).wrappedSum()
+            if mask != 0 {
+                binary = binary && !any(fired .& (v .!= 1))
+                while mask != 0 {
+                    let lane = mask.trailingZeroBitCount
+                    visit(i + lane, row[i + lane])
+                    mask &= mask &- 1
+                }
+            }
+            i += 16
+        }
+        while i < count {
+            let v = row[i]
+            if v != 0 {
+                visit(i, v)
+                binary = binary && v == 1
+            }
+            i += 1
+        }
+        return binary
+    }
+
     /// `out[r, :] = bias + Σ_{i: x(r,i) ≠ 0} x(r,i) · wt[i, :]` for `r in 0..<m`, where input row `r`
     /// is `in` contiguous floats at `x + r·rowStride` and `wt` is the transposed weight `[in, out]`
     /// with rows `ldw` floats apart (see `transposed`).
@@ -78,33 +111,12 @@ public enum SpikeProjection {
         for r in 0..<m {
             rowStart[r] = active
             let xr = x + r * rowStride
-            var i = 0
-            // 16 inputs at a time: the non-zero lanes become a 16-bit mask (a select of powers of
-            // two plus a horizontal sum, which vectorizes), and only its set bits are visited.
-            while i + 16 <= inF {
-                let v = load(xr + i)
-                let fired = v .!= 0
-                var mask = SIMD16<UInt32>(repeating: 0).replacing(with: laneBits, where: fired).wrappedSum()
-                if mask != 0 {
-                    binary = binary && !any(fired .& (v .!= 1))
-                    while mask != 0 {
-                        let lane = mask.trailingZeroBitCount
-                        index[active] = Int32(truncatingIfNeeded: i + lane)
-                        value[active] = xr[i + lane]
-                        active &+= 1
-                        mask &= mask &- 1
-                    }
-                }
-                i += 16
-            }
-            while i < inF {
-                let v = xr[i]
+            let rowBinary = scanNonZero(xr, count: inF) { i, v in
                 index[active] = Int32(truncatingIfNeeded: i)
                 value[active] = v
-                binary = binary && (v == 0 || v == 1)
-                active &+= v != 0 ? 1 : 0
-                i += 1
+                active &+= 1
             }
+            binary = binary && rowBinary
         }
         rowStart[m] = active
         accumulate(m: m, rowStart: rowStart, index: index, value: value, binary: binary, wt: wt, ldw: ldw, outF: outF,
@@ -201,35 +213,13 @@ public enum SpikeProjection {
         for ch in 0..<inF {
             let xr = x + ch * m
             let c32 = Int32(truncatingIfNeeded: ch)
-            var p = 0
-            while p + 16 <= m {
-                let v = load(xr + p)
-                let fired = v .!= 0
-                var mask = SIMD16<UInt32>(repeating: 0).replacing(with: laneBits, where: fired).wrappedSum()
-                if mask != 0 {
-                    binary = binary && !any(fired .& (v .!= 1))
-                    while mask != 0 {
-                        let q = p + mask.trailingZeroBitCount
-                        let k = cursor[q]
-                        index[k] = c32
-                        value[k] = xr[q]
-                        cursor[q] = k &+ 1
-                        mask &= mask &- 1
-                    }
-                }
-                p += 16
+            let channelBinary = scanNonZero(xr, count: m) { q, v in
+                let k = cursor[q]
+                index[k] = c32
+                value[k] = v
+                cursor[q] = k &+ 1
             }
-            while p < m {
-                let v = xr[p]
-                if v != 0 {
-                    let k = cursor[p]
-                    index[k] = c32
-                    value[k] = v
-                    cursor[p] = k &+ 1
-                    binary = binary && v == 1
-                }
-                p += 1
-            }
+            binary = binary && channelBinary
         }
         return binary
     }

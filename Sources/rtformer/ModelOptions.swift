@@ -90,7 +90,10 @@ struct InputOptions: ParsableArguments {
         let loaded = input == "default" && !FileManager.default.fileExists(atPath: input)
             ? try InputFile.decode(BundledSamples.cifar10TestRecords, path: BundledSamples.cifar10Name, index: index ?? 0, format: .cifar10)
             : try InputFile.load(path: try BundledResources.resolve(input), index: index)
+        for remark in loaded.notes { note("\(input): \(remark)") }
         let enc = try InputEncoder.encode(loaded, file: input, timesteps: config.timesteps, size: config.imgSize, splitBy: split)
+        // How the input was encoded (normalisation, crop/resize, event binning and placement).
+        for line in enc.summary.split(separator: "\n") where !line.isEmpty { note(String(line)) }
         guard enc.input.shape[2] == config.inChannels else {
             throw ValidationError("\(input): gives \(enc.input.shape[2]) channels, model '\(config.name)' takes \(config.inChannels)"
                                   + (enc.input.shape[2] == 2 ? " (event input: use a DVS config such as tiny-dvs)" : ""))

@@ -129,7 +129,9 @@ struct PaneDrawer {
         let trace = Self.trace(m)
         if body.width >= 50 {
             let (heatRect, traceRect) = body.splitLeft(max(20, body.width * 2 / 5))
-            heatmap.draw(into: &screen, in: heatRect.inset(right: 1))
+            heatmap.draw(into: &screen, in: heatRect.inset(right: 2))
+            // A rule keeps the legend's range and the trace's axis labels from reading as one.
+            for y in heatRect.y..<heatRect.maxY { screen.put(ascii ? "|" : "│", x: heatRect.maxX - 1, y: y, style: .dim) }
             trace.draw(into: &screen, in: traceRect)
         } else {
             let parts = body.rows(weights: [1, 1])

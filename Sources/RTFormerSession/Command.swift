@@ -57,10 +57,33 @@ public enum Command: Equatable, Sendable {
     case export(ExportKind, String)
     /// `expect <query> <op> <value>`.
     case expect(Expectation)
+    /// `encode cifar|cifar10|cifar100|png|events [number|time]`: how inputs are encoded.
+    case encode(EncodeSetting)
     /// `help [command]`.
     case help(String?)
     /// `quit`.
     case quit
+}
+
+/// How the session encodes inputs (DESIGN §4 `encode`): the normalisation of static images and
+/// how event streams are binned into T frames.
+public struct InputEncodingOptions: Equatable, Sendable {
+    /// Image normalisation: nil = what the reader suggests (CIFAR-100 statistics for CIFAR-100
+    /// batches, CIFAR-10 otherwise, SPEC R19).
+    public var stats: NormalisationStats?
+    /// Event binning: equal event counts (`number`) or equal durations (`time`).
+    public var splitBy: EventSplit
+
+    public init(stats: NormalisationStats? = nil, splitBy: EventSplit = .number) {
+        self.stats = stats
+        self.splitBy = splitBy
+    }
+}
+
+/// One `encode` setting: image normalisation (nil = the reader's choice) or event binning.
+public enum EncodeSetting: Equatable, Sendable {
+    case images(NormalisationStats?)
+    case events(EventSplit)
 }
 
 /// What `input` loads.

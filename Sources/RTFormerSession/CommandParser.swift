@@ -185,6 +185,20 @@ public enum CommandTable {
             let source = try s.word("input file or `default`").text
             return .calibrate(source: source, count: s.atEnd ? nil : try s.integer("N", min: 1))
         },
+        CommandSpec(name: "encode", usage: "encode cifar | cifar10 | cifar100 | png | events [number|time]",
+                    summary: "how inputs are encoded; the current input is encoded again",
+                    details: "cifar/cifar10, cifar100: normalise images with those statistics (SPEC R19); png: the reader's "
+                        + "choice (CIFAR-100 statistics for CIFAR-100 batches, CIFAR-10 otherwise); events number|time: bin "
+                        + "event streams into T frames by equal event counts or equal durations.") { s in
+            switch try s.keyword(["cifar", "cifar10", "cifar100", "png", "events"], what: "encoding") {
+            case "cifar", "cifar10": return .encode(.images(.cifar10))
+            case "cifar100": return .encode(.images(.cifar100))
+            case "png": return .encode(.images(nil))
+            default:
+                if s.atEnd { return .encode(.events(.number)) }
+                return .encode(.events(EventSplit(rawValue: try s.keyword(["number", "time"], what: "event binning"))!))
+            }
+        },
         CommandSpec(name: "input", usage: "input <file | default | gesture> [index N] [T N] [carry]",
                     summary: "load an input and compute t = 0",
                     details: "CIFAR-10 .bin (index = record), safetensors with `input` [B,C,H,W] (index = sample). "

@@ -32,6 +32,15 @@ public protocol InputSource: Sendable {
     /// - Returns: the encoded sample, `[T, 1, C, size, size]`.
     /// - Throws: the reader's error, naming the file and what was wrong with it.
     func load(path: String, index: Int?, timesteps: Int, size: Int) throws -> SessionInput
+
+    /// The same with explicit encoding options (`encode`); the default ignores them.
+    func load(path: String, index: Int?, timesteps: Int, size: Int, encoding: InputEncodingOptions) throws -> SessionInput
+}
+
+extension InputSource {
+    public func load(path: String, index: Int?, timesteps: Int, size: Int, encoding: InputEncodingOptions) throws -> SessionInput {
+        try load(path: path, index: index, timesteps: timesteps, size: size)
+    }
 }
 
 /// The engine's readers (`InputFile`: CIFAR-10/100 batches, PNG, JPEG, PPM, event files, `.npy`,
@@ -40,9 +49,13 @@ public struct FileInputSource: InputSource {
     public init() {}
 
     public func load(path: String, index: Int?, timesteps: Int, size: Int) throws -> SessionInput {
+        try load(path: path, index: index, timesteps: timesteps, size: size, encoding: InputEncodingOptions())
+    }
+
+    public func load(path: String, index: Int?, timesteps: Int, size: Int, encoding: InputEncodingOptions) throws -> SessionInput {
         let loaded = try InputFile.load(path: path, index: index ?? 0)
         var input = try Self.encode(loaded, name: URL(fileURLWithPath: path).lastPathComponent, file: path, index: index,
-                                    timesteps: timesteps, size: size)
+                                    timesteps: timesteps, size: size, encoding: encoding)
         // Tensor files carry no label through the reader; the fixtures keep them under `labels`.
         if loaded.format == .safetensors, input.label == nil, let f = try? Safetensors.read(path: path),
            let labels = f.tensors["labels"], labels.rank == 1, (index ?? 0) < labels.count {
@@ -53,8 +66,10 @@ public struct FileInputSource: InputSource {
     }
 
     /// Encodes a decoded input as one sample `[T, 1, C, size, size]`.
-    static func encode(_ loaded: LoadedInput, name: String, file: String, index: Int?, timesteps: Int, size: Int) throws -> SessionInput {
-        let enc = try InputEncoder.encode(loaded, file: file, timesteps: timesteps, size: size)
+    static func encode(_ loaded: LoadedInput, name: String, file: String, index: Int?, timesteps: Int, size: Int,
+                       encoding: InputEncodingOptions = InputEncodingOptions()) throws -> SessionInput {
+        let enc = try InputEncoder.encode(loaded, file: file, timesteps: timesteps, size: size, splitBy: encoding.splitBy,
+                                          stats: encoding.stats)
         var x = enc.input
         if x.shape[1] > 1 {
             // A tensor batch read whole: keep the one sample the session runs.
@@ -79,9 +94,13 @@ public struct BundledInputSource: InputSource {
 
     /// Record `index` (0…9) of the bundled images; `path` is ignored.
     public func load(path: String, index: Int?, timesteps: Int, size: Int) throws -> SessionInput {
+        try load(path: path, index: index, timesteps: timesteps, size: size, encoding: InputEncodingOptions())
+    }
+
+    public func load(path: String, index: Int?, timesteps: Int, size: Int, encoding: InputEncodingOptions) throws -> SessionInput {
         let loaded = try InputFile.decode(BundledSamples.cifar10TestRecords, path: BundledSamples.cifar10Name, index: index ?? 0,
                                           format: .cifar10)
         return try FileInputSource.encode(loaded, name: "bundled CIFAR-10 test", file: BundledSamples.cifar10Name, index: index ?? 0,
-                                          timesteps: timesteps, size: size)
+                                          timesteps: timesteps, size: size, encoding: encoding)
     }
 }

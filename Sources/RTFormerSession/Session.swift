@@ -49,6 +49,10 @@ public final class Session {
     public private(set) var fold: ThresholdFoldMode = .exact
     /// Whether the current input started from rest or carried the previous input's neuron state.
     public private(set) var neuronState: NeuronStateMode = .fresh
+    /// How inputs are encoded (`encode`).
+    public private(set) var encoding = InputEncodingOptions()
+    /// The last `input` request, to encode it again after `encode`.
+    private var lastInputRequest: InputRequest?
     /// Layers shown by `build` so far.
     public private(set) var builtLayers = 0
     /// Recording of the unfused model (unit inputs included, for the local fold checks).
@@ -171,6 +175,7 @@ public final class Session {
         case let .save(path): return try save(path)
         case let .export(kind, path): return try export(kind, path)
         case let .expect(e): return try check(e)
+        case let .encode(setting): return try setEncoding(setting)
         case let .help(name): return CommandTable.help(name)
         case .quit: return ""
         }
@@ -250,10 +255,10 @@ public final class Session {
         let loaded: SessionInput
         if req.source == "default" {
             guard let d = defaultInput else { throw SessionError.noDefaultInput }
-            loaded = try d.load(path: "default", index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize)
+            loaded = try d.load(path: "default", index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize, encoding: encoding)
         } else {
             let path = BundledResources.aliases[req.source] != nil ? try BundledResources.resolve(req.source) : resolve(req.source)
-            loaded = try inputSource.load(path: path, index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize)
+            loaded = try inputSource.load(path: path, index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize, encoding: encoding)
         }
         let encoded = loaded.encoded
         guard encoded.rank == 5, encoded.shape[0] == cfg.timesteps, encoded.shape[1] == 1, encoded.shape[2] == cfg.inChannels else {
@@ -262,11 +267,29 @@ public final class Session {
         }
         input = loaded
         encodedInput = encoded
+        lastInputRequest = req
         neuronState = req.carry ? .carried : .fresh
         var out = "input \(loaded.name) → [T \(cfg.timesteps), B 1, \(encoded.shape.dropFirst(2).map(String.init).joined(separator: ", "))]"
         if let l = loaded.label { out += ", label \(l)" + (loaded.classNames.map { l < $0.count ? " (\($0[l]))" : "" } ?? "") }
         if !loaded.summary.isEmpty { out += "\n" + loaded.summary }
         return out + "\n" + (try restartInput(carry: req.carry))
+    }
+
+    /// `encode`: sets how inputs are encoded and encodes the current input again (from rest).
+    private func setEncoding(_ setting: EncodeSetting) throws -> String {
+        switch setting {
+        case let .images(stats): encoding.stats = stats
+        case let .events(split): encoding.splitBy = split
+        }
+        let options = encoding
+        var out = "encoding: images " + (options.stats.map { "normalised with \($0.name) statistics" } ?? "with the reader's statistics")
+            + ", events binned by \(options.splitBy.rawValue)"
+        if var req = lastInputRequest {
+            req.carry = false
+            req.timesteps = nil
+            out += "\n" + (try loadInput(req))
+        }
+        return out
     }
 
     /// After a model or weights change: reruns the current input, or — when it does not fit the
@@ -709,7 +732,7 @@ extension Command {
     /// Whether `save` keeps the command (queries, help and output-only commands are dropped).
     var changesState: Bool {
         switch self {
-        case .model, .loadWeights, .calibrate, .input, .step, .back, .goto, .run, .reset, .layer, .channel, .channelStep, .neuron, .neuronMove,
+        case .model, .loadWeights, .calibrate, .encode, .input, .step, .back, .goto, .run, .reset, .layer, .channel, .channelStep, .neuron, .neuronMove,
              .token, .view, .fold, .mode:
             return true
         default:

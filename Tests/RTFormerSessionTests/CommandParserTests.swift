@@ -89,7 +89,7 @@ private func expectParseError(_ line: String, column: Int, length: Int = 1, ment
     }
 
     @Test func everyCommandOfTheTableHasAParsedExample() throws {
-        let examples = ["model tiny", "load weights w", "calibrate default", "input default", "build", "step", "back", "goto t=1", "run", "reset", "layer 0",
+        let examples = ["model tiny", "load weights w", "calibrate default", "encode cifar", "input default", "build", "step", "back", "goto t=1", "run", "reset", "layer 0",
                         "channel 0", "neuron 0,0", "token 0", "view split", "fold exact", "mode eval", "show layers", "diff",
                         "energy", "layers", "save s", "export weights w", "expect t == 0", "help", "quit"]
         #expect(Set(examples.map { String($0.split(separator: " ")[0]) }) == Set(CommandTable.names))
@@ -183,5 +183,32 @@ private func expectParseError(_ line: String, column: Int, length: Int = 1, ment
         #expect(Expectation(query: .view, op: .notEqual, value: "split").holds(for: .text("deploy")))
         #expect(!Expectation(query: .view, op: .less, value: "split").holds(for: .text("deploy")))
         #expect(!Expectation(query: .inputLabel, op: .equal, value: "3").holds(for: .unavailable("no label")))
+    }
+}
+
+@Suite struct EncodeCommandTests {
+    @Test func encodeParsesEverySetting() throws {
+        #expect(try CommandParser.parse("encode cifar") == .encode(.images(.cifar10)))
+        #expect(try CommandParser.parse("encode cifar100") == .encode(.images(.cifar100)))
+        #expect(try CommandParser.parse("encode png") == .encode(.images(nil)))
+        #expect(try CommandParser.parse("encode events") == .encode(.events(.number)))
+        #expect(try CommandParser.parse("encode events time") == .encode(.events(.time)))
+        #expect(throws: ParseError.self) { try CommandParser.parse("encode jpeg") }
+    }
+
+    @Test func encodeReencodesTheCurrentInputWithOtherStatistics() throws {
+        let s = Session()
+        for line in ["model tiny", "input default"] { #expect(s.execute(line: line).error == nil) }
+        let before = try #require(s.encodedInput)
+        #expect(s.execute(line: "encode cifar100").error == nil)
+        let after = try #require(s.encodedInput)
+        let mean: [Double] = [0.5071, 0.4867, 0.4408], std: [Double] = [0.2675, 0.2565, 0.2761]
+        let raw = BundledSamples.cifar10TestRecords
+        let expected = Float((Double(raw[1]) / 255 - mean[0]) / std[0])
+        #expect(after.storage[0] == expected)
+        #expect(after != before)
+        #expect(s.execute(line: "encode events time").error == nil)
+        #expect(s.encoding.stats == .cifar100)
+        #expect(s.encoding.splitBy == .time)
     }
 }

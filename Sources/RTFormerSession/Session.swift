@@ -623,6 +623,10 @@ public final class Session {
     private func check(_ e: Expectation) throws -> String {
         let actual = value(of: e.query)
         let text = "\(e.query.rawValue) \(e.op.rawValue) \(e.value)"
+        // A number compared with a word is a mistake in the script, not a failed expectation.
+        if case .number = actual, Double(e.value) == nil {
+            throw SessionError.badExpectation(expectation: text, reason: "`\(e.query.rawValue)` is a number, `\(e.value)` is not")
+        }
         guard e.holds(for: actual) else { throw SessionError.expectationFailed(expectation: text, actual: actual.description) }
         return "ok: \(text) (actual \(actual))"
     }

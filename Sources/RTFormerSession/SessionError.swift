@@ -18,6 +18,7 @@ public enum SessionError: Error, Equatable, CustomStringConvertible {
     case positionOutOfRange(path: String, what: String, limit: String)
     case notComputed(t: Int)
     case expectationFailed(expectation: String, actual: String)
+    case badExpectation(expectation: String, reason: String)
     case noDefaultInput
     case writeFailed(path: String, reason: String)
 
@@ -44,6 +45,7 @@ public enum SessionError: Error, Equatable, CustomStringConvertible {
         case let .positionOutOfRange(path, what, limit): return "\(what) out of range for \(path): expected \(limit)"
         case let .notComputed(t): return "timestep \(t) is not computed yet: `step` or `goto t=\(t)`"
         case let .expectationFailed(expectation, actual): return "expectation failed: \(expectation) (actual: \(actual))"
+        case let .badExpectation(expectation, reason): return "expect \(expectation): \(reason)"
         case .noDefaultInput: return "no default input in this session: give a file, e.g. `input cifar10_test_first10.bin index 0`"
         case let .writeFailed(path, reason): return "\(path): cannot write: \(reason)"
         }

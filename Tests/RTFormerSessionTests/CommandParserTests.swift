@@ -212,3 +212,14 @@ private func expectParseError(_ line: String, column: Int, length: Int = 1, ment
         #expect(s.encoding.splitBy == .time)
     }
 }
+
+@Suite struct ExpectationTypeTests {
+    @Test func aWordAgainstANumericQueryIsAScriptError() throws {
+        let s = Session()
+        for line in ["model tiny", "input default"] { #expect(s.execute(line: line).error == nil) }
+        let r = s.execute(line: "expect t == abc")
+        #expect(r.expectationFailed == false)
+        #expect(r.error?.contains("`t` is a number") == true)
+        #expect(s.execute(line: "expect t == 0").error == nil)
+    }
+}

@@ -150,14 +150,11 @@ final class ConvUnit {
                 let asNCS: Tensor = isLinear
                     ? y.reshaped([steps * rowsPerStep, channels]).permuted([1, 0]).reshaped([1, channels, steps * rowsPerStep])
                     : y.reshaped([steps * b, channels, inner])
-                let (_, stats) = try bn.forwardTrain(asNCS, layer: normPath ?? path)
-                norm = .batchNorm(bn)
-                var a = [Float](repeating: 0, count: channels), sh = a
-                for c in 0..<channels {
-                    let invstd = 1 / (Float(stats.variance[c]) + bn.eps).squareRoot()
-                    a[c] = invstd * bn.weight[c]
-                    sh[c] = bn.bias[c] - Float(stats.mean[c]) * a[c]
+                let stats = asNCS.storage.withUnsafeBufferPointer { p in
+                    ChannelStatistics(slices: [p.baseAddress!], batch: asNCS.shape[0], channels: channels, spatial: asNCS.shape[2])
                 }
+                let (a, sh) = try bn.trainStep(stats, layer: normPath ?? path)
+                norm = .batchNorm(bn)
                 apply(&y, scale: a, shift: sh, steps: 0..<steps, channels: channels, inner: inner, rowsPerStep: rowsPerStep, per: per, perStepOffset: 0)
                 if let r = ctx.recorder, let np = normPath {
                     for i in 0..<steps {

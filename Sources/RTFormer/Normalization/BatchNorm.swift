@@ -72,8 +72,19 @@ public struct BatchNorm: Sendable, Equatable {
         let stats = x.storage.withUnsafeBufferPointer { p in
             ChannelStatistics(slices: [p.baseAddress!], batch: x.shape[0], channels: channels, spatial: inner)
         }
-        guard let unbiased = stats.unbiasedVariance else { throw NormalizationError.singleValueWindow(layer: layer, t: nil) }
+        let (a, b) = try trainStep(stats, layer: layer)
         var y = x
+        y.storage.withUnsafeMutableBufferPointer { p in
+            applyChannelAffine(p.baseAddress!, outer: x.shape[0], channels: channels, inner: inner, scale: a, shift: b)
+        }
+        return (y, stats)
+    }
+
+    /// One train step from batch statistics: updates the running statistics (unbiased variance,
+    /// momentum) and returns the affine that normalises the batch with its biased variance.
+    /// - Throws: `NormalizationError.singleValueWindow` when the batch has one value per channel.
+    public mutating func trainStep(_ stats: ChannelStatistics, layer: String) throws -> (scale: [Float], shift: [Float]) {
+        guard let unbiased = stats.unbiasedVariance else { throw NormalizationError.singleValueWindow(layer: layer, t: nil) }
         var a = [Float](repeating: 0, count: channels), b = a
         for c in 0..<channels {
             let invstd = 1 / (Float(stats.variance[c]) + eps).squareRoot()
@@ -83,9 +94,6 @@ public struct BatchNorm: Sendable, Equatable {
             runningVar[c] = (1 - momentum) * runningVar[c] + momentum * Float(unbiased[c])
         }
         numBatchesTracked += 1
-        y.storage.withUnsafeMutableBufferPointer { p in
-            applyChannelAffine(p.baseAddress!, outer: x.shape[0], channels: channels, inner: inner, scale: a, shift: b)
-        }
-        return (y, stats)
+        return (a, b)
     }
 }

@@ -50,17 +50,23 @@ let package = Package(
             name: "RTFormerTUI",
             dependencies: ["CNCurses", "RTFormer", "RTFormerSession"]
         ),
+        // Test support: writes torch.save files (zip and legacy) as the public training scripts do.
+        .target(
+            name: "CheckpointWriter",
+            dependencies: ["RTFormer", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            path: "Tests/CheckpointWriter"
+        ),
         .testTarget(
             name: "RTFormerTests",
-            dependencies: ["RTFormer"]
+            dependencies: ["RTFormer", "CheckpointWriter"]
         ),
         .testTarget(
             name: "RTFormerSessionTests",
-            dependencies: ["RTFormerSession", "RTFormer"]
+            dependencies: ["RTFormerSession", "RTFormer", "CheckpointWriter"]
         ),
         .testTarget(
             name: "rtformerCLITests",
-            dependencies: ["rtformer"]
+            dependencies: ["rtformer", "RTFormer", "CheckpointWriter"]
         ),
         .testTarget(
             name: "RTFormerTUITests",

@@ -7,8 +7,9 @@ import RTFormer
 public enum Command: Equatable, Sendable {
     /// `model <config-name | file.json>`: build a model with seeded weights.
     case model(String)
-    /// `load weights <file.safetensors>`: strict load into the current model.
-    case loadWeights(String)
+    /// `load weights <file> [ema] [key NAME] [map FILE] [heads N]`: strict load; the model is
+    /// rebuilt from the file's config when it carries one (or when no model is loaded yet).
+    case loadWeights(String, ema: Bool = false, key: String? = nil, keyMap: String? = nil, heads: Int? = nil)
     /// `calibrate <file | default> [N]`: BN/TSBN running statistics from N real samples.
     case calibrate(source: String, count: Int?)
     /// `input <file | default> [index N] [T N] [carry]`.

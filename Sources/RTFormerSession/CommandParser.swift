@@ -171,12 +171,26 @@ public enum CommandTable {
                     details: "Named configs: \(ModelConfig.namedOrder.joined(separator: ", ")). The input, if any, is rerun.") { s in
             .model(try s.word("config name or JSON file").text)
         },
-        CommandSpec(name: "load", usage: "load weights <file | demo>",
-                    summary: "load a checkpoint (strict) into the current model",
-                    details: "safetensors or PyTorch .pth/.pt with the unfused keys of SPEC §6.4/§7; a file whose keys all start "
-                        + "with `weights.` (the fixtures) is accepted. `demo` is the bundled tiny demo checkpoint.") { s in
+        CommandSpec(name: "load", usage: "load weights <file | demo> [ema] [key NAME] [map FILE] [heads N]",
+                    summary: "load a checkpoint (strict); rebuild the model from the file's config when it has one",
+                    details: "safetensors or PyTorch .pth/.pt/.pth.tar (a state_dict or a training checkpoint) with the keys of "
+                        + "SPEC §6.4/§7; a file whose keys all start with `weights.` (the fixtures) is accepted, `module.`/"
+                        + "`_orig_mod.` prefixes are stripped. `ema`: the EMA weights; `key NAME`: another top-level entry; "
+                        + "`map FILE`: a JSON key map [{\"from\": regex, \"to\": replacement}]; `heads N`: heads for a file "
+                        + "without a config. Without a model, or when the file carries its config (args, metadata), the model "
+                        + "is rebuilt from it. `demo` is the bundled tiny demo checkpoint.") { s in
             _ = try s.keyword(["weights"], what: "what to load")
-            return .loadWeights(try s.word("safetensors file").text)
+            let path = try s.word("weights file").text
+            var ema = false, key: String?, map: String?, heads: Int?
+            while !s.atEnd {
+                switch try s.keyword(["ema", "key", "map", "heads"], what: "load option") {
+                case "ema": ema = true
+                case "key": key = try s.word("entry name").text
+                case "map": map = try s.word("key map JSON file").text
+                default: heads = try s.integer("heads", min: 1)
+                }
+            }
+            return .loadWeights(path, ema: ema, key: key, keyMap: map, heads: heads)
         },
         CommandSpec(name: "calibrate", usage: "calibrate <file | default | gesture> [N]",
                     summary: "set BN/TSBN running statistics from N real samples (default 10)",

@@ -143,7 +143,7 @@ public final class Session {
     public func execute(_ command: Command) throws -> String {
         switch command {
         case let .model(name): return try loadModel(name)
-        case let .loadWeights(path): return try loadWeights(path)
+        case let .loadWeights(path, ema, key, map, heads): return try loadWeights(path, ema: ema, key: key, keyMap: map, heads: heads)
         case let .calibrate(source, count): return try calibrate(source: source, count: count)
         case let .input(req): return try loadInput(req)
         case let .build(amount): return try build(amount)
@@ -202,15 +202,43 @@ public final class Session {
         return out
     }
 
-    private func loadWeights(_ path: String) throws -> String {
-        guard let cfg = config else { throw SessionError.noModel }
+    private func loadWeights(_ path: String, ema: Bool = false, key: String? = nil, keyMap: String? = nil, heads: Int? = nil) throws -> String {
         let full = BundledResources.aliases[path] != nil ? try BundledResources.resolve(path) : resolve(path)
         // safetensors or a PyTorch checkpoint; fixture files hold theirs under `weights.`.
-        let checkpoint = try CheckpointFile.loadStateDict(path: full)
+        let selection = WeightSelection(ema: ema, key: key, keyMap: try keyMap.map { try KeyMap.load(path: resolve($0)) })
+        let checkpoint = try CheckpointFile.loadStateDict(path: full, selection: selection)
         let dict = checkpoint.tensors
+        // The file's own config rebuilds the model (point 6 of issue 12); a file of tensors only
+        // loads into the current model, or — with none — into the config its shapes give.
+        // A model that differs from the file only in fields the user may choose (TSBN window,
+        // image size, pooling, eps) is kept, said in a note.
+        var cfg = config
+        var inferred: InferredConfig?
+        var keptNotes: [String] = []
+        if config == nil || ConfigInference.declaresConfig(checkpoint) {
+            let i = try ConfigInference.infer(checkpoint, heads: heads ?? config?.numHeads, file: path, headsOption: "`heads N`")
+            if let current = config {
+                do { keptNotes = try ConfigInference.check(current, against: i, file: path) } catch is ConfigInferenceError {
+                    cfg = i.config
+                    inferred = i
+                }
+            } else {
+                cfg = i.config
+                inferred = i
+            }
+        }
+        guard let cfg else { throw SessionError.noModel }
         try install(try Network(config: cfg, weights: dict, source: path), source: path)
         var out = "loaded \(path) (\(checkpoint.source)): \(dict.count) tensors, \(Fmt.int(unfused!.parameterCount)) parameters"
         if !unfused!.unusedKeys.isEmpty { out += " (\(unfused!.unusedKeys.count) unused keys: \(unfused!.unusedKeys.joined(separator: ", ")))" }
+        if let inferred {
+            out += "\nmodel \(cfg.name) (\(cfg.family.rawValue)) built from the file's config: " + inferred.report.joined(separator: ", ")
+            for n in inferred.notes { out += "\nnote: \(n)" }
+        }
+        for n in checkpoint.notes + keptNotes { out += "\nnote: \(n)" }
+        if !unfused!.defaultedKeys.isEmpty {
+            out += "\nnote: \(unfused!.defaultedKeys.count) num_batches_tracked buffer(s) absent, set to 0 (not used at inference)"
+        }
         if input != nil { out += "\n" + rerunOrDropInput() }
         return out
     }

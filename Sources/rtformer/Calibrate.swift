@@ -23,8 +23,8 @@ struct Calibrate: ParsableCommand {
 
     func run() throws {
         do {
-            let config = try model.config()
-            let net = try Network(config: config, weights: try model.stateDict(), seed: model.seed, source: model.weights ?? "<seeded init>")
+            let (config, weights) = try model.resolve()
+            let net = try model.seeded(config: config, dict: weights?.tensors, source: model.weights ?? "<seeded init>", calibrate: false)
             var files: [String] = []
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { fail("\(input): no such file or directory") }

@@ -20,9 +20,9 @@ struct Check: ParsableCommand {
     func run() throws {
         let report: EquivalenceReport
         do {
-            let config = try model.config()
+            let (config, weights) = try model.resolve()
             let x = try input.encoded(for: config)
-            let nets = try model.networks(config: config, deploy: true, fold: fold)
+            let nets = try model.networks(config: config, weights: weights, deploy: true, fold: fold)
             guard let unfused = nets.unfused else {
                 fail("check needs unfused weights (the deploy model is built from them); \(model.weights ?? "") is a deploy checkpoint")
             }

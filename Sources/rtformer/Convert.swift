@@ -14,10 +14,21 @@ struct Convert: ParsableCommand {
     @Option(name: .long, help: "Threshold fold: exact | paper.")
     var fold: ThresholdFoldMode = .exact
 
+    @Flag(name: .long, help: "Write the unfused weights under the canonical keys (after --ema/--key/--key-map and prefix stripping) with the config in the metadata, instead of the deploy model.")
+    var canonical = false
+
     func run() throws {
         do {
-            let config = try model.config()
-            let nets = try model.networks(config: config, deploy: true, fold: fold)
+            let (config, weights) = try model.resolve()
+            if canonical {
+                guard weights != nil else { throw ValidationError("--canonical rewrites a weights file: add --weights") }
+                let nets = try model.networks(config: config, weights: weights, deploy: false, fold: fold)
+                guard let unfused = nets.unfused else { fail("\(model.weights ?? "") is a deploy checkpoint: it is already canonical") }
+                try unfused.save(to: out, metadata: ["source": model.weights ?? ""])
+                print("wrote \(out): unfused model \(config.name), \(unfused.parameterKeys.count) tensors under canonical keys, config in the metadata")
+                return
+            }
+            let nets = try model.networks(config: config, weights: weights, deploy: true, fold: fold)
             guard nets.unfused != nil else { fail("\(model.weights ?? "") is already a deploy checkpoint") }
             let deploy = nets.deploy!
             try deploy.save(to: out, metadata: ["fold": fold.rawValue, "source": model.weights ?? "seeded init"])

@@ -17,9 +17,9 @@ struct Energy: ParsableCommand {
 
     func run() throws {
         do {
-            let config = try model.config()
+            let (config, weights) = try model.resolve()
             let x = try input.encoded(for: config)
-            let nets = try model.networks(config: config, deploy: deploy, fold: .exact)
+            let nets = try model.networks(config: config, weights: weights, deploy: deploy, fold: .exact)
             let net = (deploy ? nets.deploy : nets.unfused)!
             let rec = Recorder()
             _ = try net.forward(x, recorder: rec)

@@ -24,9 +24,9 @@ struct Forward: ParsableCommand {
     func run() throws {
         do {
             if fold != nil && !deploy { throw ValidationError("--fold applies to the deploy model: add --deploy") }
-            let config = try model.config(timesteps: timesteps)
+            let (config, weights) = try model.resolve(timesteps: timesteps)
             let x = try input.encoded(for: config)
-            let nets = try model.networks(config: config, deploy: deploy, fold: fold ?? .exact)
+            let nets = try model.networks(config: config, weights: weights, deploy: deploy, fold: fold ?? .exact)
             let net = (deploy ? nets.deploy : nets.unfused)!
             // A deploy checkpoint carries its fold (written by `convert`); it cannot be refolded.
             var foldUsed = deploy ? (fold ?? .exact).rawValue : "none"

@@ -4,20 +4,28 @@ import RTFormer
 
 /// `rtformer info`: the layer table (path, kind, output shape, params, FL per t) with totals.
 struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the model's layer table (torchinfo-style) with totals.")
+    static let configuration = CommandConfiguration(
+        abstract: "Print the model's layer table (torchinfo-style) with totals, or describe a weights file.",
+        discussion: "With --weights and no --model: describe the file without building a model (container, top-level entries, the chosen state_dict, dtypes, parameter count, the config inferred from it, training metadata).")
 
     @OptionGroup var model: ModelOptions
 
     @Flag(name: .long, help: "Deploy (re-parameterized) layout.")
     var deploy = false
 
-    @Flag(name: .long, help: "JSON: {\"parameters\", \"unused_parameters\", \"layers\": [...]}.")
+    @Flag(name: .long, help: "JSON: {\"parameters\", \"unused_parameters\", \"layers\": [...]}; for a weights file {\"container\", \"entries\", \"state_dict\", \"config\", ...}.")
     var json = false
 
     func run() throws {
         do {
-            let config = try model.config()
-            let nets = try model.networks(config: config, deploy: deploy, fold: .exact, calibrate: false)
+            if let file = model.weights, model.model == nil, !deploy {
+                let ckpt = try CheckpointFile.loadStateDict(path: try BundledResources.resolve(file), selection: try model.selection())
+                let d = CheckpointDescription(file: file, checkpoint: ckpt, heads: model.heads)
+                if json { print(jsonString(d.json)) } else { d.lines.forEach { print($0) } }
+                return
+            }
+            let (config, weights) = try model.resolve()
+            let nets = try model.networks(config: config, weights: weights, deploy: deploy, fold: .exact, calibrate: false)
             let net = (deploy ? nets.deploy : nets.unfused)!
             if json {
                 let layers: [[String: Any]] = net.layers.map { l in

@@ -4,11 +4,16 @@ import RTFormer
 
 /// Options shared by the subcommands that run a model (DESIGN §6).
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Named config (\(ModelConfig.namedOrder.joined(separator: ", "))) or a config JSON file.")
-    var model: String = "tiny"
+    @Option(name: .long, help: "Named config (\(ModelConfig.namedOrder.joined(separator: ", "))) or a config JSON file. Default: the config the --weights file carries (args, metadata, tensor shapes), else tiny.")
+    var model: String?
 
-    @Option(name: .long, help: "Weights: safetensors or PyTorch .pth/.pt with state_dict keys (unfused or deploy), or `demo` (bundled tiny checkpoint). Default: seeded init.")
+    @Option(name: .long, help: "Weights: safetensors or PyTorch .pth/.pt/.pth.tar (a state_dict or a training checkpoint; unfused or deploy), or `demo` (bundled tiny checkpoint). Default: seeded init.")
     var weights: String?
+
+    @OptionGroup var choice: WeightChoiceOptions
+
+    /// `--heads`.
+    var heads: Int? { choice.heads }
 
     @Option(name: .long, help: "Seed of the deterministic init when no --weights are given.")
     var seed: UInt64 = 0
@@ -16,32 +21,52 @@ struct ModelOptions: ParsableArguments {
     @Flag(name: .long, help: "Without --weights: keep the seeded model's running statistics at 0/1 (by default they are calibrated on the bundled samples, else nearly every neuron stays silent).")
     var uncalibrated = false
 
-    /// The config, with `timesteps` overriding T when given.
-    func config(timesteps: Int? = nil) throws -> ModelConfig {
-        var c = try ModelConfig.load(model)
+    /// The selection options as the library takes them.
+    func selection() throws -> WeightSelection { try choice.selection(weights: weights) }
+
+    /// Reads `--weights` (nil when absent), saying on stderr where the tensors came from and
+    /// what was done to them (prefixes stripped, keys renamed, FP16/BF16 widened).
+    func checkpoint() throws -> Checkpoint? {
+        guard let weights else { return nil }
+        let c = try CheckpointFile.loadStateDict(path: try BundledResources.resolve(weights), selection: try selection())
+        if c.source != "safetensors" { note("\(weights): weights from \(c.source)") }
+        for n in c.notes { note("\(weights): \(n)") }
+        return c
+    }
+
+    /// The config and the weights: `--model`, checked against what the weights file says; or,
+    /// without `--model`, the config the file carries (said on stderr field by field); or `tiny`.
+    /// `timesteps` overrides T.
+    func resolve(timesteps: Int? = nil) throws -> (config: ModelConfig, weights: Checkpoint?) {
+        let ckpt = try checkpoint()
+        var c: ModelConfig
+        if let model {
+            c = try ModelConfig.load(model)
+            if let ckpt, let inferred = try? ConfigInference.infer(ckpt, heads: heads ?? c.numHeads, file: weights!) {
+                for n in try ConfigInference.check(c, against: inferred, file: weights!) { note("\(weights!): \(n)") }
+            }
+        } else if let ckpt {
+            let inferred = try ConfigInference.infer(ckpt, heads: heads, file: weights!)
+            note("\(weights!): config from the file: " + inferred.report.joined(separator: ", "))
+            for n in inferred.notes { note("\(weights!): \(n)") }
+            c = inferred.config
+        } else {
+            c = ModelConfig.named["tiny"]!
+        }
         if let timesteps {
             guard timesteps >= 1 else { throw ValidationError("--timesteps must be ≥ 1") }
             c = c.with(timesteps: timesteps)
         }
-        return c
-    }
-
-    /// Reads `--weights` (nil when absent): safetensors or a PyTorch `.pth`/`.pt` checkpoint.
-    func stateDict() throws -> StateDict? {
-        guard let weights else { return nil }
-        let checkpoint = try CheckpointFile.loadStateDict(path: try BundledResources.resolve(weights))
-        if checkpoint.source != "safetensors" {
-            note("\(weights): weights from \(checkpoint.source)")
-        }
-        return checkpoint.tensors
+        return (c, ckpt)
     }
 
     /// The unfused model, and the deploy model when `deploy` (converted from unfused weights, or
     /// loaded directly from a deploy checkpoint).
     /// - Parameter calibrate: calibrate seeded weights on the bundled samples (off for `info`,
     ///   which runs nothing).
-    func networks(config: ModelConfig, deploy: Bool, fold: ThresholdFoldMode, calibrate: Bool = true) throws -> (unfused: Network?, deploy: Network?) {
-        let dict = try stateDict()
+    func networks(config: ModelConfig, weights ckpt: Checkpoint?, deploy: Bool, fold: ThresholdFoldMode,
+                  calibrate: Bool = true) throws -> (unfused: Network?, deploy: Network?) {
+        let dict = ckpt?.tensors
         let source = weights ?? "<seeded init>"
         if let dict, checkpointFlavour(dict) == .deploy {
             guard deploy else {
@@ -49,16 +74,18 @@ struct ModelOptions: ParsableArguments {
             }
             return (nil, try Network(config: config, flavour: .deploy, weights: dict, source: source))
         }
-        let unfused = calibrate ? try seeded(config: config, dict: dict, source: source)
-                                : try Network(config: config, weights: dict, seed: seed, source: source)
+        let unfused = try seeded(config: config, dict: dict, source: source, calibrate: calibrate)
         return (unfused, deploy ? try DeployConversion.convert(unfused, fold: fold) : nil)
     }
 
     /// The unfused model from `dict`, or — with no weights — seeded and (unless `--uncalibrated`)
     /// calibrated on the bundled samples, said on stderr so nobody mistakes it for a trained model.
-    func seeded(config: ModelConfig, dict: StateDict?, source: String) throws -> Network {
+    func seeded(config: ModelConfig, dict: StateDict?, source: String, calibrate: Bool = true) throws -> Network {
         let net = try Network(config: config, weights: dict, seed: seed, source: source)
-        if dict == nil {
+        if !net.defaultedKeys.isEmpty {
+            note("\(source): \(net.defaultedKeys.count) num_batches_tracked buffer(s) absent, set to 0 (not used at inference)")
+        }
+        if dict == nil && calibrate {
             if uncalibrated {
                 note("no --weights: seeded init (seed \(seed)), running statistics 0/1: most neurons stay silent")
             } else {
@@ -68,6 +95,39 @@ struct ModelOptions: ParsableArguments {
             }
         }
         return net
+    }
+}
+
+/// `--ema`, `--key`, `--key-map`, `--heads`: which weights of a file, under which names, and the
+/// heads a bare state_dict cannot tell (issue 12). Shared by the model commands and the sessions.
+struct WeightChoiceOptions: ParsableArguments {
+    @Flag(name: .long, help: "Load the checkpoint's EMA weights (state_dict_ema, else model_ema).")
+    var ema = false
+
+    @Option(name: .long, help: "Load this top-level entry of the checkpoint as the state_dict.")
+    var key: String?
+
+    @Option(name: .customLong("key-map"), help: "JSON list of {\"from\": regex, \"to\": replacement} renaming the weights' keys before loading.")
+    var keyMap: String?
+
+    @Option(name: .long, help: "Attention heads, when the weights carry no config (heads do not show in the tensor shapes).")
+    var heads: Int?
+
+    /// The choice as the library takes it; `weights` is the `--weights` it applies to.
+    func selection(weights: String?) throws -> WeightSelection {
+        if weights == nil && (ema || key != nil || keyMap != nil || heads != nil) {
+            throw ValidationError("--ema, --key, --key-map and --heads apply to a weights file: add --weights")
+        }
+        if ema && key != nil { throw ValidationError("--ema and --key both choose the entry to load: give one") }
+        if let heads, heads < 1 { throw ValidationError("--heads must be ≥ 1") }
+        return WeightSelection(ema: ema, key: key, keyMap: try keyMap.map { try KeyMap.load(path: $0) })
+    }
+
+    /// The same choice as options of the session command `load weights FILE …`.
+    var sessionOptions: String {
+        func quoted(_ s: String) -> String { s.contains(" ") ? "\"\(s)\"" : s }
+        return (ema ? " ema" : "") + (key.map { " key \(quoted($0))" } ?? "") + (keyMap.map { " map \(quoted($0))" } ?? "")
+            + (heads.map { " heads \($0)" } ?? "")
     }
 }
 

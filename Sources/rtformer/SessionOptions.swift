@@ -16,6 +16,8 @@ struct SessionOptions: ParsableArguments {
     @Option(name: .long, help: "Sample index in the input file.")
     var index: Int?
 
+    @OptionGroup var choice: WeightChoiceOptions
+
     @Flag(name: .long, help: "Keep the built-in default's seeded weights uncalibrated (running statistics 0/1).")
     var uncalibrated = false
 
@@ -27,9 +29,10 @@ struct SessionOptions: ParsableArguments {
     func preamble(defaults: Bool) -> [String] {
         var lines: [String] = []
         let events = (try? ModelConfig.load(model ?? "tiny"))?.inChannels == 2
-        if let model { lines.append("model \(quoted(model))") } else if defaults { lines.append("model tiny") }
+        // Weights without --model bring their own config (`load weights` rebuilds the model).
+        if let model { lines.append("model \(quoted(model))") } else if defaults && weights == nil { lines.append("model tiny") }
         if let weights {
-            lines.append("load weights \(quoted(weights))")
+            lines.append("load weights \(quoted(weights))" + choice.sessionOptions)
         } else if defaults && !uncalibrated {
             lines.append(events ? "calibrate gesture" : "calibrate default 10")
         }

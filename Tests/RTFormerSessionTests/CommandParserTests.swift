@@ -32,6 +32,8 @@ private func expectParseError(_ line: String, column: Int, length: Int = 1, ment
         ("model configs/x.json", .model("configs/x.json")),
         ("load weights w.safetensors", .loadWeights("w.safetensors")),
         ("load weights \"my weights.safetensors\"", .loadWeights("my weights.safetensors")),
+        ("load weights model_best.pth.tar ema", .loadWeights("model_best.pth.tar", ema: true)),
+        ("load weights c.pth key model map m.json heads 8", .loadWeights("c.pth", key: "model", keyMap: "m.json", heads: 8)),
         ("input default", .input(InputRequest(source: "default"))),
         ("input data.bin index 3 T 4", .input(InputRequest(source: "data.bin", index: 3, timesteps: 4))),
         ("input x.safetensors carry", .input(InputRequest(source: "x.safetensors", carry: true))),
@@ -115,7 +117,8 @@ private func expectParseError(_ line: String, column: Int, length: Int = 1, ment
 
     @Test func missingArgumentPointsPastTheLastToken() {
         expectParseError("model", column: 7, mentions: "missing")
-        expectParseError("load weights", column: 14, mentions: "missing", expected: "safetensors file")
+        expectParseError("load weights", column: 14, mentions: "missing", expected: "weights file")
+        expectParseError("load weights w.pth emma", column: 20, length: 4, mentions: "unknown load option 'emma'", expected: "ema")
         expectParseError("view", column: 6, expected: "split")
         expectParseError("expect rate", column: 13, expected: ">=")
         expectParseError("export dump", column: 13, expected: "output file")

@@ -18,6 +18,9 @@ public indirect enum TorchObject: Sendable {
     case dict([(key: TorchObject, value: TorchObject)])
     /// A value with no Swift counterpart (an integer beyond 64 bits), described in words.
     case other(String)
+    /// An inert placeholder for an object outside the unpickler's allowlist (see
+    /// `TorchPlaceholder`): `argparse.Namespace`, a numpy scalar, `torch.device`, ...
+    case placeholder(TorchPlaceholder)
 
     /// The entry under a string key, for dicts.
     public subscript(key: String) -> TorchObject? {
@@ -187,6 +190,9 @@ public enum TorchFile {
         case let .list(l): return l.items.lazy.compactMap { storageElementSize($0, key: key, depth: depth + 1) }.first
         case let .dict(d):
             return d.entries.lazy.compactMap { storageElementSize($0.value, key: key, depth: depth + 1) }.first
+        case let .object(o):
+            let parts = o.args + o.listItems + o.dictItems.map(\.value) + (o.state.map { [$0] } ?? [])
+            return parts.lazy.compactMap { storageElementSize($0, key: key, depth: depth + 1) }.first
         default: return nil
         }
     }
@@ -218,7 +224,11 @@ public enum TorchFile {
             case let .tuple(items): return .tuple(try items.map(convert))
             case let .list(l): return .list(try l.items.map(convert))
             case let .dict(d): return .dict(try d.entries.map { (try convert($0.key), try convert($0.value)) })
-            case let .global(g): return .other("global \(g)")
+            case let .global(g, _): return .placeholder(TorchPlaceholder(name: g))
+            case let .object(o):
+                return .placeholder(TorchPlaceholder(
+                    name: o.name, args: try o.args.map(convert), state: try o.state.map(convert),
+                    items: try o.dictItems.map { (try convert($0.key), try convert($0.value)) }, listItems: try o.listItems.map(convert)))
             case let .storage(s): return .other("storage \(s.key)")
             case .mark: return .other("MARK")
             case let .tensor(t):

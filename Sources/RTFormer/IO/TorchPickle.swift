@@ -24,6 +24,24 @@ final class PickleDict {
     var entries: [(key: PickleValue, value: PickleValue)] = []
 }
 
+/// An inert stand-in for an object whose class or factory is not on the tensor/container
+/// allowlist (`argparse.Namespace`, a numpy scalar, `torch.device`, `pathlib.PosixPath`, a timm
+/// or apex object, ...): the global's `module.name`, the arguments it would have been called
+/// with, the state a BUILD would have set, and any items SETITEMS/APPENDS added. Nothing is
+/// imported or called; a class so mutable by later opcodes.
+final class PickleObject {
+    let name: String
+    var args: [PickleValue]
+    var state: PickleValue?
+    var dictItems: [(key: PickleValue, value: PickleValue)] = []
+    var listItems: [PickleValue] = []
+
+    init(name: String, args: [PickleValue]) {
+        self.name = name
+        self.args = args
+    }
+}
+
 /// A value on the unpickler's stack. Only inert data exists here: no object is ever constructed
 /// from a global other than the allow-listed rebuild functions and `OrderedDict`.
 enum PickleValue {
@@ -38,22 +56,41 @@ enum PickleValue {
     case tuple([PickleValue])
     case list(PickleList)
     case dict(PickleDict)
-    /// An allow-listed global, as `module.name`.
-    case global(String)
+    /// A global as `module.name`: an allow-listed function or class, or (`foreign`) any other
+    /// name that is not refused, which can only ever yield a placeholder.
+    case global(String, foreign: Bool)
+    /// A placeholder for a foreign object (see `PickleObject`).
+    case object(PickleObject)
     case storage(TorchStorageRef)
     case tensor(TorchTensorRef)
     case mark
 }
 
-/// A restricted unpickler for `torch.save` files (pickle protocols 2 to 5 and the binary opcodes
-/// of protocols 0/1 that torch emits).
+/// A safe but tolerant unpickler for `torch.save` files (pickle protocols 2 to 5 and the binary
+/// opcodes of protocols 0/1 that torch emits). It never imports or calls anything.
 ///
-/// It accepts only: the tensor rebuild functions `torch._utils._rebuild_tensor_v2`,
-/// `_rebuild_tensor` and `_rebuild_parameter`; the typed storage classes (`torch.FloatStorage`,
-/// `HalfStorage`, `BFloat16Storage`, `DoubleStorage`, `LongStorage`, `IntStorage`,
-/// `ShortStorage`, `CharStorage`, `ByteStorage`, `BoolStorage`) inside persistent ids;
-/// `collections.OrderedDict`; and plain dict/list/tuple/str/bytes/int/float/bool/None. Any other
-/// global is refused **by name** before anything is called, so a hostile pickle cannot run code.
+/// The rule:
+/// - **Interpreted** globals: the tensor rebuild functions `torch._utils._rebuild_tensor_v2`,
+///   `_rebuild_tensor`, `_rebuild_parameter` (and `torch._tensor._rebuild_from_type_v2` around
+///   them); the typed storage classes (`torch.FloatStorage`, `HalfStorage`, `BFloat16Storage`,
+///   `DoubleStorage`, `LongStorage`, `IntStorage`, `ShortStorage`, `CharStorage`, `ByteStorage`,
+///   `BoolStorage`) inside persistent ids; `collections.OrderedDict`; `_codecs.encode` of a
+///   latin-1 string (how protocol 2 spells `bytes`); plain dict/list/tuple/set/str/bytes/int/
+///   float/bool/None.
+/// - **Refused by name**, wherever they sit: globals that run code or reach the system —
+///   modules `os`, `posix`, `nt`, `subprocess`, `sys`, `shutil`, `socket`, `importlib`, `runpy`,
+///   `pty`, `ctypes`, `pickle`, `marshal`, `code`, `types`, `operator`, `functools`, `io`,
+///   `multiprocessing`, `signal`, `webbrowser`, `torch.hub`/`jit`/`_C`/`ops`/`serialization`,
+///   and every `builtins` name except the data types (`set`, `frozenset`, `bytearray`, `complex`,
+///   `slice`, `range`, `object`, `int`, `float`, `str`, `bytes`, `bool`, `list`, `dict`, `tuple`).
+///   So `os.system`, `builtins.eval`/`exec`/`getattr`, `subprocess.Popen` never load.
+/// - **Placeholders**: any other global (`argparse.Namespace`, `numpy.core.multiarray.scalar`,
+///   `numpy.dtype`, `numpy.core.multiarray._reconstruct`, `collections.defaultdict`,
+///   `torch.Size`, `torch.device`, `pathlib.PosixPath`, timm/apex scaler classes, ...) becomes an
+///   inert `PickleObject` holding its name, arguments and BUILD state as data.
+///
+/// `CheckpointFile` then allows only tensors inside the state_dict it loads; placeholders may
+/// only sit elsewhere in a checkpoint (args, metric, optimizer and scaler state).
 struct TorchUnpickler {
     static let storageTypes: [String: ScalarType] = [
         "torch.FloatStorage": .float32, "torch.DoubleStorage": .float64, "torch.HalfStorage": .float16,
@@ -63,8 +100,35 @@ struct TorchUnpickler {
     ]
     static let functions: Set<String> = [
         "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor", "torch._utils._rebuild_parameter",
-        "collections.OrderedDict",
+        "collections.OrderedDict", "torch._tensor._rebuild_from_type_v2", "_codecs.encode",
     ]
+    /// Modules whose every global is refused (they execute code or reach the system).
+    static let refusedModules: [String] = [
+        "os", "posix", "nt", "subprocess", "sys", "shutil", "socket", "importlib", "runpy", "pty", "ctypes",
+        "pickle", "_pickle", "marshal", "code", "codeop", "types", "operator", "_operator", "functools", "io", "_io",
+        "multiprocessing", "signal", "webbrowser", "commands", "popen2", "asyncio", "threading", "_thread",
+        "torch.hub", "torch.jit", "torch._C", "torch.ops", "torch.serialization", "torch.load", "torch.classes",
+        "numpy.load", "numpy.lib.npyio", "numpy.testing", "numpy.f2py", "numpy.distutils",
+    ]
+    /// The only `builtins` (`__builtin__` in Python 2 pickles) names accepted, as placeholders:
+    /// data types. `eval`, `exec`, `compile`, `open`, `getattr`, `__import__`, ... are refused.
+    static let builtinDataTypes: Set<String> = [
+        "set", "frozenset", "bytearray", "complex", "slice", "range", "object", "int", "float", "str", "bytes",
+        "bool", "list", "dict", "tuple",
+    ]
+
+    /// Why a global is refused by name, or nil when it may be loaded (interpreted or placeholder).
+    static func refusal(_ module: String, _ name: String) -> String? {
+        if module == "builtins" || module == "__builtin__" {
+            return builtinDataTypes.contains(name) ? nil : "a builtin that runs code or reaches the system"
+        }
+        let full = module + "." + name
+        if full == "types.SimpleNamespace" { return nil }   // plain attribute data, like argparse.Namespace
+        for m in refusedModules where module == m || module.hasPrefix(m + ".") || full == m {
+            return "module '\(m)' runs code or reaches the system"
+        }
+        return nil
+    }
 
     let bytes: [UInt8]
     var pos: Int
@@ -202,12 +266,19 @@ struct TorchUnpickler {
                 stack.append(.dict(d))
             case 0x73:                                                  // SETITEM
                 let value = try pop("SETITEM"), key = try pop("SETITEM")
+                if case let .object(o)? = stack.last { o.dictItems.append((key, value)); continue }
                 guard case let .dict(d)? = stack.last else {
                     throw error("a dict under SETITEM", found: stack.last?.kind ?? "an empty stack", at: at)
                 }
                 d.entries.append((key, value))
             case 0x75:                                                  // SETITEMS
                 let items = try popToMark("SETITEMS")
+                if case let .object(o)? = stack.last {
+                    let pairs = PickleDict()
+                    try fill(pairs, items, at: at)
+                    o.dictItems += pairs.entries
+                    continue
+                }
                 guard case let .dict(d)? = stack.last else {
                     throw error("a dict under SETITEMS", found: stack.last?.kind ?? "an empty stack", at: at)
                 }
@@ -219,6 +290,7 @@ struct TorchUnpickler {
                 stack.append(.list(l))
             case 0x61, 0x65:                                            // APPEND, APPENDS
                 let items = op == 0x61 ? [try pop("APPEND")] : try popToMark("APPENDS")
+                if case let .object(o)? = stack.last { o.listItems += items; continue }
                 guard case let .list(l)? = stack.last else {
                     throw error("a list under APPEND", found: stack.last?.kind ?? "an empty stack", at: at)
                 }
@@ -240,13 +312,13 @@ struct TorchUnpickler {
             case 0x6A: try get(uint(4), at: at)                        // LONG_BINGET
             case 0x63:                                                  // GLOBAL
                 let module = try line(), name = try line()
-                try pushGlobal(module + "." + name, at: at)
+                try pushGlobal(module, name, at: at)
             case 0x93:                                                  // STACK_GLOBAL
                 let name = try pop("STACK_GLOBAL"), module = try pop("STACK_GLOBAL")
                 guard case let .string(m) = module, case let .string(n) = name else {
                     throw error("two strings for STACK_GLOBAL", found: "\(module.kind), \(name.kind)", at: at)
                 }
-                try pushGlobal(m + "." + n, at: at)
+                try pushGlobal(m, n, at: at)
             case 0x51:                                                  // BINPERSID
                 stack.append(try persistent(pop("BINPERSID"), at: at))
             case 0x52:                                                  // REDUCE
@@ -255,11 +327,28 @@ struct TorchUnpickler {
             case 0x81:                                                  // NEWOBJ
                 let args = try pop("NEWOBJ"), cls = try pop("NEWOBJ")
                 stack.append(try reduce(cls, args, at: at))
+            case 0x92:                                                  // NEWOBJ_EX
+                let kwargs = try pop("NEWOBJ_EX"), args = try pop("NEWOBJ_EX"), cls = try pop("NEWOBJ_EX")
+                let value = try reduce(cls, args, at: at)
+                if case let .object(o) = value, case let .dict(kw) = kwargs, !kw.entries.isEmpty { o.dictItems += kw.entries }
+                stack.append(value)
             case 0x62:                                                  // BUILD
-                // State of an allowed object (an OrderedDict's `_metadata`, a tensor's hooks):
-                // inert data that the tensors do not depend on, so it is dropped.
-                _ = try pop("BUILD")
-                _ = try top("BUILD")
+                // A placeholder keeps its state (a Namespace's attributes, a dtype's byte order).
+                // The state of an allowed object (an OrderedDict's `_metadata`, a tensor's hooks)
+                // is inert data that the tensors do not depend on, so it is dropped.
+                let state = try pop("BUILD")
+                if case let .object(o) = try top("BUILD") { o.state = state }
+            case 0x8F: stack.append(.list(PickleList()))               // EMPTY_SET (kept as a list)
+            case 0x90:                                                  // ADDITEMS
+                let items = try popToMark("ADDITEMS")
+                guard case let .list(l)? = stack.last else {
+                    throw error("a set under ADDITEMS", found: stack.last?.kind ?? "an empty stack", at: at)
+                }
+                l.items += items
+            case 0x91:                                                  // FROZENSET
+                let l = PickleList()
+                l.items = try popToMark("FROZENSET")
+                stack.append(.list(l))
             default:
                 throw error("a pickle opcode of protocols 2-5 that torch.save emits",
                             found: "opcode 0x\(String(op, radix: 16)) ('\(printable(op))')", at: at)
@@ -287,19 +376,21 @@ struct TorchUnpickler {
         for i in stride(from: 0, to: items.count, by: 2) { d.entries.append((items[i], items[i + 1])) }
     }
 
-    private mutating func pushGlobal(_ name: String, at: Int) throws {
-        guard TorchUnpickler.functions.contains(name) || TorchUnpickler.storageTypes[name] != nil else {
-            throw error("only tensor rebuilds, torch storages, OrderedDict and plain containers",
-                        found: "global '\(name)' (refusing global '\(name)' in \(member))", at: at)
+    private mutating func pushGlobal(_ module: String, _ name: String, at: Int) throws {
+        let full = module + "." + name
+        if let why = TorchUnpickler.refusal(module, name) {
+            throw error("no global that runs code (tensors, containers and inert placeholders only)",
+                        found: "global '\(full)' (refusing global '\(full)' in \(member): \(why))", at: at)
         }
-        stack.append(.global(name))
+        let known = TorchUnpickler.functions.contains(full) || TorchUnpickler.storageTypes[full] != nil
+        stack.append(.global(full, foreign: !known))
     }
 
     private func persistent(_ pid: PickleValue, at: Int) throws -> PickleValue {
         guard case let .tuple(items) = pid, items.count >= 5, case .string("storage") = items[0] else {
             throw error("a persistent id ('storage', type, key, location, numel)", found: pid.kind, at: at)
         }
-        guard case let .global(cls) = items[1], let type = TorchUnpickler.storageTypes[cls] else {
+        guard case let .global(cls, _) = items[1], let type = TorchUnpickler.storageTypes[cls] else {
             throw error("a typed storage class", found: items[1].kind, at: at)
         }
         let key: String
@@ -314,13 +405,34 @@ struct TorchUnpickler {
     }
 
     private func reduce(_ callable: PickleValue, _ args: PickleValue, at: Int) throws -> PickleValue {
-        guard case let .global(name) = callable else {
+        guard case let .global(name, foreign) = callable else {
             throw error("a callable global for REDUCE", found: callable.kind, at: at)
         }
         guard case let .tuple(a) = args else { throw error("an argument tuple for \(name)", found: args.kind, at: at) }
+        if foreign { return .object(PickleObject(name: name, args: a)) }
         switch name {
         case "collections.OrderedDict":
-            return .dict(PickleDict())
+            let d = PickleDict()
+            // OrderedDict([(k, v), ...]) (protocol 0/1 style): the pairs are data.
+            if case let .list(l)? = a.first {
+                for item in l.items {
+                    if case let .tuple(kv) = item, kv.count == 2 { d.entries.append((kv[0], kv[1])) }
+                }
+            }
+            return .dict(d)
+        case "_codecs.encode":
+            // Protocol 2 writes `bytes` as _codecs.encode(<latin-1 str>, 'latin1').
+            guard a.count == 2, case let .string(text) = a[0], case let .string(enc) = a[1],
+                  ["latin1", "latin-1", "iso-8859-1"].contains(enc.lowercased()) else {
+                throw error("_codecs.encode(str, 'latin1')", found: "\(a.map(\.kind))", at: at)
+            }
+            return .bytes(text.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) })
+        case "torch._tensor._rebuild_from_type_v2":
+            // (func, type, args, state): a tensor subclass rebuilt by `func(*args)`.
+            guard a.count >= 3, case .global = a[0] else {
+                throw error("(func, type, args, state) for \(name)", found: "\(a.map(\.kind))", at: at)
+            }
+            return try reduce(a[0], a[2], at: at)
         case "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor":
             guard a.count >= 4, case let .storage(s) = a[0] else {
                 throw error("(storage, offset, size, stride, ...) for \(name)", found: "\(a.map(\.kind))", at: at)
@@ -361,7 +473,8 @@ extension PickleValue {
         case let .tuple(t): return "tuple of \(t.count)"
         case let .list(l): return "list of \(l.items.count)"
         case let .dict(d): return "dict of \(d.entries.count)"
-        case let .global(g): return "global '\(g)'"
+        case let .global(g, _): return "global '\(g)'"
+        case let .object(o): return "\(o.name)(...)"
         case let .storage(s): return "storage '\(s.key)'"
         case let .tensor(t): return "tensor \(t.size)"
         case .mark: return "MARK"

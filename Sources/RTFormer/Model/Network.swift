@@ -13,6 +13,9 @@ public final class Network {
     public private(set) var stateDict: StateDict
     /// Keys present in checkpoints that the forward pass does not use (Spikformer LayerNorms).
     public let unusedKeys: [String]
+    /// `num_batches_tracked` buffers the checkpoint lacked, set to 0 (they do not affect
+    /// inference; say so, it is not an error).
+    public let defaultedKeys: [String]
     /// Eval uses running statistics; train uses window/batch statistics and updates them.
     public var mode: ForwardMode = .eval
 
@@ -64,6 +67,7 @@ public final class Network {
         self.parameterKeys = b.weights.requested
         self.stateDict = Dictionary(b.weights.values, uniquingKeysWith: { a, _ in a })
         self.unusedKeys = b.unusedKeys
+        self.defaultedKeys = b.weights.defaulted
     }
 
     /// Trainable parameters used by the forward pass (SPEC §8; unused LayerNorms excluded).
@@ -122,6 +126,8 @@ public final class Network {
         meta["model"] = config.name
         meta["flavour"] = flavour.rawValue
         meta["family"] = config.family.rawValue
+        // The config in our own JSON names, so `--weights` alone rebuilds this model.
+        meta["config"] = config.jsonText
         try Safetensors.write(orderedWeights.map { ($0.0, current[$0.0] ?? $0.1) }, metadata: meta, to: path)
     }
 

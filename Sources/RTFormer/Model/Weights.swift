@@ -29,7 +29,14 @@ public enum WeightLoadError: Error, Equatable, CustomStringConvertible {
                 return keys.count > 12 ? shown + ", … (\(keys.count) in all)" : shown
             }
             if !missing.isEmpty { parts.append("missing \(missing.count): \(list(missing))") }
-            if !unexpected.isEmpty { parts.append("unexpected \(unexpected.count): \(list(unexpected))") }
+            if !unexpected.isEmpty {
+                // For each unexpected key shown, the closest missing key: a renamed module.
+                let hinted = unexpected.map { k -> String in
+                    guard unexpected.firstIndex(of: k)! < 12, let near = closestKey(to: k, among: missing) else { return k }
+                    return "\(k) — did you mean \(near)?"
+                }
+                parts.append("unexpected \(unexpected.count): \(list(hinted))")
+            }
             if !misShaped.isEmpty { parts.append("wrong shape \(misShaped.count): \(list(misShaped))") }
             return "\(file): does not fit model '\(model)': " + parts.joined(separator: "; ")
         case let .timesteps(file, model, weights, t):
@@ -99,6 +106,9 @@ struct WeightSource {
     private(set) var values: [(String, Tensor)] = []
     private(set) var missing: [String] = []
     private(set) var misShaped: [String] = []
+    /// `num_batches_tracked` buffers absent from the checkpoint, set to 0: they do not affect
+    /// inference (BN/TSBN momentum is fixed), so their absence is a note, not an error.
+    private(set) var defaulted: [String] = []
 
     init(provided: StateDict?, seed: UInt64) {
         self.provided = provided
@@ -119,6 +129,9 @@ struct WeightSource {
                     misShaped.append("\(key) (expected \(shape), found \(p.shape))")
                     t = Tensor(shape: shape)
                 }
+            } else if key.hasSuffix(".num_batches_tracked") {
+                defaulted.append(key)
+                t = Tensor(shape: shape)
             } else {
                 missing.append(key)
                 t = Tensor(shape: shape)
@@ -161,4 +174,34 @@ public func checkpointFlavour(_ dict: StateDict) -> ModelFlavour? {
         return .unfused
     }
     return nil
+}
+
+/// The key of `candidates` nearest to `key` by edit distance, when it is near enough to be a
+/// plausible renaming (at most a third of the longer key's characters differ); nil otherwise.
+/// Used for "did you mean …?" in strict-load errors.
+public func closestKey(to key: String, among candidates: [String]) -> String? {
+    let a = Array(key.utf8)
+    var best: (String, Int)?
+    for c in candidates {
+        let b = Array(c.utf8)
+        let limit = max(a.count, b.count) / 3
+        guard abs(a.count - b.count) <= limit else { continue }
+        let d = editDistance(a, b)
+        if d <= limit, d < (best?.1 ?? Int.max) { best = (c, d) }
+    }
+    return best?.0
+}
+
+/// Levenshtein distance of two byte strings (insert, delete, substitute each cost 1).
+func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+    var previous = Array(0...b.count), current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        current[0] = i
+        for j in 1...b.count {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        swap(&previous, &current)
+    }
+    return previous[b.count]
 }

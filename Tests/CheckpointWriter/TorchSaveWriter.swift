@@ -27,6 +27,12 @@ public indirect enum PyValue {
     /// `module.name(*args)` pickled by REDUCE (`torch.device('cuda', 0)`, `pathlib.PosixPath(...)`),
     /// or any global a hostile pickle would call (`os.system`).
     case call(module: String, name: String, args: [PyValue])
+    /// A bare class or function reference (`numpy.ndarray` passed to `_reconstruct`).
+    case global(module: String, name: String)
+    /// `value` followed by BUILD with `state` (an object's `__setstate__` data).
+    case built(PyValue, state: PyValue)
+    /// `value` followed by SETITEMS (a `collections.defaultdict`'s entries).
+    case withItems(PyValue, [(PyValue, PyValue)])
 }
 
 /// Writes `torch.save` files: the zip format (torch ≥ 1.6) and the legacy stream format,
@@ -235,6 +241,11 @@ public struct TorchSaveWriter {
             global(module, name)
             tuple(args)
             out.append(0x52); put()
+        case let .global(module, name): global(module, name)
+        case let .built(v, state):
+            value(v); value(state); out.append(0x62)
+        case let .withItems(v, items):
+            value(v); setItems(items)
         }
     }
 

@@ -130,7 +130,7 @@ import Testing
         for (i, root) in [inArgs, asMetric, inState].enumerated() {
             for legacy in [false, true] {
                 let bytes = legacy ? TorchSaveWriter.legacy(root) : try TorchSaveWriter.zip(root)
-                let path = try write(bytes, "evil\(i)\(legacy).pth")
+                let path = try write(bytes, "evil-\(module).\(name)-\(i)\(legacy).pth")
                 do {
                     _ = try CheckpointFile.loadStateDict(path: path)
                     Issue.record("\(module).\(name) accepted (case \(i), legacy \(legacy))")
@@ -240,5 +240,40 @@ import Testing
         #expect { try KeyMap.load(path: bad) } throws: { "\($0)".contains("rule 1") }
         let collide = try KeyMap(rules: [("weight$", "bias")])
         #expect { try collide.rename(["a.weight", "a.bias"]) } throws: { "\($0)".contains("both become 'a.bias'") }
+    }
+
+    @Test func placeholdersKeepTheirDataAsWritten() throws {
+        // A numpy array (`_reconstruct` + BUILD), a defaultdict (SETITEMS onto a placeholder), a set,
+        // a SimpleNamespace, a torch.Size: all inert data beside a state_dict.
+        let array = PyValue.built(.call(module: "numpy.core.multiarray", name: "_reconstruct",
+                                        args: [.global(module: "numpy", name: "ndarray"), .tuple([.int(0)]), .bytes(Array("b".utf8))]),
+                                  state: .tuple([.int(1), .tuple([.int(2)]), .call(module: "numpy", name: "dtype", args: [.str("f8"), .bool(false), .bool(true)]),
+                                                 .bool(false), .bytes([UInt8](repeating: 0, count: 16))]))
+        let counts = PyValue.withItems(.call(module: "collections", name: "defaultdict", args: [.global(module: "builtins", name: "int")]),
+                                       [(.str("cat"), .int(3)), (.str("ship"), .int(8))])
+        let root = PyValue.dict([
+            (.str("state_dict"), TrainingCheckpoints.stateDict(try weights().prefix(2).map { $0 })),
+            (.str("confusion"), array), (.str("counts"), counts),
+            (.str("classes"), .call(module: "builtins", name: "set", args: [.list([.str("cat"), .str("ship")])])),
+            (.str("cfg"), .built(.call(module: "types", name: "SimpleNamespace", args: []), state: .dict([(.str("dim"), .int(64))]))),
+            (.str("shape"), .call(module: "torch", name: "Size", args: [.tuple([.int(4), .int(2)])])),
+        ])
+        let c = try CheckpointFile.loadStateDict(path: try write(try TorchSaveWriter.zip(root), "placeholders.pth"))
+        #expect(c.keys.count == 2)
+        let d = Dictionary(uniqueKeysWithValues: CheckpointDescription(file: "p", checkpoint: c).entries)
+        #expect(d["confusion"]?.hasPrefix("numpy.core.multiarray._reconstruct(numpy.ndarray(), (0), bytes (1))") == true, "\(d)")
+        #expect(d["counts"] == "collections.defaultdict(cat=3, ship=8)")
+        #expect(d["classes"] == "builtins.set(['cat', 'ship'])")
+        #expect(d["cfg"] == "types.SimpleNamespace(dim=64)")
+        #expect(d["shape"] == "torch.Size((4, 2))")
+        // Protocol-4 opcodes for the same kinds of data: EMPTY_SET + ADDITEMS, FROZENSET, NEWOBJ_EX.
+        let str: (String) -> [UInt8] = { [0x8C, UInt8($0.utf8.count)] + Array($0.utf8) }
+        let pickle: [UInt8] = [0x80, 0x04, 0x7D, 0x94] + str("s") + [0x8F, 0x28, 0x4B, 1, 0x4B, 2, 0x90] + [0x73]
+            + str("f") + [0x28, 0x4B, 3, 0x91, 0x73]
+            + str("o") + str("argparse") + str("Namespace") + [0x93, 0x29, 0x7D] + str("dim") + [0x4B, 64, 0x73, 0x92, 0x73] + [0x2E]
+        var u = TorchUnpickler(pickle, file: "p4.pth", member: "data.pkl")
+        let object = try TorchFile.materialise(try u.load(), file: "p4.pth") { _ in [] }
+        #expect(object["s"]?.summary() == "[1, 2]" && object["f"]?.summary() == "[3]")
+        #expect(object["o"]?.summary() == "argparse.Namespace(dim=64)")
     }
 }

@@ -277,3 +277,48 @@ import Testing
         #expect(object["o"]?.summary() == "argparse.Namespace(dim=64)")
     }
 }
+
+/// Checkpoints pickled by CPython itself (`Tests/checkpoints/make_checkpoints.py`: real
+/// `argparse.Namespace`, `OrderedDict` with `_metadata`, `pathlib`, numpy float64; torch's tensor
+/// and storage encoding), a Spikformer with embed_dims 16 and 2 heads.
+@Suite struct CPythonCheckpointTests {
+    static let folder: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<2 { url.deleteLastPathComponent() }   // Tests/RTFormerTests/x.swift → Tests
+        return url.appendingPathComponent("checkpoints").path
+    }()
+
+    private func spikes(_ c: Checkpoint, _ config: ModelConfig) throws -> [String: Tensor] {
+        let net = try Network(config: config, weights: c.tensors, source: "w")
+        let rec = Recorder()
+        let x = try Safetensors.read(path: Fixtures.path("spikformer_tiny.safetensors")).tensors["input"]!
+        _ = try net.forward(FamilyFixture.repeated(x, timesteps: config.timesteps), recorder: rec)
+        return Dictionary(uniqueKeysWithValues: rec.lifOrder.map { ($0, rec.lifs[$0]!.tensor(\.spikes)) })
+    }
+
+    @Test(arguments: ["spikformer_d16_model_best.pth.tar", "spikformer_d16_legacy.pth"])
+    func loadsLikeItsSafetensorsTwin(_ name: String) throws {
+        let path = Self.folder + "/" + name
+        let plain = try CheckpointFile.loadStateDict(path: path)
+        let ema = try CheckpointFile.loadStateDict(path: path, selection: WeightSelection(ema: true))
+        let refPlain = try CheckpointFile.loadStateDict(path: Self.folder + "/spikformer_d16.safetensors")
+        let refEMA = try CheckpointFile.loadStateDict(path: Self.folder + "/spikformer_d16_ema16.safetensors")
+        #expect(plain.tensors == refPlain.tensors)
+        #expect(ema.tensors == refEMA.tensors)
+        #expect(ema.notes.contains { $0.contains("'module.' prefix") } && ema.dtypes["head.weight"] == "float16")
+        let inferred = try ConfigInference.infer(plain, file: name)
+        #expect(inferred.config.family == .spikformer && inferred.config.embedDims == 16 && inferred.config.numHeads == 2)
+        #expect(inferred.config.depths == 1 && inferred.config.timesteps == 4 && inferred.sources["num_heads"] == "args.num_heads")
+        let config = inferred.config
+        let (a, b) = (try spikes(plain, config), try spikes(refPlain, config))
+        #expect(a.count == 12 && a == b)
+        let (c, d) = (try spikes(ema, config), try spikes(refEMA, config))
+        #expect(c == d && c != a)
+        // Some neurons fire, some do not: the comparison is not between two silent networks.
+        let total = a.values.reduce(Float(0)) { $0 + $1.storage.reduce(0, +) }
+        #expect(total > 0 && total < Float(a.values.reduce(0) { $0 + $1.count }))
+        let d16 = Dictionary(uniqueKeysWithValues: CheckpointDescription(file: name, checkpoint: plain).entries)
+        #expect(d16["args"]?.hasPrefix("argparse.Namespace(epochs=300, time_step=4, layer=1, dim=16, num_heads=2") == true)
+        #expect(d16["metric"] == "numpy.float64(93.41)")
+    }
+}

@@ -152,6 +152,11 @@ import Testing
         #expect(f.app.commandLine.candidates == ["step", "show", "save"].filter { CommandTable.names.contains($0) }.sorted {
             CommandTable.names.firstIndex(of: $0)! < CommandTable.names.firstIndex(of: $1)!
         })
+        // `load weights FILE` completes its options.
+        f.press(.escape, .character(":"))
+        f.type("load weights ckpt.pth.tar e")
+        f.press(.tab)
+        #expect(f.app.commandLine.text == "load weights ckpt.pth.tar ema ")
         f.press(.escape, .character(":"), .up)
         #expect(f.app.commandLine.text == "view split")
         f.press(.escape)

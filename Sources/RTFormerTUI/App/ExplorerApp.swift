@@ -376,6 +376,10 @@ public struct ExplorerApp: Sendable {
     /// Candidates for the word after `words` on a command line.
     static func completions(after words: [String], session: Session) -> [String] {
         guard let command = words.first else { return CommandTable.names }
+        // `load weights FILE [ema] [key NAME] [map FILE] [heads N]`: the options after the file.
+        if command == "load" && words.count >= 3 && !["key", "map", "heads"].contains(words.last!) {
+            return ["ema", "key", "map", "heads"]
+        }
         guard words.count == 1 else { return [] }
         switch command {
         case "view": return ViewMode.allCases.map(\.rawValue)

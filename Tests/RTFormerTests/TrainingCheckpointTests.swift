@@ -158,6 +158,10 @@ import Testing
         #expect {
             try CheckpointFile.loadStateDict(path: mpath, selection: WeightSelection(key: "ema"))
         } throws: { "\($0)".contains("'ema'") && "\($0)".contains("top-level entries 'model'") }
+        // A `model` name string beside the weights in `net`: the dict is taken.
+        let named = PyValue.dict([(.str("model"), .str("spikformer")), (.str("net"), TrainingCheckpoints.stateDict(try weights()))])
+        let npath = try write(try TorchSaveWriter.zip(named), "named.pth")
+        #expect(try CheckpointFile.loadStateDict(path: npath).source == "checkpoint['net']")
     }
 
     @Test func missingNumBatchesTrackedIsANote() throws {

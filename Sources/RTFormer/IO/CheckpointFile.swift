@@ -158,7 +158,9 @@ public enum CheckpointFile {
         } else if selection.ema {
             guard let k = emaKeys.first(where: { object[$0] != nil }) else { throw absent("an EMA entry 'state_dict_ema' or 'model_ema' (--ema)") }
             chosen = k
-        } else if let k = defaultKeys.first(where: { object[$0] != nil }) {
+        } else if let k = defaultKeys.first(where: { if case .dict? = object[$0] { return true } else { return false } })
+                    ?? defaultKeys.first(where: { object[$0] != nil }) {
+            // A dict first: some scripts also keep a `model` name string beside `net`.
             chosen = k
         } else if isStateDict(object) {
             chosen = nil

@@ -185,7 +185,7 @@ import Testing
         expected.name = "sd.pth"
         #expect(i.config == expected)
         #expect(i.sources["embed_dims"] == "shape of head.weight [10, 64]")
-        #expect(i.sources["depths"] == "block.0 … block.0 keys" && i.sources["num_heads"] == "--heads" && i.sources["T"] == "default")
+        #expect(i.sources["depths"] == "block.0 keys" && i.sources["num_heads"] == "--heads" && i.sources["T"] == "default")
         #expect(i.sources["mlp_ratios"] == "shape of block.0.mlp.fc1_linear.weight [256, 64]")
         // An explicit config that contradicts the file names the field.
         #expect {

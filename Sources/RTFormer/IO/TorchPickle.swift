@@ -28,7 +28,7 @@ final class PickleDict {
 /// allowlist (`argparse.Namespace`, a numpy scalar, `torch.device`, `pathlib.PosixPath`, a timm
 /// or apex object, ...): the global's `module.name`, the arguments it would have been called
 /// with, the state a BUILD would have set, and any items SETITEMS/APPENDS added. Nothing is
-/// imported or called; a class so mutable by later opcodes.
+/// imported or called. A class, so that later opcodes (BUILD, SETITEMS) fill in the same object.
 final class PickleObject {
     let name: String
     var args: [PickleValue]
@@ -78,10 +78,11 @@ enum PickleValue {
 ///   latin-1 string (how protocol 2 spells `bytes`); plain dict/list/tuple/set/str/bytes/int/
 ///   float/bool/None.
 /// - **Refused by name**, wherever they sit: globals that run code or reach the system —
-///   modules `os`, `posix`, `nt`, `subprocess`, `sys`, `shutil`, `socket`, `importlib`, `runpy`,
-///   `pty`, `ctypes`, `pickle`, `marshal`, `code`, `types`, `operator`, `functools`, `io`,
-///   `multiprocessing`, `signal`, `webbrowser`, `torch.hub`/`jit`/`_C`/`ops`/`serialization`,
-///   and every `builtins` name except the data types (`set`, `frozenset`, `bytearray`, `complex`,
+///   every name in `refusedModules` (`os`, `posix`, `nt`, `subprocess`, `sys`, `shutil`, `socket`,
+///   `importlib`, `runpy`, `pty`, `ctypes`, `pickle`, `marshal`, `code`, `types` except
+///   `types.SimpleNamespace`, `operator`, `functools`, `io`, `threading`, `asyncio`,
+///   `multiprocessing`, `signal`, `webbrowser`, `torch.hub`/`jit`/`_C`/`ops`/`serialization`/`load`,
+///   `numpy.load`/`lib.npyio`, ...) and every `builtins` name except the data types (`set`, `frozenset`, `bytearray`, `complex`,
 ///   `slice`, `range`, `object`, `int`, `float`, `str`, `bytes`, `bool`, `list`, `dict`, `tuple`).
 ///   So `os.system`, `builtins.eval`/`exec`/`getattr`, `subprocess.Popen` never load.
 /// - **Placeholders**: any other global (`argparse.Namespace`, `numpy.core.multiarray.scalar`,

@@ -255,7 +255,7 @@ public enum ConfigInference {
             guard k.hasPrefix("block.") else { return nil }
             return Int(k.dropFirst(6).prefix { $0 != "." })
         })
-        if let m = blocks.max(), blocks.count == m + 1 { out["depths"] = (m + 1, "block.0 … block.\(m) keys") }
+        if let m = blocks.max(), blocks.count == m + 1 { out["depths"] = (m + 1, m == 0 ? "block.0 keys" : "block.0 … block.\(m) keys") }
         for fc1 in ["block.0.mlp.fc1_linear.weight", "block.0.mlp.fc1_conv.weight"] {
             if let s = shape(fc1), s.count >= 2, s[1] > 0, s[0] % s[1] == 0 {
                 out["mlp_ratios"] = (s[0] / s[1], "shape of \(fc1) \(s)")

@@ -18,7 +18,7 @@ public indirect enum PyValue {
     case dict([(PyValue, PyValue)])
     /// `collections.OrderedDict` with a `_metadata` attribute, as `Module.state_dict()` returns.
     case stateDict([(String, PyValue)])
-    /// A tensor; `dtype` is "float32", "float16" or "int64" (the storage class written).
+    /// A tensor; `dtype` is "float32", "float16", "bfloat16" or "int64" (the storage class written).
     case tensor(Tensor, dtype: String)
     /// `argparse.Namespace(**fields)`: NEWOBJ then BUILD with the field dict (protocol 2).
     case namespace([(String, PyValue)])
@@ -81,7 +81,7 @@ public struct TorchSaveWriter {
         keys.pickle(.list(body.storages.map { .str($0.key) }))
         var bytes = head.out + body.out + keys.out
         for s in body.storages {
-            let size = ["float16": 2, "int64": 8][s.dtype] ?? 4
+            let size = ["float16": 2, "bfloat16": 2, "int64": 8][s.dtype] ?? 4
             bytes += withUnsafeBytes(of: Int64(s.bytes.count / size).littleEndian, Array.init) + s.bytes
         }
         return bytes
@@ -197,11 +197,12 @@ public struct TorchSaveWriter {
             global("torch._utils", "_rebuild_tensor_v2")
             out.append(0x28)
             let key = String(storages.count)
-            let cls = ["float16": "HalfStorage", "int64": "LongStorage"][dtype] ?? "FloatStorage"
+            let cls = ["float16": "HalfStorage", "bfloat16": "BFloat16Storage", "int64": "LongStorage"][dtype] ?? "FloatStorage"
             var bytes: [UInt8] = []
             for x in t.storage {
                 switch dtype {
                 case "float16": bytes += withUnsafeBytes(of: TorchSaveWriter.half(x).littleEndian, Array.init)
+                case "bfloat16": bytes += withUnsafeBytes(of: TorchSaveWriter.bfloat(x).littleEndian, Array.init)
                 case "int64": bytes += withUnsafeBytes(of: Int64(x).littleEndian, Array.init)
                 default: bytes += withUnsafeBytes(of: x.bitPattern.littleEndian, Array.init)
                 }
@@ -247,6 +248,12 @@ public struct TorchSaveWriter {
         case let .withItems(v, items):
             value(v); setItems(items)
         }
+    }
+
+    /// bfloat16 of a float (its top 16 bits), rounded to nearest even (what `tensor.bfloat16()` does).
+    public static func bfloat(_ f: Float) -> UInt16 {
+        let bits = f.bitPattern
+        return UInt16((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16)
     }
 
     /// IEEE half of a float, rounded to nearest even (what `tensor.half()` does).

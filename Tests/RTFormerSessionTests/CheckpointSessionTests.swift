@@ -41,4 +41,22 @@ import Testing
         #expect(s.config?.tsbnWindow == 1)
         #expect(r.output.contains("has tsbn_window 1, the file says 2"), "\(r.output)")
     }
+
+    @Test func keyMapAndHeadsForABareStateDict() throws {
+        let f = try Safetensors.read(path: SessionFixtures.sharedRoot + "/fixtures/spikformer_tiny.safetensors")
+        let foreign = f.keys.filter { $0.hasPrefix("weights.") }
+            .map { (String($0.dropFirst(8)).replacingOccurrences(of: "block.", with: "layers."), f.tensors[$0]!) }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rtformer-session-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(try TorchSaveWriter.zip(TrainingCheckpoints.stateDict(foreign))).write(to: dir.appendingPathComponent("sd.pth"))
+        try Data(#"[{"from": "^layers\\.", "to": "block."}]"#.utf8).write(to: dir.appendingPathComponent("map.json"))
+        let s = Session(baseDirectory: dir.path)
+        let noHeads = s.execute(line: "load weights sd.pth map map.json")
+        #expect(noHeads.error?.contains("pass `heads N`") == true, "\(noHeads.error ?? "")")
+        let r = s.execute(line: "load weights sd.pth map map.json heads 4")
+        #expect(r.error == nil, "\(r.error ?? "")")
+        #expect(r.output.contains("num_heads 4 (heads)") && r.output.contains("keys renamed"), "\(r.output)")
+        #expect(s.config?.family == .spikformer && s.config?.numHeads == 4)
+    }
 }

@@ -96,6 +96,18 @@ import Testing
         try expectSameSpikes(ema, try safetensors(widened, "ema16.safetensors"), "fp16 EMA")
     }
 
+    @Test func bf16StateDictIsWidened() throws {
+        let w = try weights()
+        let path = try write(try TorchSaveWriter.zip(TrainingCheckpoints.stateDict(w, dtype: "bfloat16")), "bf16.pth")
+        let c = try CheckpointFile.loadStateDict(path: path)
+        #expect(c.notes.contains { $0.contains("bfloat16 tensors converted to float32") })
+        let widened = w.map { k, t in
+            (k, k.hasSuffix("num_batches_tracked") ? t : Tensor(shape: t.shape, storage: t.storage.map { Float(bitPattern: UInt32(TorchSaveWriter.bfloat($0)) << 16) }))
+        }
+        try expectSameSpikes(c, try safetensors(widened, "bf16.safetensors"), "bf16")
+        #expect(c.tensors["head.weight"] != Dictionary(uniqueKeysWithValues: w)["head.weight"])   // really rounded
+    }
+
     @Test func legacyFormatCheckpoint() throws {
         let w = try weights()
         let root = TrainingCheckpoints.timm(weights: w, args: TrainingCheckpoints.spikformerArgs(ModelConfig.named["spikformer-tiny"]!))

@@ -130,7 +130,7 @@ public enum ConfigInference {
                                                  why: "attention heads do not show in the tensor shapes")
             }
             values["num_heads"] = heads
-            sources["num_heads"] = "--heads"
+            sources["num_heads"] = headsOption.hasPrefix("--") ? "--heads" : "heads"
         }
         if values["T"] == nil {
             values["T"] = 4
@@ -167,7 +167,7 @@ public enum ConfigInference {
         let a = explicit.jsonObject, b = inferred.config.jsonObject
         var notes: [String] = []
         for key in fieldOrder {
-            guard let source = inferred.sources[key], source != "default", source != "--heads", !source.hasPrefix("metadata model"),
+            guard let source = inferred.sources[key], source != "default", source != "--heads", source != "heads", !source.hasPrefix("metadata model"),
                   let mv = a[key], let fv = b[key], "\(mv)" != "\(fv)" else { continue }
             if structural(key, family: explicit.family) {
                 throw ConfigInferenceError.contradiction(file: file, model: explicit.name, field: key, model_value: "\(mv)",

@@ -15,6 +15,7 @@ public struct TorchPlaceholder: Sendable {
     /// Items APPENDS added.
     public var listItems: [TorchObject]
 
+    /// A placeholder for `name` with what the pickle gave it (see the properties).
     public init(name: String, args: [TorchObject] = [], state: TorchObject? = nil,
                 items: [(key: TorchObject, value: TorchObject)] = [], listItems: [TorchObject] = []) {
         self.name = name

@@ -7,7 +7,7 @@ public enum ConfigInferenceError: Error, Equatable, CustomStringConvertible {
     /// A field that neither the file's args/metadata nor the tensor shapes give.
     case needs(file: String, field: String, option: String, why: String)
     /// An explicit `--model` that disagrees with what the file says.
-    case contradiction(file: String, model: String, field: String, model_value: String, file_value: String, source: String)
+    case contradiction(file: String, model: String, field: String, modelValue: String, fileValue: String, source: String)
 
     public var description: String {
         switch self {
@@ -170,8 +170,8 @@ public enum ConfigInference {
             guard let source = inferred.sources[key], source != "default", source != "--heads", source != "heads", !source.hasPrefix("metadata model"),
                   let mv = a[key], let fv = b[key], "\(mv)" != "\(fv)" else { continue }
             if structural(key, family: explicit.family) {
-                throw ConfigInferenceError.contradiction(file: file, model: explicit.name, field: key, model_value: "\(mv)",
-                                                         file_value: "\(fv)", source: source)
+                throw ConfigInferenceError.contradiction(file: file, model: explicit.name, field: key, modelValue: "\(mv)",
+                                                         fileValue: "\(fv)", source: source)
             }
             notes.append("model \(explicit.name) has \(key) \(mv), the file says \(fv) (\(source)): keeping \(mv)")
         }

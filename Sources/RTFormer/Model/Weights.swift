@@ -31,8 +31,8 @@ public enum WeightLoadError: Error, Equatable, CustomStringConvertible {
             if !missing.isEmpty { parts.append("missing \(missing.count): \(list(missing))") }
             if !unexpected.isEmpty {
                 // For each unexpected key shown, the closest missing key: a renamed module.
-                let hinted = unexpected.map { k -> String in
-                    guard unexpected.firstIndex(of: k)! < 12, let near = closestKey(to: k, among: missing) else { return k }
+                let hinted = unexpected.enumerated().map { i, k -> String in
+                    guard i < 12, let near = closestKey(to: k, among: missing) else { return k }
                     return "\(k) — did you mean \(near)?"
                 }
                 parts.append("unexpected \(unexpected.count): \(list(hinted))")

@@ -206,6 +206,16 @@ import Testing
         try ConfigInference.check(ModelConfig.named["spikformer-tiny"]!, against: i, file: "sd.pth")
     }
 
+    @Test func absurdArgsNeverReachAnIntConversion() throws {
+        // time_step 1e300 and a negative dim are ignored (not integers a config can hold); the
+        // shapes still give the dims, T falls back to its default with a note.
+        let args = PyValue.namespace([("time_step", .float(1e300)), ("dim", .int(-64)), ("num_heads", .int(4))])
+        let root = TrainingCheckpoints.timm(weights: try weights(), args: args)
+        let c = try CheckpointFile.loadStateDict(path: try write(try TorchSaveWriter.zip(root), "absurd.pth"))
+        let i = try ConfigInference.infer(c, file: "absurd.pth")
+        #expect(i.config.timesteps == 4 && i.sources["T"] == "default" && i.config.embedDims == 64)
+    }
+
     @Test func rtformerAndSDTConfigsFromTheirFiles() throws {
         // rtformer: T from the TSBN [T, C] parameters, family from the stcore keys, membrane TSBN from the keys.
         let rt = try Fixtures.load("rtformer_tiny.safetensors")

@@ -227,7 +227,10 @@ public enum ConfigInference {
         default:
             var x = v
             if let list = x as? [Any], let last = list.last { x = key == "img_size" ? last : (list.count == 1 ? last : x) }
-            guard let n = x as? NSNumber, !isJSONBool(x), n.doubleValue == n.doubleValue.rounded(), n.intValue >= 1 else { return nil }
+            // Range-checked on the double first: a huge number never reaches an Int conversion
+            // (ModelConfig.parse then applies the config's own limits).
+            guard let n = x as? NSNumber, !isJSONBool(x), n.doubleValue == n.doubleValue.rounded(),
+                  n.doubleValue >= 1, n.doubleValue <= Double(Int32.max) else { return nil }
             return n.intValue
         }
     }

@@ -27,8 +27,9 @@ struct ModelOptions: ParsableArguments {
     /// Reads `--weights` (nil when absent), saying on stderr where the tensors came from and
     /// what was done to them (prefixes stripped, keys renamed, FP16/BF16 widened).
     func checkpoint() throws -> Checkpoint? {
+        let selection = try selection()   // validates --ema/--key/--key-map/--heads also without --weights
         guard let weights else { return nil }
-        let c = try CheckpointFile.loadStateDict(path: try BundledResources.resolve(weights), selection: try selection())
+        let c = try CheckpointFile.loadStateDict(path: try BundledResources.resolve(weights), selection: selection)
         if c.source != "safetensors" { note("\(weights): weights from \(c.source)") }
         for n in c.notes { note("\(weights): \(n)") }
         return c

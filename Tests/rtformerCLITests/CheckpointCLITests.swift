@@ -52,6 +52,8 @@ import Testing
         #expect(wrong.status == 2)
         #expect(wrong.stderr.contains("--model spikformer-4-384 contradicts") && wrong.stderr.contains("embed_dims is 384 in the model but 64 in the file (args.dim)"),
                 "\(wrong.stderr)")
+        let stray = try CLI.run(["forward", "--model", "spikformer-tiny", "--ema", "--input", Self.fixture, "--dump", out])
+        #expect(stray.status == 2 && stray.stderr.contains("add --weights"), "\(stray.stderr)")
         // A bare state_dict: the shapes give all but the heads.
         let bare = CLI.temp("bare.pth")
         defer { try? FileManager.default.removeItem(atPath: bare) }

@@ -30,6 +30,7 @@ public enum CheckpointFile {
         if TorchFile.isZip(bytes) || TorchFile.isLegacy(bytes) {
             result = try fromTorch(TorchFile.parse(bytes, file: path), file: path)
         } else {
+            try FormatRecognition.requireWeights(bytes, file: path)
             let f = try Safetensors.parse(Data(bytes), file: path)
             let weightKeys = f.keys.filter { $0.hasPrefix("weights.") }
             if !weightKeys.isEmpty {

@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+@testable import RTFormer
+@testable import RTFormerSession
+
+/// Issue 16 regressions in the command language: sizes typed by a user are bounded before any
+/// allocation, `input … format F` overrides recognition, and errors are printable.
+@Suite struct HardeningSessionTests {
+    @Test func hugeTimestepsAreAParseError() {
+        // Was an arithmetic-overflow trap in GraphBuilder (seeded weights rebuild the model for T).
+        let s = Session(baseDirectory: SessionFixtures.packageRoot.path)
+        #expect(s.execute(line: "model tiny").error == nil)
+        for t in ["9223372036854775807", "1000000", "1025"] {
+            let r = s.execute(line: "input default T \(t)")
+            #expect(r.error?.contains("T must be ≤ 1024, got \(t)") == true, "\(r.error ?? "accepted")")
+        }
+        #expect(s.execute(line: "input default T 8").error == nil)
+    }
+
+    @Test func formatOptionOverridesRecognition() throws {
+        let s = Session(baseDirectory: SessionFixtures.packageRoot.path)
+        #expect(s.execute(line: "model tiny").error == nil)
+        #expect(s.execute(line: "input \(SessionFixtures.cifarBin) format cifar10 index 2").error == nil)
+        // Read as CIFAR-100, the CIFAR-10 batch's size is not a whole number of 3074-byte records.
+        let wrong = s.execute(line: "input \(SessionFixtures.cifarBin) format cifar100")
+        #expect(wrong.error?.contains("CIFAR-100 batch") == true, "\(wrong.error ?? "accepted")")
+        #expect(s.execute(line: "input \(SessionFixtures.cifarBin) format gif").error?.contains("unknown format 'gif'") == true)
+    }
+
+    @Test func controlCharactersInErrorsAreEscaped() {
+        let s = Session(baseDirectory: SessionFixtures.packageRoot.path)
+        let r = s.execute(line: "model \u{1B}]0;PWNED\u{07}")
+        let e = r.error ?? ""
+        #expect(!e.isEmpty)
+        #expect(!e.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "\(e)")
+        #expect(e.contains("\\x1b]0;PWNED\\x07"))
+    }
+}

@@ -195,3 +195,50 @@ import Testing
         #expect(Printable.list((0..<20).map { "key\($0)" }, limit: 3) == "key0, key1, key2, … (17 more)")
     }
 }
+
+/// Issue 16, point 6: `AtomicFile`.
+@Suite struct AtomicFileTests {
+    private func scratch() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rtformer-atomic-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func longTargetNameIsWritten() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/" + String(repeating: "n", count: 250)
+        try AtomicFile.write("x", to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "x")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).count == 1)
+    }
+
+    @Test func danglingSymlinkIsRefusedAndALinkToAFileIsWrittenThrough() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createSymbolicLink(atPath: dir + "/dangling", withDestinationPath: dir + "/missing")
+        do {
+            try AtomicFile.write("x", to: dir + "/dangling")
+            Issue.record("dangling link written")
+        } catch let e as FileWriteError {
+            #expect(e.reason.hasPrefix("a symbolic link to a missing file"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/missing"))
+        try AtomicFile.write("old", to: dir + "/real")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: dir + "/real")
+        try AtomicFile.write("new", to: dir + "/link")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/link") == dir + "/real")
+        #expect(try String(contentsOfFile: dir + "/real", encoding: .utf8) == "new")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["dangling", "link", "real"])
+    }
+
+    @Test func failuresLeaveNoTemporaryFile() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
+        #expect(throws: FileWriteError.self) { try AtomicFile.write("x", to: dir + "/sub") }
+        #expect(throws: FileWriteError.self) { try AtomicFile.write("x", to: dir + "/none/x") }
+        #expect(throws: FileWriteError.self) { try AtomicFile.write("x", to: "/dev/full") }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["sub"])
+    }
+}

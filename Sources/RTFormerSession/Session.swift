@@ -401,7 +401,8 @@ public final class Session {
     private func step(_ n: Int) throws -> String {
         try requireRun()
         guard cursor.t < timesteps - 1 else { throw SessionError.lastTimestep(t: cursor.t) }
-        let target = min(cursor.t + n, timesteps - 1)
+        // `step 9223372036854775807` is valid input: saturate instead of overflowing.
+        let target = min(cursor.t.addingReportingOverflow(n).overflow ? Int.max : cursor.t + n, timesteps - 1)
         try advance(to: target + 1)
         cursor.t = target
         return statusLine()

@@ -35,4 +35,27 @@ import Testing
         #expect(!e.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "\(e)")
         #expect(e.contains("\\x1b]0;PWNED\\x07"))
     }
+
+    @Test func stepByTheLargestIntegerSaturates() throws {
+        // Fuzz finding (session seed 7, case 922): `step 9223372036854775807` overflowed cursor.t + n.
+        let s = Session(baseDirectory: SessionFixtures.packageRoot.path)
+        for line in ["model tiny", "input default", "step", "step 9223372036854775807"] {
+            #expect(s.execute(line: line).error == nil, "\(line)")
+        }
+        #expect(s.execute(line: "expect t == 3").error == nil)
+        #expect(s.execute(line: "back 9223372036854775807").error == nil)
+        #expect(s.execute(line: "expect t == 0").error == nil)
+    }
+
+    @Test func memoryEstimateCoversWhatTheSessionRecords() throws {
+        // Fuzz finding (session seed 7, case 669): `input default T 1024` on seeded tiny records
+        // 4 GiB. The estimate checked before building must not be below what is really held.
+        for (model, input) in [("tiny", "default"), ("spikformer-tiny", "default"), ("sdt-tiny", "default"), ("tiny-dvs", "gesture")] {
+            let s = Session(baseDirectory: SessionFixtures.packageRoot.path)
+            for line in ["model \(model)", "input \(input)", "run"] { #expect(s.execute(line: line).error == nil, "\(model): \(line)") }
+            let config = try #require(ModelConfig.named[model])
+            let estimate = try #require(ModelLimits.estimatedBytes(config))
+            #expect(s.memoryBytes > 0 && s.memoryBytes <= estimate, "\(model): records \(s.memoryBytes) B, estimate \(estimate) B")
+        }
+    }
 }

@@ -60,6 +60,22 @@ import Testing
         #expect(x.storage[0 * 1024 + 15 * 32 + 31] == 1)
     }
 
+    @Test func extremeTimestampsAreRefusedBeforeTheirDifferenceOverflows() {
+        // AEDAT 4 stores int64 µs: a span from Int64.min to Int64.max would overflow the
+        // duration and the time-split windows.
+        var s = EventStream(sensorWidth: 4, sensorHeight: 4)
+        s.append(t: Int64.min, x: 0, y: 0, polarity: 0)
+        s.append(t: Int64.max, x: 1, y: 1, polarity: 1)
+        #expect(throws: InputError.self) { try s.validate(file: "e", format: "AEDAT 4.0") }
+        var ok = EventStream(sensorWidth: 4, sensorHeight: 4)
+        ok.append(t: -EventStream.maxTimestamp, x: 0, y: 0, polarity: 0)
+        ok.append(t: EventStream.maxTimestamp, x: 1, y: 1, polarity: 1)
+        #expect(throws: Never.self) { try ok.validate(file: "e", format: "AEDAT 4.0") }
+        #expect(ok.duration == 1 << 62)
+        let (x, enc) = EventEncoder.encode(ok, timesteps: 4, size: 4, splitBy: .time)
+        #expect(enc.eventsPerFrame == [1, 0, 0, 1] && x.storage.reduce(0, +) == 2)
+    }
+
     @Test func timestepsAndFrameSizeAreBoundedBeforeEncoding() throws {
         let loaded = try InputFile.decode(BundledSamples.cifar10TestRecords, path: "default", index: 0, format: .cifar10)
         for (t, size) in [(Int.max, 32), (1_000_000, 32), (0, 32), (4, 65536)] {

@@ -68,13 +68,22 @@ public struct EventStream: Sendable, Equatable {
     /// back further is damaged, or not events at all).
     public static let timeOrderTolerance: Int64 = 1000
 
-    /// Throws unless every timestamp is at least `latest − timeOrderTolerance`, and every
-    /// event lies inside the sensor.
+    /// Largest timestamp magnitude accepted from a file, in µs (2^61 ≈ 73,000 years): the
+    /// difference of any two timestamps then fits in `Int64`.
+    public static let maxTimestamp: Int64 = 1 << 61
+
+    /// Throws unless every timestamp is within ±`maxTimestamp` and at least
+    /// `latest − timeOrderTolerance`, and every event lies inside the sensor.
     /// - Throws: `InputError` naming the first offending event.
     public func validate(file: String, format: String) throws {
         var latest = Int64.min
         for i in 0..<count {
             let t = self.t[i]
+            // Bounded so that every difference of two timestamps (durations, frame windows) fits.
+            guard t >= -Self.maxTimestamp && t <= Self.maxTimestamp else {
+                throw InputError(file: file, format: format, location: "event \(i)",
+                                 expected: "a timestamp within ±2^61 µs", found: "t \(t) µs")
+            }
             if latest != Int64.min && t < latest - Self.timeOrderTolerance {
                 throw InputError(file: file, format: format, location: "event \(i)",
                                  expected: "timestamps in time order (going back at most \(Self.timeOrderTolerance) µs)",

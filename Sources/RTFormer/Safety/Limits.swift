@@ -97,7 +97,8 @@ public enum ModelLimits {
 
     /// An upper-side estimate of the bytes a model of `config` takes for one sample: Float32
     /// weights three times (unfused, deploy twin, state dict) and per-timestep activations of
-    /// every layer about four times (norm output, membrane, spikes, recording), for all T.
+    /// every layer ten times (norm output, membrane, spikes and the session's recordings of both
+    /// twins: `tiny` records 4 MiB per timestep, estimated at 4.9 MB), for all T.
     /// Nil when the arithmetic overflows. Stem stage i has `D/8·2^i` channels on a side halved
     /// after each pooling stage; blocks hold `(4 + 2·mlp)·D` values per token.
     public static func estimatedBytes(_ config: ModelConfig) -> Int? {
@@ -121,7 +122,7 @@ public enum ModelLimits {
         let totalParams = [params, blockParams, head, normParams].reduce(0) { $0 &+ $1 }
         let totalActs = activations &+ blockActs
         guard totalParams >= 0, totalActs >= 0,
-              let w = Limits.product([3, totalParams]), let a = Limits.product([4, t, totalActs]),
+              let w = Limits.product([3, totalParams]), let a = Limits.product([10, t, totalActs]),
               let bytes = Limits.product([4, w &+ a]), w &+ a >= 0 else { return nil }
         return bytes
     }

@@ -2,7 +2,7 @@
 # Fuzz pass over every reader (issue 16): CIFAR, PNG, JPEG, PPM, 40-bit events, AEDAT 4,
 # Prophesee .dat, .npy, safetensors, PyTorch zip + legacy, config JSON, session scripts.
 #
-#   Tests/Fuzz/run.sh                 # the CI pass: 250 cases per target, seed 1 (~3,250 cases)
+#   Tests/Fuzz/run.sh                 # the CI pass: 400 cases per target, seed 1 (5,200 cases)
 #   FUZZ_CASES=5000 FUZZ_SEED=7 Tests/Fuzz/run.sh   # a longer local run (README, "Fuzzing")
 #
 # Workers run batches of cases in-process under a 4 GiB address-space limit and a time limit;
@@ -13,6 +13,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${RTFORMER_FUZZ_BIN:-.build/release/rtformer-fuzz}
 [ -x "$BIN" ] || swift build -c release --product rtformer-fuzz
-exec "$BIN" run --cases "${FUZZ_CASES:-250}" --seed "${FUZZ_SEED:-1}" --batch "${FUZZ_BATCH:-50}" \
+exec "$BIN" run --cases "${FUZZ_CASES:-400}" --seed "${FUZZ_SEED:-1}" --batch "${FUZZ_BATCH:-50}" \
     --jobs "${FUZZ_JOBS:-2}" --timeout "${FUZZ_TIMEOUT:-60}" --memory-mb "${FUZZ_MEMORY_MB:-4096}" \
     --out "${FUZZ_OUT:-fuzz-findings}" ${FUZZ_TARGETS:+--targets "$FUZZ_TARGETS"}

@@ -27,6 +27,20 @@ import Testing
         #expect(s.execute(line: "input \(SessionFixtures.cifarBin) format gif").error?.contains("unknown format 'gif'") == true)
     }
 
+    @Test func damagedPthThroughLoadWeightsIsAnError() throws {
+        // Was a trap inside ZIPFoundation (Archive.MemoryFile.readData) for `load weights`.
+        let b = try [UInt8](Data(contentsOf: URL(fileURLWithPath: SessionFixtures.sharedRoot + "/fixtures/pth/spikformer_tiny_state_dict.pth")))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rtformer-cut-\(getpid()).pth").path
+        try Data(b[..<450] + b[1450...]).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let s = Session(baseDirectory: SessionFixtures.packageRoot.path)
+        #expect(s.execute(line: "model spikformer-tiny").error == nil)
+        let r = s.execute(line: "load weights \(path)")
+        #expect(r.error?.contains("PyTorch zip") == true, "\(r.error ?? "loaded")")
+        let input = s.execute(line: "input \(path)")
+        #expect(input.error?.contains("PyTorch zip") == true, "\(input.error ?? "loaded")")
+    }
+
     @Test func controlCharactersInErrorsAreEscaped() {
         let s = Session(baseDirectory: SessionFixtures.packageRoot.path)
         let r = s.execute(line: "model \u{1B}]0;PWNED\u{07}")

@@ -53,6 +53,7 @@ let package = Package(
                 "RTFormer",
                 "RTFormerSession",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
         .target(

@@ -43,6 +43,9 @@ struct Layout: Sendable {
     var fixLength: (@Sendable (inout [UInt8], _ oldText: Range<Int>, _ newCount: Int) -> Void)?
     /// Edit text in place only (same byte count), for text embedded in offsets-bearing binary.
     var sameLengthText = false
+    /// Repairs checksums after the mutations (most of the time), so mutated fields reach the
+    /// decoder instead of stopping at a CRC check (PNG chunks).
+    var fixup: (@Sendable (inout [UInt8]) -> Void)?
 }
 
 enum Mutator {
@@ -67,6 +70,7 @@ enum Mutator {
             }
             generic(&b, layout: layout, rng: &rng)
         }
+        if let fixup = layout.fixup, rng.chance(80) { fixup(&b) }
         return b
     }
 

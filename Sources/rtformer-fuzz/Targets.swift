@@ -1,6 +1,7 @@
 import Foundation
 import RTFormer
 import RTFormerSession
+import ZIPFoundation
 
 /// One seed input of a target, with where its structure lives.
 struct Seed {
@@ -77,7 +78,7 @@ enum Targets {
         }, run: input(.cifar100)),
         Target(name: "png", fileName: "image.png", seeds: {
             ["data/photos/32x32/coffee_32x32.png", "data/cifar10/png/cifar10_00_3.png"].compactMap { p in
-                file(p).map { Seed(name: p, bytes: $0, layout: Layout(hot: [0..<64])) }
+                file(p).map { Seed(name: p, bytes: $0, layout: Layout(hot: [8..<64], fixup: Layout.pngChunkCRCs)) }
             }
         }, run: input(.png)),
         Target(name: "jpeg", fileName: "image.jpg", seeds: {
@@ -131,7 +132,7 @@ enum Targets {
                 while (10 + h.count + 1) % 64 != 0 { h.append(0x20) }
                 h.append(0x0A)
                 let b = NumpyArray.magic + [1, 0, UInt8(h.count & 0xFF), UInt8(h.count >> 8)] + h + data
-                return Seed(name: header, bytes: b, layout: Layout(hot: [0..<12], text: 10..<(10 + h.count), fixLength: { b, old, newCount in
+                return Seed(name: header, bytes: b, layout: Layout(hot: [6..<10], text: 10..<(10 + h.count), fixLength: { b, old, newCount in
                     guard b.count > 9 else { return }
                     b[8] = UInt8(newCount & 0xFF); b[9] = UInt8((newCount >> 8) & 0xFF)
                 }))
@@ -214,6 +215,19 @@ enum Targets {
 }
 
 extension Layout {
+    /// Recomputes the CRC-32 of every PNG chunk (length, type, data, CRC over type + data) that
+    /// still fits the file (`Data.crc32`, ZIPFoundation).
+    static let pngChunkCRCs: @Sendable (inout [UInt8]) -> Void = { b in
+        var pos = 8
+        while pos + 12 <= b.count {
+            let length = Int(UInt32(b[pos]) << 24 | UInt32(b[pos + 1]) << 16 | UInt32(b[pos + 2]) << 8 | UInt32(b[pos + 3]))
+            guard length <= b.count - pos - 12 else { return }
+            let crc = Data(b[(pos + 4)..<(pos + 8 + length)]).crc32(checksum: 0)
+            for i in 0..<4 { b[pos + 8 + length + i] = UInt8(truncatingIfNeeded: crc >> UInt32(24 - 8 * i)) }
+            pos += 12 + length
+        }
+    }
+
     /// The safetensors header: the JSON as text, its u64 length kept consistent.
     static func safetensors(_ b: [UInt8]) -> Layout {
         guard b.count >= 8 else { return Layout() }

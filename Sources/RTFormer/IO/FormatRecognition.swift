@@ -72,6 +72,9 @@ public enum FormatRecognition {
     public static func recognise(_ bytes: [UInt8], path: String) throws -> InputFormat {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         let ext = name.contains(".") ? (name.split(separator: ".").last.map { $0.lowercased() } ?? "") : ""
+        guard !bytes.isEmpty else {
+            throw InputError(file: path, format: "input file", expected: "an input (image, events, dataset or tensor)", found: "an empty file")
+        }
         if let f = signatureFormat(bytes) { return f }
         if bytes.starts(with: Array("#!AER-DAT".utf8)) {
             throw InputError(file: path, format: "AEDAT", location: "byte 0", expected: "AEDAT 4.0 (versions 2 and 3 are not supported)",
@@ -85,9 +88,7 @@ public enum FormatRecognition {
         } else {
             refusals.append("PNG, JPEG, PPM/PGM, .npy, PyTorch, AEDAT 4.0, safetensors, Prophesee DAT (no signature)")
         }
-        if bytes.isEmpty {
-            refusals.append("CIFAR and 40-bit events (an empty file)")
-        } else if isText(bytes) {
+        if isText(bytes) {
             refusals.append("CIFAR and 40-bit events (the file is text)")
         } else {
             var order: [InputFormat] = name.contains("100") ? [.cifar100, .cifar10, .events40Bit] : [.cifar10, .cifar100, .events40Bit]

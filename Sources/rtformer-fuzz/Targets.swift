@@ -158,7 +158,9 @@ enum Targets {
                 for sig in [[0x50, 0x4B, 1, 2], [0x50, 0x4B, 3, 4], [0x50, 0x4B, 5, 6], [0x50, 0x4B, 6, 6], [0x50, 0x4B, 6, 7]] as [[UInt8]] {
                     hot += occurrences(of: sig, in: b).prefix(12).map { $0..<min(b.count, $0 + 56) }
                 }
-                return Seed(name: p, bytes: b, layout: Layout(hot: hot))
+                // Half the seeds repair member CRCs after mutation, so mutated pickles reach the
+                // unpickler through the zip path; the other half keep the damage for the zip checks.
+                return Seed(name: p, bytes: b, layout: Layout(hot: hot, fixup: p.hasSuffix("input.pth") ? Layout.zipMemberCRCs : nil))
             }
         }, run: weights(.pytorch)),
         Target(name: "config", fileName: "model.json", seeds: {
@@ -215,6 +217,24 @@ enum Targets {
 }
 
 extension Layout {
+    /// Recomputes each stored zip member's CRC-32 into its local header and its central
+    /// directory entry, where the sizes and offsets still fit the file.
+    static let zipMemberCRCs: @Sendable (inout [UInt8]) -> Void = { b in
+        func u(_ at: Int, _ n: Int) -> Int { (0..<n).reduce(0) { $0 | Int(b[at + $1]) << (8 * $1) } }
+        func put(_ v: UInt32, _ at: Int) { for i in 0..<4 { b[at + i] = UInt8(truncatingIfNeeded: v >> UInt32(8 * i)) } }
+        var crcByOffset: [Int: UInt32] = [:]
+        for local in Targets.occurrences(of: [0x50, 0x4B, 3, 4], in: b) where local + 30 <= b.count {
+            let size = u(local + 18, 4), start = local + 30 + u(local + 26, 2) + u(local + 28, 2)
+            guard u(local + 8, 2) == 0, size != 0xFFFF_FFFF, start + size <= b.count else { continue }
+            let crc = Data(b[start..<(start + size)]).crc32(checksum: 0)
+            put(crc, local + 14)
+            crcByOffset[local] = crc
+        }
+        for entry in Targets.occurrences(of: [0x50, 0x4B, 1, 2], in: b) where entry + 46 <= b.count {
+            if let crc = crcByOffset[u(entry + 42, 4)] { put(crc, entry + 16) }
+        }
+    }
+
     /// Recomputes the CRC-32 of every PNG chunk (length, type, data, CRC over type + data) that
     /// still fits the file (`Data.crc32`, ZIPFoundation).
     static let pngChunkCRCs: @Sendable (inout [UInt8]) -> Void = { b in

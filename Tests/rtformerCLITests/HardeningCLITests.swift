@@ -48,6 +48,17 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
+    @Test func formatOptionNamesTheReader() throws {
+        let bin = CLI.shared + "/data/cifar10/cifar10_test_first10.bin"
+        let out = CLI.temp("fmt.safetensors")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let ok = try CLI.run(["forward", "--uncalibrated", "--input", bin, "--format", "cifar10", "--index", "3", "--dump", out])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stderr.contains("label 0 (airplane)"))
+        let wrong = try CLI.run(["forward", "--uncalibrated", "--input", bin, "--format", "cifar100", "--dump", out])
+        #expect(wrong.status == 2 && wrong.stderr.contains("CIFAR-100 batch"), "\(wrong.stderr)")
+    }
+
     @Test func replTypedHugeTimestepsIsAnError() throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: CLI.binary)

@@ -26,7 +26,7 @@ struct Cases {
     let seed: UInt64
 
     init(target name: String, seed: UInt64) throws {
-        guard let t = Targets.all.first(where: { $0.name == name }) else {
+        guard let t = (Targets.all + [Targets.selftest]).first(where: { $0.name == name }) else {
             throw ValidationError("unknown target '\(name)': \(Targets.all.map(\.name).joined(separator: ", "))")
         }
         target = t
@@ -175,7 +175,12 @@ struct Run: ParsableCommand {
             if p.terminationReason == .uncaughtSignal {
                 let s = p.terminationStatus
                 let name = [4: "SIGILL (Swift trap)", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL (memory?)", 11: "SIGSEGV"][Int(s)] ?? "signal \(s)"
-                let tail = (try? String(contentsOfFile: job.log, encoding: .utf8))?.split(separator: "\n").suffix(3).joined(separator: " | ") ?? ""
+                // The runtime's message ("Fatal error: …", an allocation failure) rather than backtrace lines.
+                let text: String = (try? String(contentsOfFile: job.log, encoding: .utf8)) ?? ""
+                let lines: [String] = text.split(separator: "\n").map(String.init)
+                let message: String? = lines.first { l in l.contains("Fatal error") || l.contains("alloc") || l.contains("memory") }
+                let crashed: String? = lines.first { l in l.contains("Program crashed") }
+                let tail: String = message ?? crashed ?? lines.last ?? ""
                 return "crash: \(name)" + (tail.isEmpty ? "" : ": " + Printable.escape(tail, limit: 300))
             }
             if p.terminationStatus != 0 {

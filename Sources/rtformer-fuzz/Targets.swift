@@ -65,6 +65,23 @@ enum Targets {
         }
     }
 
+    /// Checks the runner itself (`Tests/Fuzz/run.sh` runs it first, expecting exactly these
+    /// three failures): case 7 allocates past the address-space limit, case 13 hangs, case 42
+    /// traps; every other case passes. Not part of `all`.
+    static let selftest = Target(name: "selftest", fileName: "x.bin", seeds: {
+        [Seed(name: "x", bytes: [0x78], layout: Layout())]
+    }, run: { _, _, variant in
+        switch variant {
+        case 7:
+            var big = [UInt8](repeating: 1, count: 8 << 30)
+            big[big.count - 1] = 2
+            if big[0] == 9 { print(big[big.count - 1]) }
+        case 13: while true { sleep(1) }
+        case 42: fatalError("selftest: deliberate trap")
+        default: break
+        }
+    })
+
     static let cifarPixels: [UInt8] = Array(BundledSamples.cifar10TestRecords.prefix(3 * 3073))
 
     static let all: [Target] = [

@@ -59,6 +59,20 @@ import Testing
         #expect(wrong.status == 2 && wrong.stderr.contains("CIFAR-100 batch"), "\(wrong.stderr)")
     }
 
+    @Test func weightsKeyWithEscapeSequencesIsPrintedEscaped() throws {
+        // A key that would retitle the terminal (OSC 0) if echoed raw; JSON carries it as \u001b.
+        let header = #"{"\u001b]0;PWNED\u0007\u0000":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#
+        var bytes = withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian, Array.init) + Array(header.utf8)
+        bytes += [0, 0, 128, 63]
+        let path = CLI.temp("evil.safetensors")
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try CLI.run(["forward", "--weights", path, "--input", "default", "--dump", CLI.temp("o.safetensors")])
+        #expect(r.status == 2)
+        #expect(!r.stderr.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0 }, "\(r.stderr)")
+        #expect(r.stderr.contains("\\x1b]0;PWNED\\x07\\0"), "\(r.stderr)")
+    }
+
     @Test func replTypedHugeTimestepsIsAnError() throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: CLI.binary)

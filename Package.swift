@@ -46,6 +46,16 @@ let package = Package(
             ],
             swiftSettings: fastMath
         ),
+        // Structure-aware fuzzing of every reader (issue 16; Tests/Fuzz/run.sh, README "Fuzzing").
+        .executableTarget(
+            name: "rtformer-fuzz",
+            dependencies: [
+                "RTFormer",
+                "RTFormerSession",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
         .target(
             name: "RTFormerTUI",
             dependencies: ["CNCurses", "RTFormer", "RTFormerSession"]

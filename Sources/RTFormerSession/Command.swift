@@ -74,10 +74,13 @@ public struct InputEncodingOptions: Equatable, Sendable {
     public var stats: NormalisationStats?
     /// Event binning: equal event counts (`number`) or equal durations (`time`).
     public var splitBy: EventSplit
+    /// The input file's format when named (`input FILE format NAME`); nil: recognised by content.
+    public var format: InputFormat?
 
-    public init(stats: NormalisationStats? = nil, splitBy: EventSplit = .number) {
+    public init(stats: NormalisationStats? = nil, splitBy: EventSplit = .number, format: InputFormat? = nil) {
         self.stats = stats
         self.splitBy = splitBy
+        self.format = format
     }
 }
 
@@ -97,12 +100,16 @@ public struct InputRequest: Equatable, Sendable {
     public var timesteps: Int?
     /// Keep the neuron state of the previous input instead of starting from rest.
     public var carry: Bool
+    /// The file's format when named (`format NAME`, `FormatRecognition.optionNames`); nil:
+    /// recognised by content.
+    public var format: InputFormat?
 
-    public init(source: String, index: Int? = nil, timesteps: Int? = nil, carry: Bool = false) {
+    public init(source: String, index: Int? = nil, timesteps: Int? = nil, carry: Bool = false, format: InputFormat? = nil) {
         self.source = source
         self.index = index
         self.timesteps = timesteps
         self.carry = carry
+        self.format = format
     }
 }
 

@@ -75,16 +75,17 @@ public struct TokenStream {
     }
 
     /// An integer ≥ `min`.
-    mutating func integer(_ what: String, min: Int = 0) throws -> Int {
+    mutating func integer(_ what: String, min: Int = 0, max: Int = Int.max) throws -> Int {
         guard let t = next() else { throw error("missing \(what)", at: nil, expected: ["\(what) (an integer ≥ \(min))"]) }
-        return try Self.integer(t, what: what, min: min, stream: self)
+        return try Self.integer(t, what: what, min: min, max: max, stream: self)
     }
 
-    static func integer(_ t: Token, what: String, min: Int, stream: TokenStream) throws -> Int {
+    static func integer(_ t: Token, what: String, min: Int, max: Int = Int.max, stream: TokenStream) throws -> Int {
         guard let n = Int(t.text) else {
             throw stream.error("'\(t.text)' is not an integer", at: t, expected: ["\(what) (an integer ≥ \(min))"])
         }
         guard n >= min else { throw stream.error("\(what) must be ≥ \(min), got \(n)", at: t, expected: ["an integer ≥ \(min)"]) }
+        guard n <= max else { throw stream.error("\(what) must be ≤ \(max), got \(n)", at: t, expected: ["an integer in \(min)...\(max)"]) }
         return n
     }
 
@@ -213,17 +214,26 @@ public enum CommandTable {
                 return .encode(.events(EventSplit(rawValue: try s.keyword(["number", "time"], what: "event binning"))!))
             }
         },
-        CommandSpec(name: "input", usage: "input <file | default | gesture> [index N] [T N] [carry]",
+        CommandSpec(name: "input", usage: "input <file | default | gesture> [index N] [T N] [format F] [carry]",
                     summary: "load an input and compute t = 0",
                     details: "CIFAR-10 .bin (index = record), safetensors with `input` [B,C,H,W] (index = sample). "
-                        + "A new input starts from rest unless `carry` is given.") { s in
+                        + "A new input starts from rest unless `carry` is given. T is at most \(Limits.maxTimesteps). "
+                        + "`format` names the file's format instead of recognising it: "
+                        + FormatRecognition.optionNames.map(\.name).joined(separator: "|") + ".") { s in
             var req = InputRequest(source: try s.word("input file or `default`").text)
             while let t = s.next() {
                 switch t.text {
                 case "index": req.index = try s.integer("index")
-                case "T": req.timesteps = try s.integer("T", min: 1)
+                case "T": req.timesteps = try s.integer("T", min: 1, max: Limits.maxTimesteps)
+                case "format":
+                    let names = FormatRecognition.optionNames.map(\.name)
+                    guard let f = s.next() else { throw s.error("missing format", at: nil, expected: names) }
+                    guard let format = FormatRecognition.format(named: f.text) else {
+                        throw s.error("unknown format '\(f.text)'", at: f, expected: names)
+                    }
+                    req.format = format
                 case "carry": req.carry = true
-                default: throw s.error("unknown input option '\(t.text)'", at: t, expected: ["index N", "T N", "carry"])
+                default: throw s.error("unknown input option '\(t.text)'", at: t, expected: ["index N", "T N", "format F", "carry"])
                 }
             }
             return .input(req)

@@ -129,6 +129,8 @@ public final class Session {
         } catch {
             result.error = "error: \(error)"
         }
+        // Errors quote typed lines and file contents: control characters are shown escaped.
+        result.error = result.error.map { Printable.escape($0, limit: 4000, keepNewlines: true) }
         appendTranscript(line: line, output: [result.output, result.error ?? ""].filter { !$0.isEmpty }.joined(separator: "\n"))
         return result
     }
@@ -286,7 +288,9 @@ public final class Session {
             loaded = try d.load(path: "default", index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize, encoding: encoding)
         } else {
             let path = BundledResources.aliases[req.source] != nil ? try BundledResources.resolve(req.source) : resolve(req.source)
-            loaded = try inputSource.load(path: path, index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize, encoding: encoding)
+            var options = encoding
+            options.format = req.format
+            loaded = try inputSource.load(path: path, index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize, encoding: options)
         }
         let encoded = loaded.encoded
         guard encoded.rank == 5, encoded.shape[0] == cfg.timesteps, encoded.shape[1] == 1, encoded.shape[2] == cfg.inChannels else {
@@ -425,7 +429,8 @@ public final class Session {
     private func step(_ n: Int) throws -> String {
         try requireRun()
         guard cursor.t < timesteps - 1 else { throw SessionError.lastTimestep(t: cursor.t) }
-        let target = min(cursor.t + n, timesteps - 1)
+        // `step 9223372036854775807` is valid input: saturate instead of overflowing.
+        let target = min(cursor.t.addingReportingOverflow(n).overflow ? Int.max : cursor.t + n, timesteps - 1)
         try advance(to: target + 1)
         cursor.t = target
         return statusLine()

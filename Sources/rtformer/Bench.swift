@@ -31,7 +31,8 @@ struct Bench: ParsableCommand {
     var rates: [Double] = [5, 15, 25]
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be in 1...1024, got \(threads)") }
+        if !(1...100_000).contains(runs) { throw ValidationError("--runs must be in 1...100000, got \(runs)") }
         if let bad = rates.first(where: { !(0...100).contains($0) }) { throw ValidationError("--rates are percentages in 0...100, got \(bad)") }
     }
 

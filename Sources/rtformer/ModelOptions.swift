@@ -55,7 +55,7 @@ struct ModelOptions: ParsableArguments {
             c = ModelConfig.named["tiny"]!
         }
         if let timesteps {
-            guard timesteps >= 1 else { throw ValidationError("--timesteps must be ≥ 1") }
+            guard (1...Limits.maxTimesteps).contains(timesteps) else { throw ValidationError("--timesteps must be in 1...\(Limits.maxTimesteps)") }
             c = c.with(timesteps: timesteps)
         }
         return (c, ckpt)
@@ -136,7 +136,7 @@ struct WeightChoiceOptions: ParsableArguments {
 struct InputOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "Input: CIFAR-10/100 .bin, PNG/JPEG/PPM image, event file (.bin/.bs2 40-bit, AEDAT4, Prophesee .dat), a tensor (.npy, .pth, safetensors `input` [B, C, H, W], already normalised), `default` (bundled CIFAR-10 test images 0-9) or `gesture` (bundled DVS window).",
-        discussion: "The format is recognised by content."))
+        discussion: "The format is recognised by its signature and structure; --format names it instead."))
     var input: String
 
     @Option(name: .long, help: "Record of a dataset file or sample of a batch (default: record 0 of a dataset, the whole batch of a tensor file).")
@@ -145,12 +145,25 @@ struct InputOptions: ParsableArguments {
     @Option(name: .long, help: "Event binning into T frames: number | time.")
     var splitBy: String = "number"
 
+    @Option(name: .long, help: ArgumentHelp("Read --input as this format instead of recognising it.", valueName: formatNames))
+    var format: String?
+
+    static let formatNames = FormatRecognition.optionNames.map(\.name).joined(separator: "|")
+
+    /// `--format` as a reader's format (nil when absent).
+    func inputFormat() throws -> InputFormat? {
+        guard let format else { return nil }
+        guard let f = FormatRecognition.format(named: format) else { throw ValidationError("--format must be one of \(Self.formatNames), not '\(format)'") }
+        return f
+    }
+
     /// The input encoded as `[T, B, C, H, W]` for `config`; the encoding summary goes to stderr.
     func encoded(for config: ModelConfig) throws -> Tensor {
         guard let split = EventSplit(rawValue: splitBy) else { throw ValidationError("--split-by must be number or time") }
+        let format = try inputFormat()
         let loaded = input == "default" && !FileManager.default.fileExists(atPath: input)
             ? try InputFile.decode(BundledSamples.cifar10TestRecords, path: BundledSamples.cifar10Name, index: index ?? 0, format: .cifar10)
-            : try InputFile.load(path: try BundledResources.resolve(input), index: index)
+            : try InputFile.load(path: try BundledResources.resolve(input), index: index, format: format)
         for remark in loaded.notes { note("\(input): \(remark)") }
         let enc = try InputEncoder.encode(loaded, file: input, timesteps: config.timesteps, size: config.imgSize, splitBy: split)
         // How the input was encoded (normalisation, crop/resize, event binning and placement).
@@ -170,9 +183,10 @@ func note(_ message: String) {
     FileHandle.standardError.write(("note: " + message + "\n").data(using: .utf8)!)
 }
 
-/// Prints an error as one line on stderr and exits with `code`.
+/// Prints an error as one line on stderr (control characters escaped: errors quote files) and
+/// exits with `code`.
 func fail(_ message: String, code: Int32 = 2) -> Never {
-    FileHandle.standardError.write(("rtformer: " + message + "\n").data(using: .utf8)!)
+    FileHandle.standardError.write(("rtformer: " + Printable.escape(message, limit: 2000) + "\n").data(using: .utf8)!)
     exit(code)
 }
 

@@ -16,6 +16,9 @@ struct SessionOptions: ParsableArguments {
     @Option(name: .long, help: "Sample index in the input file.")
     var index: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Read --input as this format instead of recognising it.", valueName: InputOptions.formatNames))
+    var format: String?
+
     @OptionGroup var choice: WeightChoiceOptions
 
     @Flag(name: .long, help: "Keep the built-in default's seeded weights uncalibrated (running statistics 0/1).")
@@ -37,7 +40,7 @@ struct SessionOptions: ParsableArguments {
             lines.append(events ? "calibrate gesture" : "calibrate default 10")
         }
         if let input {
-            lines.append("input \(quoted(input))" + (index.map { " index \($0)" } ?? ""))
+            lines.append("input \(quoted(input))" + (index.map { " index \($0)" } ?? "") + (format.map { " format \($0)" } ?? ""))
         } else if defaults {
             lines.append(events ? "input gesture" : "input default" + (index.map { " index \($0)" } ?? ""))
         }

@@ -69,6 +69,7 @@ struct Tui: ParsableCommand {
         if let w = options.weights { arguments += ["--weights", w] }
         if let i = options.input { arguments += ["--input", i] }
         if let n = options.index { arguments += ["--index", String(n)] }
+        if let f = options.format { arguments += ["--format", f] }
         if options.uncalibrated { arguments.append("--uncalibrated") }
         let repl = try Repl.parse(arguments)
         try repl.run()

@@ -30,11 +30,11 @@ enum CLI {
         var stderr: String
     }
 
-    static func run(_ args: [String]) throws -> Result {
+    static func run(_ args: [String], environment: [String: String] = [:]) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
-        var env = ProcessInfo.processInfo.environment
+        var env = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         env["OPENBLAS_NUM_THREADS"] = "1"
         p.environment = env
         let out = Pipe(), err = Pipe()

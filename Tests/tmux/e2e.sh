@@ -7,8 +7,9 @@
 # private socket (`tmux -L rtformer-e2e`, 120x40, TERM=xterm-256color), sends keys (step twice,
 # toggle the view, open and close help, `:goto t=0`, resize, quit), asserts on `capture-pane -p`,
 # and checks that the shell is back with the terminal restored (alternate screen left, tty in
-# cooked mode with echo). Then the same for SIGTERM and Ctrl-C (SIGINT), and the plain REPL when
-# stdin is not a terminal. Exits non-zero on the first failure; always kills its tmux server.
+# cooked mode with echo). Then the same for SIGTERM and Ctrl-C (SIGINT), for forced crashes
+# (RTFORMER_DEBUG_TRAP: a Swift trap, SIGSEGV, SIGABRT; stty settings compared before and after),
+# and the plain REPL when stdin is not a terminal. Exits non-zero on the first failure; always kills its tmux server.
 set -u
 BIN=${RTFORMER_BIN:-.build/debug/rtformer}
 case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
@@ -132,8 +133,24 @@ send "echo RTFORMER_EXIT=\$?" Enter
 wait_for '^RTFORMER_EXIT=130$'
 expect_restored
 
+# A crash inside the explorer (RTFORMER_DEBUG_TRAP forces one once the frame is drawn): the trap
+# handler writes the saved tty modes and the escape sequences back, the process dies of the signal
+# (no crash prompt waiting for a key), and the shell gets the same stty settings as before.
+for trap in "1:132" "segv:139" "abort:134"; do
+    mode=${trap%%:*}; code=${trap##*:}
+    step="trap $mode"
+    rm -f "$WORK/stty.before" "$WORK/stty.after"
+    send "clear; stty -g > $WORK/stty.before; RTFORMER_DEBUG_TRAP=$mode '$BIN'; echo RTFORMER_EXIT=\$?; stty -g > $WORK/stty.after" Enter
+    wait_for "^RTFORMER_EXIT=$code\$" 60
+    grep -q 'the terminal was restored' "$CAP" || fail "no restore message after the trap"
+    [ "$("${TMUX_CMD[@]}" display-message -p -t e2e '#{alternate_on}')" = 0 ] || fail "alternate screen still on"
+    for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$WORK/stty.after" ] && break; sleep 0.2; done
+    cmp -s "$WORK/stty.before" "$WORK/stty.after" || fail "stty settings changed: $(cat "$WORK/stty.before") -> $(cat "$WORK/stty.after")"
+    expect_restored
+done
+
 step="not a TTY"
 printf 'help\nquit\n' | "$BIN" > "$WORK/repl.txt" 2>&1 || { cat "$WORK/repl.txt"; step="not a TTY"; fail "REPL exited non-zero"; }
 grep -q '^step \[n\]' "$WORK/repl.txt" || { cp "$WORK/repl.txt" "$CAP"; fail "piped stdin did not get the plain REPL"; }
 
-echo "e2e: ok (start, step x2, view, help, :goto, resize 80x24/50x12, quit, SIGTERM, SIGINT, --ascii, no-TTY REPL)"
+echo "e2e: ok (start, step x2, view, help, :goto, resize 80x24/50x12, quit, SIGTERM, SIGINT, --ascii, trap x3 (SIGILL, SIGSEGV, SIGABRT), no-TTY REPL)"

@@ -16,7 +16,9 @@ public enum AEDAT4File {
     /// - Throws: `InputError` (format "AEDAT 4.0") naming the packet and its byte offset: bad magic,
     ///   a header that is not an `IOHE` flatbuffer, Zstd compression (not supported: refused
     ///   clearly), a packet running past the end of the file, an LZ4 frame that fails to decode, or
-    ///   an EVTS packet whose event vector lies outside the payload.
+    ///   an EVTS packet whose event vector lies outside the payload, an XML sensor size outside
+    ///   1...65536 per side, an event outside it, or timestamps out of order
+    ///   (`EventStream.validate`).
     public static func decode(_ bytes: [UInt8], file: String) throws -> EventStream {
         let format = "AEDAT 4.0"
         guard bytes.count >= 18, Array(bytes[0..<14]) == magic else {
@@ -44,6 +46,7 @@ public enum AEDAT4File {
 
         let eventStreamId = streams.filter { $0.value.type == "EVTS" }.keys.min()
         let size = eventStreamId.flatMap { streams[$0]?.size }
+        if let size { try EventStream.checkSensor(width: size.0, height: size.1, file: file, format: format, location: "IOHeader XML sizeX/sizeY") }
         var stream = EventStream(sensorWidth: size?.0 ?? 0, sensorHeight: size?.1 ?? 0,
                                  sensorSizeSource: size == nil ? "inferred from max coordinates" : "file header (XML sizeX/sizeY)")
         let end = dataTable > 0 && dataTable <= Int64(bytes.count) ? Int(dataTable) : bytes.count
@@ -94,11 +97,11 @@ public enum AEDAT4File {
             pos += 8 + byteSize
             packet += 1
         }
-        if size == nil || maxX >= stream.sensorWidth || maxY >= stream.sensorHeight {
-            stream.sensorWidth = max(stream.sensorWidth, maxX + 1)
-            stream.sensorHeight = max(stream.sensorHeight, maxY + 1)
-            stream.sensorSizeSource = "inferred from max coordinates"
+        if size == nil {
+            stream.sensorWidth = maxX + 1
+            stream.sensorHeight = maxY + 1
         }
+        try stream.validate(file: file, format: format)
         return stream
     }
 
@@ -120,7 +123,7 @@ public enum AEDAT4File {
         }
         for (id, a) in attrs {
             var size: (Int, Int)?
-            if let w = a["sizeX"].flatMap(Int.init), let h = a["sizeY"].flatMap(Int.init) { size = (w, h) }
+            if let w = a["sizeX"].flatMap({ Int($0.prefix(20)) }), let h = a["sizeY"].flatMap({ Int($0.prefix(20)) }) { size = (w, h) }
             out[id] = (a["typeIdentifier"] ?? "?", size)
         }
         return out

@@ -89,6 +89,31 @@ public struct CIFARBatch: Sendable {
         return CIFARBatch(variant: v, records: records)
     }
 
+    /// Checks every record's label bytes without decoding pixels.
+    /// - Throws: `InputError` naming the first record (and byte) whose label is out of range.
+    static func checkLabels(_ bytes: [UInt8], file: String, variant v: CIFARVariant) throws {
+        let format = "\(v.rawValue) batch"
+        for base in stride(from: 0, to: bytes.count - v.recordSize + 1, by: v.recordSize) {
+            let r = base / v.recordSize
+            switch v {
+            case .cifar10:
+                guard bytes[base] < 10 else {
+                    throw InputError(file: file, format: format, location: "record \(r) (byte \(base))",
+                                     expected: "a label in 0...9", found: "\(bytes[base])")
+                }
+            case .cifar100:
+                guard bytes[base] < 20 else {
+                    throw InputError(file: file, format: format, location: "record \(r) (byte \(base))",
+                                     expected: "a coarse label in 0...19", found: "\(bytes[base])")
+                }
+                guard bytes[base + 1] < 100 else {
+                    throw InputError(file: file, format: format, location: "record \(r) (byte \(base + 1))",
+                                     expected: "a fine label in 0...99", found: "\(bytes[base + 1])")
+                }
+            }
+        }
+    }
+
     /// The layout a file of `size` bytes most plausibly has (see `read(path:variant:)`).
     public static func guessVariant(size: Int, file: String) -> CIFARVariant {
         let fits10 = size % 3073 == 0, fits100 = size % 3074 == 0

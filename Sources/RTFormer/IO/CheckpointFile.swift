@@ -71,6 +71,7 @@ public enum CheckpointFile {
             result = try fromTorch(TorchFile.parse(bytes, file: path), file: path, selection: selection)
             result.container = TorchFile.isZip(bytes) ? "PyTorch zip" : "PyTorch legacy"
         } else {
+            try FormatRecognition.requireWeights(bytes, file: path)
             let f = try Safetensors.parse(Data(bytes), file: path)
             if selection.ema || selection.key != nil {
                 throw InputError(file: path, format: "safetensors", expected: "a PyTorch checkpoint with entries for --ema/--key",

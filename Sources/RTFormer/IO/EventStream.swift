@@ -62,4 +62,49 @@ public struct EventStream: Sendable, Equatable {
         }
         return s
     }
+
+    /// How far a timestamp may go back from the latest one before the stream counts as out of
+    /// order, in µs (1 ms: sensors interleave readout rows by a few µs; a file whose times jump
+    /// back further is damaged, or not events at all).
+    public static let timeOrderTolerance: Int64 = 1000
+
+    /// Largest timestamp magnitude accepted from a file, in µs (2^61 ≈ 73,000 years): the
+    /// difference of any two timestamps then fits in `Int64`.
+    public static let maxTimestamp: Int64 = 1 << 61
+
+    /// Throws unless every timestamp is within ±`maxTimestamp` and at least
+    /// `latest − timeOrderTolerance`, and every event lies inside the sensor.
+    /// - Throws: `InputError` naming the first offending event.
+    public func validate(file: String, format: String) throws {
+        var latest = Int64.min
+        for i in 0..<count {
+            let t = self.t[i]
+            // Bounded so that every difference of two timestamps (durations, frame windows) fits.
+            guard t >= -Self.maxTimestamp && t <= Self.maxTimestamp else {
+                throw InputError(file: file, format: format, location: "event \(i)",
+                                 expected: "a timestamp within ±2^61 µs", found: "t \(t) µs")
+            }
+            if latest != Int64.min && t < latest - Self.timeOrderTolerance {
+                throw InputError(file: file, format: format, location: "event \(i)",
+                                 expected: "timestamps in time order (going back at most \(Self.timeOrderTolerance) µs)",
+                                 found: "t \(t) µs after t \(latest) µs")
+            }
+            latest = max(latest, t)
+            if Int(x[i]) >= sensorWidth || Int(y[i]) >= sensorHeight {
+                throw InputError(file: file, format: format, location: "event \(i)",
+                                 expected: "x < \(sensorWidth), y < \(sensorHeight) (sensor \(sensorSizeSource))",
+                                 found: "x \(x[i]), y \(y[i])")
+            }
+        }
+    }
+
+    /// Throws unless `width` × `height` (a sensor size read from a file header) is within
+    /// 1...`Limits.maxSensorSide` per side.
+    static func checkSensor(width: Int, height: Int, file: String, format: String, location: String) throws {
+        let r = 1...Limits.maxSensorSide
+        guard r.contains(width), r.contains(height) else {
+            throw InputError(file: file, format: format, location: location,
+                             expected: "a sensor size of 1...\(Limits.maxSensorSide) pixels per side", found: "\(width)x\(height)")
+        }
+    }
 }

@@ -8,7 +8,8 @@ public enum Events40Bit {
     /// coordinates: up to 34×34 → 34×34 (N-MNIST), up to 128×128 → 128×128 (DVS128), else the
     /// bounding size.
     /// - Throws: `InputError` (format "40-bit events") when the size is not a multiple of 5 (naming
-    ///   the truncated event and its byte offset) or an event lies outside a given `sensorSize`.
+    ///   the truncated event and its byte offset), an event lies outside a given `sensorSize`, or
+    ///   the timestamps are out of order (`EventStream.validate`: bytes that are not events).
     public static func decode(_ bytes: [UInt8], file: String, sensorSize: (width: Int, height: Int)? = nil) throws -> EventStream {
         let format = "40-bit events"
         let n = bytes.count / 5
@@ -44,6 +45,7 @@ public enum Events40Bit {
             let t = Int64(bytes[b + 2] & 0x7F) << 16 | Int64(bytes[b + 3]) << 8 | Int64(bytes[b + 4])
             stream.append(t: t, x: UInt16(bytes[b]), y: UInt16(bytes[b + 1]), polarity: bytes[b + 2] >> 7)
         }
+        try stream.validate(file: file, format: format)
         return stream
     }
 }

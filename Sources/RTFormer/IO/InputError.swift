@@ -26,9 +26,12 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
         self.found = found
     }
 
+    /// The one-line message; every part is escaped (`Printable.escape`), as keys, names and
+    /// bytes quoted from a file may hold control characters.
     public var description: String {
-        let at = location.isEmpty ? "" : ", \(location)"
-        return "\(file): \(format)\(at): expected \(expected), found \(found)"
+        let at = location.isEmpty ? "" : ", \(Printable.escape(location))"
+        return "\(Printable.escape(file)): \(Printable.escape(format))\(at): expected \(Printable.escape(expected, limit: 400)), "
+            + "found \(Printable.escape(found, limit: 600))"
     }
 }
 
@@ -50,6 +53,20 @@ public enum InputBytes {
             throw InputError(file: path, format: format, expected: "a readable file", found: "no such file")
         }
         if isDir.boolValue { throw InputError(file: path, format: format, expected: "a readable file", found: "a directory") }
+        // Devices, FIFOs and sockets are refused before any read (`/dev/zero` never ends, a FIFO
+        // blocks); `stat` follows symbolic links, so a link to a regular file is fine.
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
+            let kind: String
+            switch info.st_mode & S_IFMT {
+            case S_IFCHR: kind = "a character device"
+            case S_IFBLK: kind = "a block device"
+            case S_IFIFO: kind = "a FIFO (named pipe)"
+            case S_IFSOCK: kind = "a socket"
+            default: kind = "not a regular file"
+            }
+            throw InputError(file: path, format: format, expected: "a regular file", found: kind)
+        }
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw InputError(file: path, format: format, expected: "a readable file", found: "no permission to read it")
         }

@@ -61,16 +61,15 @@ public struct LoadedInput: Sendable {
 public enum InputFile {
     /// Loads an input file.
     ///
-    /// Recognition by content, in this order: PNG signature, JPEG `FF D8 FF`, `P2`/`P3`/`P5`/`P6`,
-    /// `\x93NUMPY`, zip `PK\x03\x04` (PyTorch), legacy PyTorch pickle magic, `#!AER-DAT4`,
-    /// a safetensors header (u64 length then `{`), `%` (Prophesee DAT); then as a last resort by
-    /// extension and size: `.bs2` → 40-bit events; a size that is a whole number of 3,073- or
-    /// 3,074-byte records with valid labels → CIFAR; a multiple of 5 bytes → 40-bit events.
+    /// Recognition by magic, extension and structure together (`FormatRecognition`): PNG, JPEG,
+    /// PPM/PGM, `.npy`, PyTorch zip/legacy, AEDAT 4.0, safetensors and Prophesee DAT by their
+    /// signatures; CIFAR-10/100 and 40-bit events only when their structure holds over the whole
+    /// file (labels in range; timestamps in order); text is never taken for events.
     /// - Parameters:
     ///   - path: the file.
     ///   - index: the record of a dataset file (default 0) or the sample of a tensor batch
     ///     (default: the whole batch).
-    ///   - format: skip recognition and read as this format.
+    ///   - format: skip recognition and read as this format (`--format`).
     /// - Throws: `InputError` from the reader, or naming the file when the format is not
     ///   recognised, a tensor has the wrong rank, or `index` is out of range.
     public static func load(path: String, index: Int? = nil, format: InputFormat? = nil) throws -> LoadedInput {
@@ -140,43 +139,10 @@ public enum InputFile {
         }
     }
 
-    /// The format of `bytes` (see `load(path:index:format:)` for the rules).
-    /// - Throws: `InputError` listing the first bytes when nothing matches.
+    /// The format of `bytes`: magic, extension and structure together (`FormatRecognition`).
+    /// - Throws: `InputError` listing each format tried and why it was refused.
     public static func recognise(_ bytes: [UInt8], path: String) throws -> InputFormat {
-        let ext = path.split(separator: ".").last.map { $0.lowercased() } ?? ""
-        func starts(_ s: [UInt8]) -> Bool { bytes.starts(with: s) }
-        if ext == "bs2" && bytes.count % 5 == 0 { return .events40Bit }
-        if starts(PNGImage.signature) { return .png }
-        if starts([0xFF, 0xD8, 0xFF]) { return .jpeg }
-        if bytes.count > 2, bytes[0] == UInt8(ascii: "P"), Array("2356".utf8).contains(bytes[1]),
-           [0x20, 0x09, 0x0A, 0x0D].contains(bytes[2]) { return .netpbm }
-        if starts(NumpyArray.magic) { return .npy }
-        if TorchFile.isZip(bytes) || TorchFile.isLegacy(bytes) { return .pytorch }
-        if starts(Array("#!AER-DAT4".utf8)) { return .aedat4 }
-        if starts(Array("#!AER-DAT".utf8)) {
-            throw InputError(file: path, format: "AEDAT", location: "byte 0", expected: "AEDAT 4.0 (versions 2 and 3 are not supported)",
-                             found: String(decoding: bytes.prefix(12), as: UTF8.self).debugDescription)
-        }
-        if bytes.count > 9 {
-            let n = ByteCursor.load(bytes, 0, 8)
-            if n > 1, n <= UInt64(bytes.count - 8), bytes[8] == UInt8(ascii: "{") { return .safetensors }
-        }
-        if starts(Array("%".utf8)) { return .prophesee }
-        if !bytes.isEmpty {
-            for v in [CIFARVariant.cifar10, .cifar100] where bytes.count % v.recordSize == 0 {
-                let limit = v == .cifar10 ? 10 : 20
-                if stride(from: 0, to: bytes.count, by: v.recordSize).allSatisfy({ Int(bytes[$0]) < limit }) {
-                    if v == .cifar10 && bytes.count % 3074 == 0 && CIFARBatch.guessVariant(size: bytes.count, file: path) == .cifar100 {
-                        continue
-                    }
-                    return v == .cifar10 ? .cifar10 : .cifar100
-                }
-            }
-            if bytes.count % 5 == 0 { return .events40Bit }
-        }
-        throw InputError(file: path, format: "input file", location: "byte 0",
-                         expected: "PNG, JPEG, PPM/PGM, .npy, safetensors, PyTorch, AEDAT 4.0, Prophesee DAT, CIFAR or 40-bit events",
-                         found: "\(bytes.count) bytes starting \(bytes.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " "))")
+        try FormatRecognition.recognise(bytes, path: path)
     }
 
     /// `input`, `input_tensor`, `x`, `data` or `images` if present, else the only 3-/4-D tensor.

@@ -13,9 +13,13 @@ public enum NumpyArray {
     ///   NumPy with `np.ascontiguousarray`), big-endian or other unsupported dtypes, or too little data.
     public static func decode(_ bytes: [UInt8], file: String) throws -> (tensor: Tensor, dtype: String) {
         let format = "NumPy .npy"
-        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
+        guard bytes.starts(with: magic) else {
             throw InputError(file: file, format: format, location: "byte 0", expected: "magic \\x93NUMPY",
-                             found: "\(bytes.prefix(6).map { String($0, radix: 16) })")
+                             found: "'" + Printable.bytes(bytes.prefix(6)) + "'")
+        }
+        guard bytes.count >= 10 else {
+            throw InputError(file: file, format: format, location: "byte 6", expected: "a version and header length (10 bytes in all)",
+                             found: "\(bytes.count) bytes: the file ends there")
         }
         let major = bytes[6]
         var cursor = ByteCursor(bytes, offset: 8, file: file, format: format)

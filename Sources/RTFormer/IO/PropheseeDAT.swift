@@ -6,7 +6,9 @@ public enum PropheseeDAT {
     /// Decodes a DAT file. The sensor size comes from `% Width` / `% Height` header lines when
     /// present, else from the largest coordinates. Polarity values above 1 are reported as 1.
     /// - Throws: `InputError` (format "Prophesee DAT"): no `%` header, an event type other than
-    ///   0x00 or size other than 8, or a byte count that ends inside an event (naming it).
+    ///   0x00 or size other than 8, a byte count that ends inside an event (naming it), a header
+    ///   size outside 1...65536 per side, an event outside it, or timestamps out of order
+    ///   (`EventStream.validate`).
     public static func decode(_ bytes: [UInt8], file: String) throws -> EventStream {
         let format = "Prophesee DAT"
         var pos = 0
@@ -21,7 +23,7 @@ public enum PropheseeDAT {
             let line = String(decoding: bytes[start..<pos], as: UTF8.self)
             pos += 1
             let words = line.dropFirst().split(separator: " ")
-            if words.count >= 2, let v = Int(words[1]) {
+            if words.count >= 2, let v = Int(words[1].prefix(20)) {
                 if words[0].lowercased() == "width" { width = v }
                 if words[0].lowercased() == "height" { height = v }
             }
@@ -54,12 +56,19 @@ public enum PropheseeDAT {
             ts.append(Int64(t)); xs.append(UInt16(x)); ys.append(UInt16(y)); ps.append((d >> 28) & 0xF > 0 ? 1 : 0)
         }
         var stream: EventStream
-        if let width, let height, width > maxX, height > maxY {
+        if width != nil || height != nil {
+            // A header size is checked, never trusted: bounded, and every event must lie inside.
+            guard let width, let height else {
+                throw InputError(file: file, format: format, location: "header", expected: "both '% Width' and '% Height' lines",
+                                 found: width == nil ? "only Height" : "only Width")
+            }
+            try EventStream.checkSensor(width: width, height: height, file: file, format: format, location: "header")
             stream = EventStream(sensorWidth: width, sensorHeight: height, sensorSizeSource: "file header")
         } else {
             stream = EventStream(sensorWidth: maxX + 1, sensorHeight: maxY + 1, sensorSizeSource: "inferred from max coordinates")
         }
         stream.t = ts; stream.x = xs; stream.y = ys; stream.polarity = ps
+        try stream.validate(file: file, format: format)
         return stream
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import ZIPFoundation
 
 /// The inert content of a `torch.save` file: tensors (materialised to Float32) inside plain
 /// containers.
@@ -79,29 +78,17 @@ public enum TorchFile {
 
     static func loadZip(_ bytes: [UInt8], file: String) throws -> TorchObject {
         let format = "PyTorch zip"
-        let archive: Archive
-        do {
-            archive = try Archive(data: Data(bytes), accessMode: .read)
-        } catch {
-            let what = "\(error)" == "missingEndOfCentralDirectoryRecord" ? "a truncated or damaged archive (no end-of-central-directory record)" : "\(error)"
-            throw InputError(file: file, format: format, expected: "a readable zip archive", found: what)
-        }
-        guard let pkl = archive.first(where: { $0.path == "data.pkl" || $0.path.hasSuffix("/data.pkl") }) else {
+        // The directory is validated here (ZipMembers) before any member is read: ZIPFoundation's
+        // Archive traps on offsets that a damaged file makes point outside it.
+        let archive = try ZipMembers(bytes, file: file)
+        guard let pkl = archive.entries.first(where: { $0.path == "data.pkl" || $0.path.hasSuffix("/data.pkl") }) else {
             throw InputError(file: file, format: format, expected: "a member '<name>/data.pkl'",
-                             found: "members \(archive.prefix(8).map(\.path))")
+                             found: "members " + Printable.list(archive.entries.map(\.path), limit: 8))
         }
         let prefix = String(pkl.path.dropLast("data.pkl".count))
         func member(_ path: String) throws -> [UInt8]? {
-            guard let entry = archive[path] else { return nil }
-            var out = [UInt8]()
-            out.reserveCapacity(Int(min(entry.uncompressedSize, 1 << 30)))
-            do {
-                _ = try archive.extract(entry) { out.append(contentsOf: $0) }
-            } catch {
-                throw InputError(file: file, format: format, location: "member \(path)", expected: "an intact zip member",
-                                 found: "\(error)")
-            }
-            return out
+            guard let entry = archive.entry(path) else { return nil }
+            return try archive.extract(entry)
         }
         if let order = try member(prefix + "byteorder"), String(decoding: order, as: UTF8.self).hasPrefix("big") {
             throw InputError(file: file, format: format, location: "member \(prefix)byteorder",

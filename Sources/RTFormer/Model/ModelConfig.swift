@@ -32,7 +32,7 @@ public enum ModelConfigError: Error, Equatable, CustomStringConvertible {
         case let .unreadable(file, reason): return "\(file): cannot read config: \(reason)"
         case let .notJSONObject(file): return "\(file): a model config must be a JSON object"
         case let .invalidJSON(file, reason): return "\(file): invalid JSON: \(reason)"
-        case let .unknownKey(file, key): return "\(file): unknown key '\(key)'"
+        case let .unknownKey(file, key): return "\(file): unknown key '\(Printable.escape(key, limit: 60))'"
         case let .missingKey(file, key): return "\(file): missing key '\(key)'"
         case let .badValue(file, key, expected): return "\(file): key '\(key)': expected \(expected)"
         }
@@ -135,8 +135,13 @@ public struct ModelConfig: Sendable, Equatable {
                 if let d { return d }
                 throw ModelConfigError.missingKey(file: file, key: key)
             }
-            guard let n = v as? NSNumber, !isJSONBool(v), n.doubleValue.rounded() == n.doubleValue, n.intValue >= min else {
-                throw ModelConfigError.badValue(file: file, key: key, expected: "an integer ≥ \(min)")
+            // The documented range (ModelLimits.ranges) is checked on the double first, so a huge
+            // or fractional number never reaches an Int conversion.
+            let upper = ModelLimits.range(key)?.upperBound ?? Int(Int32.max)
+            let min = Swift.max(min, ModelLimits.range(key)?.lowerBound ?? min)
+            guard let n = v as? NSNumber, !isJSONBool(v), n.doubleValue.rounded() == n.doubleValue,
+                  n.doubleValue >= Double(min), n.doubleValue <= Double(upper) else {
+                throw ModelConfigError.badValue(file: file, key: key, expected: "an integer in \(min)...\(upper)")
             }
             return n.intValue
         }
@@ -184,7 +189,7 @@ public struct ModelConfig: Sendable, Equatable {
         var side = img
         for _ in 0..<pools { side = (side - 1) / 2 + 1 }
         guard side >= 1 else { throw ModelConfigError.badValue(file: file, key: "img_size", expected: "a size that survives the stem's pooling") }
-        let name = (obj["name"] as? String) ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        let name = Printable.escape((obj["name"] as? String) ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent, limit: 60)
         return ModelConfig(name: name, family: family, embedDims: embed, numHeads: heads,
                            mlpRatio: try int("mlp_ratios", default: 4), depths: try int("depths"), timesteps: try int("T"),
                            imgSize: img, inChannels: try int("in_channels", default: 3),

@@ -33,10 +33,12 @@ public final class Network {
     /// - Parameters:
     ///   - weights: a state_dict with SPEC §6.4/§7 keys; `source` names it in errors.
     ///   - seed: seed of the deterministic init.
-    /// - Throws: `WeightLoadError.wrongFlavour` for a deploy checkpoint given to an unfused model
+    /// - Throws: `ModelLimitError` for a config outside the documented ranges or too large to
+    ///   build (checked before anything is allocated); `WeightLoadError.wrongFlavour` for a deploy checkpoint given to an unfused model
     ///   (or the reverse); `WeightLoadError.mismatch` listing missing, unexpected and mis-shaped keys.
     public init(config: ModelConfig, flavour: ModelFlavour = .unfused, weights: StateDict? = nil, seed: UInt64 = 0,
                 source: String = "<weights>") throws {
+        try ModelLimits.check(config)
         if let weights, let found = checkpointFlavour(weights), found != flavour,
            config.family == .rtformer || found == .unfused {
             throw WeightLoadError.wrongFlavour(file: source, model: config.name, expected: flavour, found: found)

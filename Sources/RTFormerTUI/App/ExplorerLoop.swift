@@ -29,6 +29,7 @@ public enum ExplorerLoop {
         try Terminal.run(options) { terminal in
             app.size = terminal.size
             draw(&app, session: session, terminal: terminal)
+            TerminalGuard.debugTrapIfRequested()
             while !app.shouldQuit {
                 let key = terminal.readKey(timeoutMilliseconds: app.isPlaying ? app.playInterval : nil)
                 let start = ContinuousClock.now

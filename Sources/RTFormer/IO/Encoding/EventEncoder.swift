@@ -65,13 +65,15 @@ public enum EventEncoder {
     /// not sorted is stably sorted by t first).
     /// - Parameters:
     ///   - stream: events with t in µs.
-    ///   - timesteps: T ≥ 1 frames.
-    ///   - size: side of the model's square input.
+    ///   - timesteps: T frames, 1...`Limits.maxTimesteps` (a precondition: `InputEncoder`
+    ///     checks it and throws).
+    ///   - size: side of the model's square input, 1...`Limits.maxImageSide`.
     ///   - splitBy: `.number` (equal event counts) or `.time` (equal durations).
     /// - Returns: frames `[T, 1, 2, size, size]` and a description.
     public static func encode(_ stream: EventStream, timesteps: Int, size: Int,
                               splitBy: EventSplit = .number) -> (input: Tensor, encoding: EventEncoding) {
-        precondition(timesteps >= 1 && size >= 1, "EventEncoder needs T ≥ 1 and size ≥ 1")
+        precondition((1...Limits.maxTimesteps).contains(timesteps) && (1...Limits.maxImageSide).contains(size),
+                     "EventEncoder needs T in 1...\(Limits.maxTimesteps) and size in 1...\(Limits.maxImageSide)")
         let n = stream.count
         var order = Array(0..<n)
         if zip(stream.t, stream.t.dropFirst()).contains(where: { $0 > $1 }) {
@@ -79,13 +81,13 @@ public enum EventEncoder {
         }
         let bounds = segmentBounds(times: order.map { stream.t[$0] }, frames: timesteps, splitBy: splitBy)
 
-        let w = max(1, stream.sensorWidth), h = max(1, stream.sensorHeight)
+        // The sensor size comes from a file header: bounded, and positions are computed per
+        // event (never a table per sensor column, which a forged header could make huge).
+        let w = min(max(1, stream.sensorWidth), Limits.maxSensorSide), h = min(max(1, stream.sensorHeight), Limits.maxSensorSide)
         let scale = max(w, h) > size ? Double(size) / Double(max(w, h)) : 1
-        let mappedW = scale < 1 ? Int((Double(w - 1) * scale).rounded(.down)) + 1 : w
-        let mappedH = scale < 1 ? Int((Double(h - 1) * scale).rounded(.down)) + 1 : h
+        let mappedW = scale < 1 ? min(size, Int((Double(w - 1) * scale).rounded(.down)) + 1) : w
+        let mappedH = scale < 1 ? min(size, Int((Double(h - 1) * scale).rounded(.down)) + 1) : h
         let offX = (size - mappedW) / 2, offY = (size - mappedH) / 2
-        let xMap = (0..<w).map { Int((Double($0) * scale).rounded(.down)) + offX }
-        let yMap = (0..<h).map { Int((Double($0) * scale).rounded(.down)) + offY }
 
         let plane = size * size
         var out = [Float](repeating: 0, count: timesteps * 2 * plane)
@@ -96,7 +98,9 @@ public enum EventEncoder {
                 let x = Int(stream.x[e]), y = Int(stream.y[e])
                 guard x < w, y < h else { continue }
                 let c = stream.polarity[e] == 0 ? 0 : 1
-                out[(j * 2 + c) * plane + yMap[y] * size + xMap[x]] += 1
+                let px = min(size - 1, Int((Double(x) * scale).rounded(.down)) + offX)
+                let py = min(size - 1, Int((Double(y) * scale).rounded(.down)) + offY)
+                out[(j * 2 + c) * plane + py * size + px] += 1
             }
             times.append(r.isEmpty ? nil : stream.t[order[r.lowerBound]]...stream.t[order[r.upperBound - 1]])
         }

@@ -15,10 +15,13 @@ public enum InputEncoder {
     ///   `suggestedStats`, CIFAR-100 for CIFAR-100 batches else CIFAR-10), repeat over T;
     /// - events: `EventEncoder.encode` with `splitBy`;
     /// - tensors `[B, C, H, W]`: taken as normalised and repeated over T.
-    /// - Throws: `InputError` when a tensor's spatial size is not `size × size` (tensors are never
+    /// - Throws: `InputError` when T is outside 1...`Limits.maxTimesteps`, `size` outside
+    ///   1...`Limits.maxImageSide`, the encoded input would exceed `Limits.maxInputElements`, or
+    ///   when a tensor's spatial size is not `size × size` (tensors are never
     ///   resampled, as they are already normalised model inputs).
     public static func encode(_ loaded: LoadedInput, file: String, timesteps: Int, size: Int,
                               splitBy: EventSplit = .number, stats: NormalisationStats? = nil) throws -> EncodedInput {
+        try checkSize(loaded, file: file, timesteps: timesteps, size: size)
         switch loaded.content {
         case let .image(li):
             let (x, enc) = ImageEncoder.encode([li.image], timesteps: timesteps, size: size, stats: stats ?? loaded.suggestedStats)
@@ -41,6 +44,30 @@ public enum InputEncoder {
             let summary = "tensor \(t.shape) taken as already normalised, repeated over T = \(timesteps)"
                 + (loaded.notes.isEmpty ? "" : " (" + loaded.notes.joined(separator: "; ") + ")")
             return EncodedInput(input: x, summary: summary, labels: [])
+        }
+    }
+
+    /// Refuses a T, side or batch whose encoded input `[T, B, C, size, size]` is out of bounds,
+    /// before anything is allocated.
+    static func checkSize(_ loaded: LoadedInput, file: String, timesteps: Int, size: Int) throws {
+        let format = loaded.format.rawValue
+        guard (1...Limits.maxTimesteps).contains(timesteps) else {
+            throw InputError(file: file, format: format, location: "T", expected: "T in 1...\(Limits.maxTimesteps)", found: "\(timesteps)")
+        }
+        guard (1...Limits.maxImageSide).contains(size) else {
+            throw InputError(file: file, format: format, location: "frame size", expected: "a side in 1...\(Limits.maxImageSide)",
+                             found: "\(size)")
+        }
+        var batch = 1, channels = 3
+        switch loaded.content {
+        case .image: break
+        case .events: channels = 2
+        case let .tensor(t): (batch, channels) = (t.shape[0], t.shape[1])
+        }
+        guard let n = Limits.product([timesteps, batch, channels, size, size]), n <= Limits.maxInputElements else {
+            throw InputError(file: file, format: format, location: "encoded input",
+                             expected: "at most \(Limits.maxInputElements) elements in [T, B, C, H, W]",
+                             found: "[\(timesteps), \(batch), \(channels), \(size), \(size)]")
         }
     }
 }

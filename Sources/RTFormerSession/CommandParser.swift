@@ -171,10 +171,10 @@ public enum CommandTable {
                     details: "Named configs: \(ModelConfig.namedOrder.joined(separator: ", ")). The input, if any, is rerun.") { s in
             .model(try s.word("config name or JSON file").text)
         },
-        CommandSpec(name: "load", usage: "load weights <file | demo>",
+        CommandSpec(name: "load", usage: "load weights <file | digits | demo>",
                     summary: "load a checkpoint (strict) into the current model",
                     details: "safetensors or PyTorch .pth/.pt with the unfused keys of SPEC §6.4/§7; a file whose keys all start "
-                        + "with `weights.` (the fixtures) is accepted. `demo` is the bundled tiny demo checkpoint.") { s in
+                        + "with `weights.` (the fixtures) is accepted. `digits` is the bundled trained tiny (the default), `demo` the bundled tiny demo checkpoint (γ<0 channels).") { s in
             _ = try s.keyword(["weights"], what: "what to load")
             return .loadWeights(try s.word("safetensors file").text)
         },
@@ -199,9 +199,10 @@ public enum CommandTable {
                 return .encode(.events(EventSplit(rawValue: try s.keyword(["number", "time"], what: "event binning"))!))
             }
         },
-        CommandSpec(name: "input", usage: "input <file | default | gesture> [index N] [T N] [carry]",
+        CommandSpec(name: "input", usage: "input <file | default | digits | gesture> [index N] [T N] [carry]",
                     summary: "load an input and compute t = 0",
-                    details: "CIFAR-10 .bin (index = record), safetensors with `input` [B,C,H,W] (index = sample). "
+                    details: "CIFAR-10 .bin (index = record), safetensors with `input` [B,C,H,W] (index = sample); `default`: the bundled "
+                        + "CIFAR-10 test images, `digits`: the bundled test digits (index k is digit k). "
                         + "A new input starts from rest unless `carry` is given.") { s in
             var req = InputRequest(source: try s.word("input file or `default`").text)
             while let t = s.next() {

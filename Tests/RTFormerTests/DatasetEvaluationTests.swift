@@ -85,6 +85,21 @@ import Testing
         #expect(throws: DatasetEvaluationError.nothingToMerge) { try DatasetEvaluation.merged([]) }
     }
 
+    /// The bundled test digits: record k is digit k, and the bundled trained model gets every one
+    /// right, unfused and deployed with either fold.
+    @Test(arguments: [ThresholdFoldMode.exact, .paper])
+    func bundledDigitsAreClassifiedCorrectly(_ fold: ThresholdFoldMode) throws {
+        let weights = try Safetensors.read(path: BundledResources.path(BundledResources.digitsWeights)).tensors
+        #expect(weights == (try Self.weights()))
+        let ds = try EvalDataset.open(BundledResources.path(BundledResources.digitsTest))
+        let e = try DatasetEvaluation.run(config: ModelConfig.load("tiny"), weights: weights, fold: fold, dataset: ds,
+                                          indices: 0..<ds.count, workers: 2)
+        #expect(e.labels == Array(0..<10))
+        #expect(e.unfusedPredictions == Array(0..<10) && e.deployPredictions == Array(0..<10))
+        #expect(try BundledResources.resolveInput("digits") == BundledResources.path(BundledResources.digitsTest))
+        #expect(try BundledResources.resolve("digits") == BundledResources.path(BundledResources.digitsWeights))
+    }
+
     @Test func verdictFromMismatches() {
         #expect(DatasetEvaluation.verdict(MismatchCount()) == "equivalent")
         #expect(DatasetEvaluation.verdict(MismatchCount(mismatches: 3, rounding: 3, structural: 0)) == "equivalent_up_to_rounding")

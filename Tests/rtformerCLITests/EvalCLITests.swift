@@ -57,6 +57,33 @@ import Testing
         #expect(large - small <= 8, "peak RSS \(small) MB for 36 samples, \(large) MB for 360")
     }
 
+    /// `rtformer` with no arguments (the REPL when not on a terminal) opens on the trained digits
+    /// model and bundled digit 0, which it classifies correctly; `--index k` picks digit k.
+    @Test func defaultIsTheTrainedDigitsModel() throws {
+        for k in [0, 6] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: CLI.binary)
+            p.arguments = k == 0 ? [] : ["--index", String(k)]
+            let input = Pipe(), out = Pipe()
+            p.standardInput = input
+            p.standardOutput = out
+            p.standardError = out
+            try p.run()
+            input.fileHandleForWriting.write(Data("run\nshow logits\nquit\n".utf8))
+            try input.fileHandleForWriting.close()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0, "\(text)")
+            #expect(text.contains("label \(k) digit \(k)"), "\(text)")
+            #expect(text.contains("logits top-1: \(k) digit \(k)"), "\(text)")
+        }
+        let r = try CLI.run(["eval", "--weights", "digits", "--input", "digits", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let j = try CLI.json(r)
+        #expect((j["accuracy"] as? [String: Any])?["deploy"] as? Double == 1)
+        #expect((j["predictions"] as? [String: [Int]])?["unfused"] == Array(0..<10))
+    }
+
     @Test func badArgumentsAreOneLine() throws {
         let shard = try CLI.run(["eval", "--input", Self.digits, "--shard", "3/3"])
         #expect(shard.status == 2 && shard.stderr.contains("--shard must be i/n with 0 ≤ i < n"))

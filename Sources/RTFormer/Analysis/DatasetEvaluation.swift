@@ -5,6 +5,7 @@ import Foundation
 public struct SampleOutcome: Sendable, Codable, Equatable {
     /// Index of the sample in the dataset.
     public var index: Int
+    /// The sample's class label.
     public var label: Int
     /// Top-1 class of the unfused and the deploy model (first index on ties).
     public var unfused: Int
@@ -38,6 +39,7 @@ public struct LayerSpikeCounts: Sendable, Codable, Equatable {
 /// Partial results (shards) merge exactly: counts add, outcomes concatenate in index order, and
 /// every mean is recomputed from the merged sums in index order.
 public struct DatasetEvaluation: Sendable, Codable, Equatable {
+    /// T of the model.
     public var timesteps: Int
     /// Classes of the model's output (top-5 is reported when > 5).
     public var classes: Int
@@ -46,6 +48,7 @@ public struct DatasetEvaluation: Sendable, Codable, Equatable {
     /// LIF layers in execution order.
     public var layers: [LayerSpikeCounts]
 
+    /// An evaluation of `outcomes` (dataset index order) and `layers`' spike counts.
     public init(timesteps: Int, classes: Int, outcomes: [SampleOutcome] = [], layers: [LayerSpikeCounts] = []) {
         self.timesteps = timesteps
         self.classes = classes
@@ -55,10 +58,14 @@ public struct DatasetEvaluation: Sendable, Codable, Equatable {
 
     // MARK: the report
 
+    /// Samples evaluated.
     public var samples: Int { outcomes.count }
+    /// Labels in dataset order.
     public var labels: [Int] { outcomes.map(\.label) }
+    /// Top-1 of the unfused and the deploy model in dataset order.
     public var unfusedPredictions: [Int] { outcomes.map(\.unfused) }
     public var deployPredictions: [Int] { outcomes.map(\.deploy) }
+    /// Samples whose top-1 (or top-5) is the label, per twin.
     public var unfusedCorrect: Int { outcomes.filter { $0.unfused == $0.label }.count }
     public var deployCorrect: Int { outcomes.filter { $0.deploy == $0.label }.count }
     public var unfusedTop5Correct: Int { outcomes.filter(\.unfusedTop5).count }

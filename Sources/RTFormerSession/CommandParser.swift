@@ -172,14 +172,14 @@ public enum CommandTable {
                     details: "Named configs: \(ModelConfig.namedOrder.joined(separator: ", ")). The input, if any, is rerun.") { s in
             .model(try s.word("config name or JSON file").text)
         },
-        CommandSpec(name: "load", usage: "load weights <file | demo> [ema] [key NAME] [map FILE] [heads N]",
+        CommandSpec(name: "load", usage: "load weights <file | digits | demo> [ema] [key NAME] [map FILE] [heads N]",
                     summary: "load a checkpoint (strict); rebuild the model from the file's config when it has one",
                     details: "safetensors or PyTorch .pth/.pt/.pth.tar (a state_dict or a training checkpoint) with the keys of "
                         + "SPEC §6.4/§7; a file whose keys all start with `weights.` (the fixtures) is accepted, `module.`/"
                         + "`_orig_mod.` prefixes are stripped. `ema`: the EMA weights; `key NAME`: another top-level entry; "
                         + "`map FILE`: a JSON key map [{\"from\": regex, \"to\": replacement}]; `heads N`: heads for a file "
                         + "without a config. Without a model, or when the file carries its config (args, metadata), the model "
-                        + "is rebuilt from it. `demo` is the bundled tiny demo checkpoint.") { s in
+                        + "is rebuilt from it. `digits` is the bundled trained tiny (the default), `demo` the bundled tiny demo checkpoint (γ<0 channels).") { s in
             _ = try s.keyword(["weights"], what: "what to load")
             let path = try s.word("weights file").text
             var ema = false, key: String?, map: String?, heads: Int?
@@ -214,9 +214,10 @@ public enum CommandTable {
                 return .encode(.events(EventSplit(rawValue: try s.keyword(["number", "time"], what: "event binning"))!))
             }
         },
-        CommandSpec(name: "input", usage: "input <file | default | gesture> [index N] [T N] [format F] [carry]",
+        CommandSpec(name: "input", usage: "input <file | default | digits | gesture> [index N] [T N] [format F] [carry]",
                     summary: "load an input and compute t = 0",
-                    details: "CIFAR-10 .bin (index = record), safetensors with `input` [B,C,H,W] (index = sample). "
+                    details: "CIFAR-10 .bin (index = record), safetensors with `input` [B,C,H,W] (index = sample); `default`: the bundled "
+                        + "CIFAR-10 test images, `digits`: the bundled test digits (index k is digit k). "
                         + "A new input starts from rest unless `carry` is given. T is at most \(Limits.maxTimesteps). "
                         + "`format` names the file's format instead of recognising it: "
                         + FormatRecognition.optionNames.map(\.name).joined(separator: "|") + ".") { s in

@@ -287,7 +287,7 @@ public final class Session {
             guard let d = defaultInput else { throw SessionError.noDefaultInput }
             loaded = try d.load(path: "default", index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize, encoding: encoding)
         } else {
-            let path = BundledResources.aliases[req.source] != nil ? try BundledResources.resolve(req.source) : resolve(req.source)
+            let path = BundledResources.inputAliases[req.source] != nil ? try BundledResources.resolveInput(req.source) : resolve(req.source)
             var options = encoding
             options.format = req.format
             loaded = try inputSource.load(path: path, index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize, encoding: options)
@@ -372,7 +372,7 @@ public final class Session {
             }
             name = BundledSamples.cifar10Name
         } else {
-            let path = BundledResources.aliases[source] != nil ? try BundledResources.resolve(source) : resolve(source)
+            let path = BundledResources.inputAliases[source] != nil ? try BundledResources.resolveInput(source) : resolve(source)
             let first = try InputFile.load(path: path, index: 0)
             for i in 0..<min(limit, max(1, first.recordCount)) {
                 samples.append(try inputSource.load(path: path, index: i, timesteps: cfg.timesteps, size: cfg.imgSize).encoded)

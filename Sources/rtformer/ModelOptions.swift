@@ -7,7 +7,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Named config (\(ModelConfig.namedOrder.joined(separator: ", "))) or a config JSON file. Default: the config the --weights file carries (args, metadata, tensor shapes), else tiny.")
     var model: String?
 
-    @Option(name: .long, help: "Weights: safetensors or PyTorch .pth/.pt/.pth.tar (a state_dict or a training checkpoint; unfused or deploy), or `demo` (bundled tiny checkpoint). Default: seeded init.")
+    @Option(name: .long, help: "Weights: safetensors or PyTorch .pth/.pt/.pth.tar (a state_dict or a training checkpoint; unfused or deploy), `digits` (bundled trained tiny) or `demo` (bundled γ<0 demo checkpoint). Default: seeded init.")
     var weights: String?
 
     @OptionGroup var choice: WeightChoiceOptions
@@ -135,7 +135,7 @@ struct WeightChoiceOptions: ParsableArguments {
 /// `--input` and `--index` (DESIGN §6).
 struct InputOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Input: CIFAR-10/100 .bin, PNG/JPEG/PPM image, event file (.bin/.bs2 40-bit, AEDAT4, Prophesee .dat), a tensor (.npy, .pth, safetensors `input` [B, C, H, W], already normalised), `default` (bundled CIFAR-10 test images 0-9) or `gesture` (bundled DVS window).",
+        "Input: CIFAR-10/100 .bin, PNG/JPEG/PPM image, event file (.bin/.bs2 40-bit, AEDAT4, Prophesee .dat), a tensor (.npy, .pth, safetensors `input` [B, C, H, W], already normalised), `default` (bundled CIFAR-10 test images 0-9), `digits` (bundled test digits 0-9, record k is digit k) or `gesture` (bundled DVS window).",
         discussion: "The format is recognised by its signature and structure; --format names it instead."))
     var input: String
 
@@ -161,9 +161,10 @@ struct InputOptions: ParsableArguments {
     func encoded(for config: ModelConfig) throws -> Tensor {
         guard let split = EventSplit(rawValue: splitBy) else { throw ValidationError("--split-by must be number or time") }
         let format = try inputFormat()
+        let path = try BundledResources.resolveInput(input)
         let loaded = input == "default" && !FileManager.default.fileExists(atPath: input)
             ? try InputFile.decode(BundledSamples.cifar10TestRecords, path: BundledSamples.cifar10Name, index: index ?? 0, format: .cifar10)
-            : try InputFile.load(path: try BundledResources.resolve(input), index: index, format: format)
+            : BundledResources.namingDigits(try InputFile.load(path: path, index: index, format: format), path: path)
         for remark in loaded.notes { note("\(input): \(remark)") }
         let enc = try InputEncoder.encode(loaded, file: input, timesteps: config.timesteps, size: config.imgSize, splitBy: split)
         // How the input was encoded (normalisation, crop/resize, event binning and placement).

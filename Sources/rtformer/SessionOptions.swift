@@ -7,10 +7,10 @@ struct SessionOptions: ParsableArguments {
     @Option(name: .long, help: "Model config name or JSON file.")
     var model: String?
 
-    @Option(name: .long, help: "Weights: safetensors or PyTorch .pth/.pt (state_dict or checkpoint).")
+    @Option(name: .long, help: "Weights: safetensors or PyTorch .pth/.pt (state_dict or checkpoint), `digits` (bundled trained tiny, the default) or `demo`.")
     var weights: String?
 
-    @Option(name: .long, help: "Input: CIFAR .bin, PNG/JPEG/PPM, event file, .npy/.pth/safetensors tensor, or `default` (bundled CIFAR-10).")
+    @Option(name: .long, help: "Input: CIFAR .bin, PNG/JPEG/PPM, event file, .npy/.pth/safetensors tensor, `digits` (bundled test digits, the default) or `default` (bundled CIFAR-10).")
     var input: String?
 
     @Option(name: .long, help: "Sample index in the input file.")
@@ -21,28 +21,37 @@ struct SessionOptions: ParsableArguments {
 
     @OptionGroup var choice: WeightChoiceOptions
 
-    @Flag(name: .long, help: "Keep the built-in default's seeded weights uncalibrated (running statistics 0/1).")
+    @Flag(name: .long, help: "Without --weights: seeded weights with running statistics 0/1 instead of the trained default.")
     var uncalibrated = false
 
     /// The commands these options stand for, in order. With `defaults`, what is not given comes
-    /// from the built-in default (DESIGN §6): the tiny model; seeded weights whose BN/TSBN
-    /// statistics are calibrated on the bundled samples (uncalibrated seeded weights leave nearly
-    /// every neuron silent); the first bundled CIFAR-10 image, or the bundled DVS Gesture window
-    /// for event (2-channel) models.
+    /// from the built-in default (DESIGN §6): the tiny model with the bundled trained digits
+    /// weights (`load weights digits`) on bundled test digit 0, classified correctly
+    /// (`input digits`; `--index k` picks digit k). Another model without weights, or
+    /// `--uncalibrated`, is seeded; its BN/TSBN statistics are calibrated on the bundled samples
+    /// (uncalibrated seeded weights leave nearly every neuron silent) unless `--uncalibrated`, and
+    /// its input is the first bundled CIFAR-10 image, or the bundled DVS Gesture window for event
+    /// (2-channel) models. The digits weights, given by name, also default the input to `digits`.
     func preamble(defaults: Bool) -> [String] {
         var lines: [String] = []
         let events = (try? ModelConfig.load(model ?? "tiny"))?.inChannels == 2
-        // Weights without --model bring their own config (`load weights` rebuilds the model).
-        if let model { lines.append("model \(quoted(model))") } else if defaults && weights == nil { lines.append("model tiny") }
+        // The trained digits model is the default for tiny (its only config); weights without
+        // --model bring their own config (`load weights` rebuilds the model).
+        let trainedDefault = defaults && weights == nil && !uncalibrated && (model ?? "tiny") == "tiny"
+        let digits = trainedDefault || weights == "digits"
+        if let model { lines.append("model \(quoted(model))") } else if defaults && (weights == nil || digits) { lines.append("model tiny") }
         if let weights {
             lines.append("load weights \(quoted(weights))" + choice.sessionOptions)
+        } else if trainedDefault {
+            lines.append("load weights digits")
         } else if defaults && !uncalibrated {
             lines.append(events ? "calibrate gesture" : "calibrate default 10")
         }
         if let input {
             lines.append("input \(quoted(input))" + (index.map { " index \($0)" } ?? "") + (format.map { " format \($0)" } ?? ""))
         } else if defaults {
-            lines.append(events ? "input gesture" : "input default" + (index.map { " index \($0)" } ?? ""))
+            let source = events ? "gesture" : digits ? "digits" : "default"
+            lines.append("input \(source)" + (events ? "" : index.map { " index \($0)" } ?? ""))
         }
         return lines
     }

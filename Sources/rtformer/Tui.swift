@@ -10,8 +10,8 @@ struct Tui: ParsableCommand {
         commandName: "tui",
         abstract: "Terminal explorer (the default): panes for layers, membrane, TSBN, rates, diff, energy, logits.",
         discussion: """
-            With no options it opens the tiny model with seeded weights on the first bundled CIFAR-10 \
-            test image. Press ? for the keys, : for the session command line, q to quit. When stdin or \
+            With no options it opens the bundled trained tiny model (digits) on bundled test digit 0 \
+            (--index k: digit k). Press ? for the keys, : for the session command line, q to quit. When stdin or \
             stdout is not a terminal it runs the line REPL instead. RTFORMER_TUI_TIMING=FILE appends \
             key-to-flush timings to FILE (=1: rtformer-tui-timing.log).
             """)

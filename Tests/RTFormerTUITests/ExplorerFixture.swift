@@ -3,15 +3,17 @@ import RTFormerSession
 import RTFormerTUI
 import Testing
 
-/// The explorer on the tiny model and bundled CIFAR-10 image 0 with the first TSBN-LIF selected.
+/// The explorer on the tiny model and a bundled input with the first TSBN-LIF selected.
 struct ExplorerFixture {
     /// Where the weights come from.
     enum Weights {
         /// Seeded and uncalibrated: fast to set up, but every neuron after the first layer is silent.
         case seeded
-        /// What `rtformer` opens on (`SessionOptions.preamble(defaults:)`): seeded weights whose
-        /// TSBN statistics are calibrated on the bundled images.
+        /// Seeded weights whose TSBN statistics are calibrated on the bundled images.
         case calibrated
+        /// What `rtformer` opens on (`SessionOptions.preamble(defaults:)`): the bundled trained
+        /// digits model on bundled test digit 0.
+        case digits
         /// The trained tiny checkpoint of `../shared/fixtures`.
         case trained
     }
@@ -34,6 +36,7 @@ struct ExplorerFixture {
         let lines: [String] = switch weights {
         case .seeded: ["model tiny", "input default"]
         case .calibrated: ["model tiny", "calibrate default 10", "input default"]
+        case .digits: ["model tiny", "load weights digits", "input digits"]
         case .trained: ["model tiny", "load weights \(Self.trainedWeights)", "input default"]
         }
         for line in lines {

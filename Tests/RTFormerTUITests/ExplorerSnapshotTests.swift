@@ -2,17 +2,17 @@ import RTFormerSession
 import RTFormerTUI
 import Testing
 
-/// Whole explorer frames as text (DESIGN §5), on what `rtformer` opens: the tiny model with seeded
-/// weights calibrated on the bundled images. Re-record with RTFORMER_RECORD_SNAPSHOTS=1.
+/// Whole explorer frames as text (DESIGN §5), on what `rtformer` opens: the bundled trained tiny
+/// (digits) on bundled test digit 0. Re-record with RTFORMER_RECORD_SNAPSHOTS=1.
 @Suite struct ExplorerDefaultSnapshotTests {
     @Test func defaultLayoutAt120x40() {
-        var f = ExplorerFixture(weights: .calibrated)
+        var f = ExplorerFixture(weights: .digits)
         f.press(.character(" "), .character(" "))
         assertSnapshot(f.render(), named: "explorer-default-120x40")
     }
 
     @Test func startupFrameAt120x40() {
-        let f = ExplorerFixture(weights: .calibrated)
+        let f = ExplorerFixture(weights: .digits)
         assertSnapshot(f.render(), named: "explorer-startup-120x40", annotated: false)
     }
 

@@ -68,8 +68,8 @@ step="start"
 send "'$BIN'; echo RTFORMER_EXIT=\$?" Enter
 wait_for '│ t 0/4 │'
 # The terminal paints a frame in pieces: wait for each part rather than grepping one capture.
-wait_for 'tiny seeded' 5             # status line: the default model
-wait_for 'CIFAR-10 test#0 cat' 5     # and the bundled input with its label
+wait_for 'tiny digits' 5             # status line: the default (trained) model
+wait_for 'digits-test-10.bin#0 digit 0' 5   # and the bundled test digit with its label
 wait_for '1 layers' 5
 wait_for '2 membrane' 5
 wait_for 'space . step' 5            # hint bar

@@ -370,6 +370,11 @@ public enum BundledResources {
     public static let demoWeights = "rtformer-tiny-demo.safetensors"
     /// One DVS128 Gesture window, class 1 "hand clapping".
     public static let dvsGesture = "dvsgesture-hand-clapping.bs2"
+    /// The trained `tiny` (digits, 99.2 % test accuracy; see PROVENANCE.md): the default model.
+    public static let digitsWeights = "digits-tiny.safetensors"
+    /// Ten digits test images, one per class (record k is digit k), CIFAR-10 record format, each
+    /// classified correctly by `digitsWeights` unfused and deployed with either fold.
+    public static let digitsTest = "digits-test-10.bin"
 
     /// Path of a bundled resource file.
     /// - Throws: `InputError` naming the file and the folders searched when the resource bundle
@@ -392,13 +397,37 @@ public enum BundledResources {
 }
 
 extension BundledResources {
-    /// Short names users can give instead of a path: `demo` (the demo checkpoint) and `gesture`
-    /// (the DVS Gesture window). A file of that name in the current directory wins.
-    public static let aliases: [String: String] = ["demo": demoWeights, "gesture": dvsGesture]
+    /// Short names users can give instead of a path: `digits` (the trained tiny, the default),
+    /// `demo` (the demo checkpoint) and `gesture` (the DVS Gesture window). A file of that name in
+    /// the current directory wins.
+    public static let aliases: [String: String] = ["digits": digitsWeights, "demo": demoWeights, "gesture": dvsGesture]
 
-    /// `nameOrPath` unchanged, or the bundled file an alias names.
+    /// Where an input names something else than a weight file: `digits` (the ten bundled test digits).
+    public static let inputAliases: [String: String] = ["digits": digitsTest, "gesture": dvsGesture]
+
+    /// `nameOrPath` unchanged, or the bundled file an alias names (weights: `digits`, `demo`).
     public static func resolve(_ nameOrPath: String) throws -> String {
         guard let file = aliases[nameOrPath], !FileManager.default.fileExists(atPath: nameOrPath) else { return nameOrPath }
+        return try path(file)
+    }
+
+    /// Class names of the digits model (label k is "digit k").
+    public static let digitNames = (0...9).map { "digit \($0)" }
+
+    /// `loaded` with its label named as a digit when `path` is the bundled digits file (its CIFAR-10
+    /// record format would name label 3 "cat").
+    public static func namingDigits(_ loaded: LoadedInput, path: String) -> LoadedInput {
+        guard URL(fileURLWithPath: path).lastPathComponent == digitsTest, case var .image(li) = loaded.content,
+              let label = li.label, digitNames.indices.contains(label) else { return loaded }
+        var out = loaded
+        li.className = digitNames[label]
+        out.content = .image(li)
+        return out
+    }
+
+    /// `nameOrPath` unchanged, or the bundled input an alias names (`digits`, `gesture`).
+    public static func resolveInput(_ nameOrPath: String) throws -> String {
+        guard let file = inputAliases[nameOrPath], !FileManager.default.fileExists(atPath: nameOrPath) else { return nameOrPath }
         return try path(file)
     }
 }

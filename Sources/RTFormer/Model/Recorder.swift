@@ -11,7 +11,8 @@ public struct LIFRecord: Sendable {
     public var vThreshold: Float
     /// Input current X[t].
     public var x: [Float]
-    /// Charged membrane H[t] (raw for TSBN-LIFs).
+    /// Charged membrane H[t] (raw for TSBN-LIFs); in a compact record (`Recorder.Level.spikes`)
+    /// the value compared with V_th instead (Ĥ for TSBN-LIFs).
     public var h: [Float]
     /// Spikes S[t] ∈ {0, 1}.
     public var spikes: [Float]
@@ -25,18 +26,20 @@ public struct LIFRecord: Sendable {
     /// Elements of one timestep (B × product of shape).
     public var perStep: Int { batch * shape.product }
 
-    init(path: String, shape: [Int], batch: Int, timesteps: Int, vThreshold: Float, hasHat: Bool) {
+    /// - Parameter compact: keep only S and the value compared with V_th (Ĥ, or H), the latter
+    ///   in `h`; `x`, `v` stay empty and `hHat` nil (`Recorder.Level.spikes`).
+    init(path: String, shape: [Int], batch: Int, timesteps: Int, vThreshold: Float, hasHat: Bool, compact: Bool = false) {
         self.path = path
         self.shape = shape
         self.batch = batch
         self.timesteps = timesteps
         self.vThreshold = vThreshold
         let n = timesteps * batch * shape.product
-        x = [Float](repeating: 0, count: n)
-        h = x
-        spikes = x
+        spikes = [Float](repeating: 0, count: n)
+        h = spikes
+        x = compact ? [] : spikes
         v = x
-        hHat = hasHat ? x : nil
+        hHat = hasHat && !compact ? spikes : nil
     }
 
     /// One of the recorded quantities as a tensor `[T, B, shape...]`.
@@ -61,7 +64,21 @@ public struct LIFRecord: Sendable {
 /// Streams what a forward pass computes: every LIF's X, H, S, V (and Ĥ), train-mode TSBN window
 /// statistics, and named stream tensors (`patch_embed.x_feat`, `block.0.out`, …).
 /// Recording is opt-in: a forward with no recorder records nothing and allocates nothing for it.
+/// Recording never changes what the forward pass computes (outputs are bit-identical with or
+/// without a recorder, at either level).
 public final class Recorder {
+    /// How much a recorder keeps.
+    public enum Level: Sendable {
+        /// Everything: X, H, S, V (and Ĥ) of every LIF, stream tensors, unit inputs, windows, rates.
+        case full
+        /// Per LIF only S and the value compared with V_th (stored in `LIFRecord.h`; `x`, `v`
+        /// empty), plus the per-timestep rates; no stream tensors or unit inputs. What a dataset
+        /// evaluation needs to compare twins and count spikes, at 2 of the 5 floats per neuron.
+        case spikes
+    }
+
+    /// What this recorder keeps.
+    public let level: Level
     public private(set) var lifs: [String: LIFRecord] = [:]
     /// LIF paths in execution order.
     public private(set) var lifOrder: [String] = []
@@ -79,8 +96,9 @@ public final class Recorder {
     public internal(set) var rates: [String: [Double]] = [:]
     var rateTimesteps = 0
 
-    public init(recordUnitInputs: Bool = false) {
-        self.recordUnitInputs = recordUnitInputs
+    public init(recordUnitInputs: Bool = false, level: Level = .full) {
+        self.recordUnitInputs = recordUnitInputs && level == .full
+        self.level = level
     }
 
     /// Bytes held by the recordings.
@@ -100,7 +118,8 @@ public final class Recorder {
 
     func lif(_ path: String, shape: [Int], batch: Int, timesteps: Int, vThreshold: Float, hasHat: Bool) {
         if lifs[path] == nil {
-            lifs[path] = LIFRecord(path: path, shape: shape, batch: batch, timesteps: timesteps, vThreshold: vThreshold, hasHat: hasHat)
+            lifs[path] = LIFRecord(path: path, shape: shape, batch: batch, timesteps: timesteps, vThreshold: vThreshold, hasHat: hasHat,
+                                   compact: level == .spikes)
             lifOrder.append(path)
         }
     }
@@ -109,6 +128,13 @@ public final class Recorder {
                   v: UnsafePointer<Float>, hHat: UnsafePointer<Float>?) {
         guard var r = lifs.removeValue(forKey: path) else { return }
         let n = r.perStep, o = t * n
+        if level == .spikes {
+            r.spikes.withUnsafeMutableBufferPointer { ($0.baseAddress! + o).update(from: s, count: n) }
+            r.h.withUnsafeMutableBufferPointer { ($0.baseAddress! + o).update(from: hHat ?? h, count: n) }
+            r.filled.insert(t)
+            lifs[path] = r
+            return
+        }
         r.x.withUnsafeMutableBufferPointer { ($0.baseAddress! + o).update(from: x, count: n) }
         r.h.withUnsafeMutableBufferPointer { ($0.baseAddress! + o).update(from: h, count: n) }
         r.spikes.withUnsafeMutableBufferPointer { ($0.baseAddress! + o).update(from: s, count: n) }
@@ -124,6 +150,7 @@ public final class Recorder {
     /// The tensor is taken out of its table while written, so the write is in place (writing
     /// through the dictionary would copy the whole recording on every timestep).
     func storeStream(_ name: String, t0: Int, timesteps: Int, chunk: Tensor, into table: ReferenceWritableKeyPath<Recorder, [String: Tensor]>) {
+        guard level == .full else { return }
         let inner = Array(chunk.shape.dropFirst())
         var target: Tensor
         if let existing = self[keyPath: table].removeValue(forKey: name), existing.shape == [timesteps] + inner {

@@ -54,7 +54,7 @@ public struct FileInputSource: InputSource {
 
     public func load(path: String, index: Int?, timesteps: Int, size: Int, encoding: InputEncodingOptions) throws -> SessionInput {
         let loaded = try InputFile.load(path: path, index: index ?? 0, format: encoding.format)
-        var input = try Self.encode(loaded, name: URL(fileURLWithPath: path).lastPathComponent, file: path, index: index,
+        var input = try Self.encode(loaded, name: Printable.escape(URL(fileURLWithPath: path).lastPathComponent, limit: 80), file: path, index: index,
                                     timesteps: timesteps, size: size, encoding: encoding)
         // Tensor files carry no label through the reader; the fixtures keep them under `labels`.
         if loaded.format == .safetensors, input.label == nil, let f = try? Safetensors.read(path: path),

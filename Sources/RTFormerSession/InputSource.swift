@@ -54,7 +54,7 @@ public struct FileInputSource: InputSource {
 
     public func load(path: String, index: Int?, timesteps: Int, size: Int, encoding: InputEncodingOptions) throws -> SessionInput {
         let loaded = BundledResources.namingDigits(try InputFile.load(path: path, index: index ?? 0, format: encoding.format), path: path)
-        var input = try Self.encode(loaded, name: URL(fileURLWithPath: path).lastPathComponent, file: path, index: index,
+        var input = try Self.encode(loaded, name: Printable.escape(URL(fileURLWithPath: path).lastPathComponent, limit: 80), file: path, index: index,
                                     timesteps: timesteps, size: size, encoding: encoding)
         if URL(fileURLWithPath: path).lastPathComponent == BundledResources.digitsTest { input.classNames = BundledResources.digitNames }
         // Tensor files carry no label through the reader; the fixtures keep them under `labels`.

@@ -179,9 +179,10 @@ struct InputOptions: ParsableArguments {
 
 extension ThresholdFoldMode: ExpressibleByArgument {}
 
-/// Prints an informational line on stderr (stdout stays the command's output).
+/// Prints an informational line on stderr (stdout stays the command's output); control
+/// characters are escaped, as notes quote file names and keys.
 func note(_ message: String) {
-    FileHandle.standardError.write(("note: " + message + "\n").data(using: .utf8)!)
+    FileHandle.standardError.write(("note: " + Printable.escape(message, limit: 2000) + "\n").data(using: .utf8)!)
 }
 
 /// Prints an error as one line on stderr (control characters escaped: errors quote files) and

@@ -147,6 +147,13 @@ import Testing
                 == "c.json: key 'T': expected an integer in 1...1024")
     }
 
+    @Test func configParserMessagesAreEscaped() throws {
+        // Fuzz finding (config seed 101, case 709): Foundation's JSON error quoted raw NULs.
+        let message = try #require(config("{\"d\\u\0\0\0\0\0\0\0"))
+        #expect(!message.unicodeScalars.contains { $0.value == 0 }, "\(message)")
+        #expect(message.hasPrefix("c.json: invalid JSON: "))
+    }
+
     @Test func modelMemoryIsEstimatedBeforeBuilding() throws {
         let big = ModelConfig(name: "big", family: .rtformer, embedDims: 64, numHeads: 4, mlpRatio: 4, depths: 1, timesteps: 4, imgSize: 4096)
         let message = error { try Network(config: big) }

@@ -67,7 +67,7 @@ import Testing
         let path = CLI.temp("evil.safetensors")
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let r = try CLI.run(["forward", "--weights", path, "--input", "default", "--dump", CLI.temp("o.safetensors")])
+        let r = try CLI.run(["forward", "--model", "tiny", "--weights", path, "--input", "default", "--dump", CLI.temp("o.safetensors")])
         #expect(r.status == 2)
         #expect(!r.stderr.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0 }, "\(r.stderr)")
         #expect(r.stderr.contains("\\x1b]0;PWNED\\x07\\0"), "\(r.stderr)")

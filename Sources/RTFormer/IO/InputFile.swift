@@ -119,12 +119,12 @@ public enum InputFile {
             return try single(.events(PropheseeDAT.decode(bytes, file: path)))
         case .npy:
             let (t, dtype) = try NumpyArray.decode(bytes, file: path)
-            notes.append("array of \(dtype)")
+            notes.append("array of \(Printable.escape(dtype, limit: 40))")
             return try batchTensor(t, kind: kind, path: path, index: index, notes: notes)
         case .safetensors:
             let f = try Safetensors.parse(Data(bytes), file: path)
             let (key, t) = try pickTensor(f.keys.compactMap { k in f.tensors[k].map { (k, $0) } }, kind: kind, path: path)
-            notes.append("tensor '\(key)'")
+            notes.append("tensor '\(Printable.escape(key, limit: 80))'")
             return try batchTensor(t, kind: kind, path: path, index: index, notes: notes)
         case .pytorch:
             let object = try TorchFile.parse(bytes, file: path)
@@ -134,7 +134,7 @@ public enum InputFile {
             } else {
                 (key, t) = try pickTensor(object.tensorEntries ?? [], kind: kind, path: path)
             }
-            notes.append("tensor '\(key)'")
+            notes.append("tensor '\(Printable.escape(key, limit: 80))'")
             return try batchTensor(t, kind: kind, path: path, index: index, notes: notes)
         }
     }

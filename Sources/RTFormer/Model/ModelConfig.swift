@@ -25,7 +25,11 @@ public enum ModelConfigError: Error, Equatable, CustomStringConvertible {
     case missingKey(file: String, key: String)
     case badValue(file: String, key: String, expected: String)
 
-    public var description: String {
+    /// The one-line message; file names, keys and parser messages (which may quote the file's
+    /// bytes) are escaped (`Printable.escape`).
+    public var description: String { Printable.escape(rawDescription, limit: 600) }
+
+    private var rawDescription: String {
         switch self {
         case let .unknownName(n, known):
             return "unknown model '\(n)': expected a config JSON file or one of \(known.joined(separator: ", "))"

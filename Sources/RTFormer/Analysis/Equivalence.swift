@@ -89,14 +89,18 @@ public struct EquivalenceReport: Sendable {
     public var logitsMaxRel: Float
     public var logitsRefMaxAbs: Float
     public var riskyChannels: [RiskyChannel]
+    /// Every spiking layer's local origins, the attribution chain and the verdict (issue 11).
+    public var summary: EquivalenceSummary
+    /// The verdict (`summary.verdict`).
+    public var verdict: EquivalenceVerdict { summary.verdict }
 
     public var endToEndTotal: MismatchCount { endToEnd.reduce(MismatchCount()) { $0 + $1.total } }
     public var localStatelessTotal: MismatchCount { localSpikes.reduce(MismatchCount()) { $0 + $1.stateless } }
     public var localTotal: MismatchCount { localSpikes.reduce(MismatchCount()) { $0 + $1.stateful } }
     /// Structural mismatches of the local checks (stateful) plus real-valued folds out of tolerance.
     public var localStructural: Int { localTotal.structural + localReal.filter { !$0.withinTolerance }.count }
-    /// True when nothing structural was found, locally or end to end.
-    public var isEquivalent: Bool { localStructural == 0 && localStatelessTotal.structural == 0 && endToEndTotal.structural == 0 }
+    /// True unless the verdict is `not_equivalent` (rounding flips and their cascade allowed).
+    public var isEquivalent: Bool { verdict != .notEquivalent }
 }
 
 /// Runs the unfused and deploy models and compares them (SPEC decision 6, R9).
@@ -111,6 +115,7 @@ public enum Equivalence {
     ///   - deploy: its deploy twin (`DeployConversion.convert`).
     ///   - input: `[T, B, C, H, W]`.
     ///   - fold: the fold mode the deploy model was built with (reported).
+    /// - Throws: the models' shape errors (`ModelInputError`), `EquivalenceError`.
     public static func compare(unfused: Network, deploy: Network, input: Tensor, fold: ThresholdFoldMode) throws -> EquivalenceReport {
         let recU = Recorder(recordUnitInputs: true)
         let logitsU = try unfused.forward(input, recorder: recU)
@@ -120,11 +125,23 @@ public enum Equivalence {
                            deploy: deploy, deployRecorder: recD, deployLogits: logitsD, fold: fold)
     }
 
-    /// Compares two finished runs (`recU` must have recorded unit inputs for the local checks).
+    /// The verdict alone for one input (per-sample use, e.g. `rtformer eval`): runs both twins
+    /// with the recording the check needs; callers record nothing themselves.
+    /// - Parameters: as `compare(unfused:deploy:input:fold:)`; `input` `[T, B, C, H, W]` (usually B = 1).
+    /// - Throws: as `compare`.
+    public static func verdict(unfused: Network, deploy: Network, input: Tensor, fold: ThresholdFoldMode) throws -> EquivalenceVerdict {
+        try compare(unfused: unfused, deploy: deploy, input: input, fold: fold).verdict
+    }
+
+    /// Compares two finished runs (`recU` must have recorded unit inputs for the local checks;
+    /// `unfused.input` is the input both ran on).
+    /// - Parameter steps: timesteps computed by both runs (default: all).
+    /// - Throws: `EquivalenceError` when a LIF recording is missing; the deploy model's errors.
     public static func compare(unfused: Network, unfusedRecorder recU: Recorder, unfusedLogits logitsU: Tensor,
                                deploy: Network, deployRecorder recD: Recorder, deployLogits logitsD: Tensor,
-                               fold: ThresholdFoldMode) throws -> EquivalenceReport {
-        let timesteps = unfused.config.timesteps
+                               fold: ThresholdFoldMode, steps: Int? = nil) throws -> EquivalenceReport {
+        let timesteps = min(steps ?? unfused.config.timesteps, unfused.config.timesteps)
+        var mismatchSites: [String: [[Int]]] = [:]
         // End to end.
         var e2e: [EndToEndLayer] = []
         var first: Divergence?
@@ -135,9 +152,12 @@ public enum Equivalence {
             var per: [MismatchCount] = []
             let n = ru.perStep
             let compared = ru.hHat ?? ru.h
+            var sites: [[Int]] = []
             for t in 0..<timesteps {
                 var m = MismatchCount()
+                var here: [Int] = []
                 for i in (t * n)..<((t + 1) * n) where ru.spikes[i] != rd.spikes[i] {
+                    here.append(i - t * n)
                     let margin = compared[i] - ru.vThreshold
                     let r = MismatchCount.isRounding(margin: margin, vThreshold: ru.vThreshold)
                     m.mismatches += 1
@@ -153,7 +173,9 @@ public enum Equivalence {
                 }
                 if let f = first, !(f.layer == path && f.t == t) { propagated += m.mismatches }
                 per.append(m)
+                sites.append(here)
             }
+            mismatchSites[path] = sites
             e2e.append(EndToEndLayer(path: path, isTSBNLIF: tsbnLIFs.contains(path), perTimestep: per))
         }
 
@@ -167,7 +189,8 @@ public enum Equivalence {
             let c = uLIF.channels, s = uLIF.spatial, b = ru.batch, n = ru.perStep
             // Stateful: a fresh deploy neuron fed the unfused X.
             let probe = LIFUnit(path: uLIF.path, parameters: uLIF.parameters, kind: dLIF.kind, shape: uLIF.shape)
-            let ctx = RunContext(mode: .eval, recorder: nil, t0: 0, steps: timesteps, batch: b, timesteps: timesteps)
+            let ctx = RunContext(mode: .eval, recorder: nil, t0: 0, steps: unfused.config.timesteps, batch: b,
+                                 timesteps: unfused.config.timesteps)
             let statefulSpikes = try probe.forward(ru.tensor(\.x), ctx)
             let compared = ru.hHat ?? ru.h
             for t in 0..<timesteps {
@@ -193,7 +216,7 @@ public enum Equivalence {
                 }
                 local.append(LocalSpikeCheck(path: uLIF.path, t: t, stateless: sl, stateful: sf))
             }
-            for t in 0..<timesteps {
+            for t in 0..<unfused.config.timesteps {
                 for ch in 0..<c {
                     let k = t * c + ch
                     let g = tsbn.weight[k], v = tsbn.runningVar[k]
@@ -227,9 +250,19 @@ public enum Equivalence {
         }
 
         let lm = compareReal(path: "logits", logitsD, logitsU)
+
+        // Local origins of every spiking layer, then the attribution chain (issue 11).
+        guard let input = unfused.input else { throw EquivalenceError.notRecorded(layer: "input") }
+        let origins = LocalOriginCheck(recorder: recU, unfused: unfused)
+        try deploy.runLocalOriginCheck(origins, input: input, steps: timesteps)
+        let summary = EquivalenceSummary.attribute(origins: origins.origins, originIndices: origins.originIndices,
+                                                   layerOrder: recU.lifOrder, e2eMismatches: mismatchSites, steps: timesteps,
+                                                   realFoldFaults: real.filter { !$0.withinTolerance }.map(\.path),
+                                                   logitsMaxAbs: lm.maxAbs,
+                                                   locate: { origins.describe(path: $0, t: $1, flat: $2) })
         return EquivalenceReport(fold: fold, localSpikes: local, localReal: real, endToEnd: e2e, firstDivergence: first,
                                  propagated: propagated, logitsMaxAbs: lm.maxAbs, logitsMaxRel: lm.maxRel,
-                                 logitsRefMaxAbs: lm.refMaxAbs, riskyChannels: risky)
+                                 logitsRefMaxAbs: lm.refMaxAbs, riskyChannels: risky, summary: summary)
     }
 
     /// max-abs, max-rel (over |ref| ≥ 1e-3) and the tolerance verdict of `actual` against `reference`.

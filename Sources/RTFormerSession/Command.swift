@@ -47,6 +47,8 @@ public enum Command: Equatable, Sendable {
     case show(Pane)
     /// `diff [local|e2e]`.
     case diff(DiffScope)
+    /// `origin`: cursor to the first structural mismatch origin (else the first origin).
+    case origin
     /// `energy`.
     case energy
     /// `layers`.

@@ -306,6 +306,8 @@ public enum CommandTable {
             if s.atEnd { return .diff(.both) }
             return .diff(DiffScope(rawValue: try s.keyword(["local", "e2e"], what: "diff scope"))!)
         },
+        CommandSpec(name: "origin", usage: "origin", summary: "cursor to the first mismatch origin of the diff",
+                    details: "Layer, t, channel and neuron of the first structural origin, else of the first rounding flip.") { _ in .origin },
         CommandSpec(name: "energy", usage: "energy", summary: "SOPs and energy of the computed timesteps (SPEC §9)",
                     details: "") { _ in .energy },
         CommandSpec(name: "layers", usage: "layers", summary: "the layer table", details: "") { _ in .layers },

@@ -170,6 +170,8 @@ public struct DiffRow: Sendable, Equatable {
     public var local: MismatchCount?
     /// Local stateless mismatches: the deploy comparator on the unfused raw H (R9 (ii)); nil for plain LIFs.
     public var localStateless: MismatchCount?
+    /// Mismatch origins of this layer (issue 11: every spiking layer fed the unfused input).
+    public var origins: Int = 0
 }
 
 /// The diff pane: deploy twin vs unfused model over the computed timesteps (SPEC decision 6, R9),
@@ -193,6 +195,8 @@ public struct DiffView: Sendable, Equatable {
     /// Logits over the computed timesteps: max |Δ| and max |Δ|/|ref| (|ref| ≥ 1e-3).
     public var logitsMaxAbs: Float
     public var logitsMaxRel: Float
+    /// The verdict and its attribution chain (issue 11).
+    public var summary: EquivalenceSummary
 }
 
 /// One layer of the energy pane.

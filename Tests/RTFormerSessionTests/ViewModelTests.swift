@@ -172,6 +172,25 @@ import Testing
         #expect(s.value(of: .diffMismatches) == .number(0))
     }
 
+    @Test func diffVerdictExpectAndOriginJump() throws {
+        let s = try SessionFixtures.tinySession(extra: ["run", "fold paper"])
+        let v = try s.diffView()
+        #expect(v.summary.verdict == .notEquivalent)
+        #expect(s.value(of: .diffVerdict) == .text("not_equivalent"))
+        #expect(s.value(of: .diffOriginLayer) == .text("patch_embed.stcore.lif"))
+        #expect(s.value(of: .diffStructuralOrigins) == .number(Double(v.summary.structuralOrigins)))
+        #expect(s.verdict == .notEquivalent)
+        let target = try #require(v.summary.firstStructural)
+        let out = try s.execute(.origin)
+        #expect(out.contains("structural origin: patch_embed.stcore.lif t=\(target.t)"))
+        #expect(s.selectedLayer?.path == "patch_embed.stcore.lif")
+        #expect(s.cursor.t == target.t && s.cursor.channel == target.channel && s.cursor.position == target.position)
+        // The same verdict line as the CLI's, in `diff`.
+        #expect(try s.execute(.diff(.both)).contains("verdict: " + v.summary.sentence))
+        try SessionFixtures.run(s, ["fold exact", "expect diff.verdict == equivalent", "expect diff.origins.rounding == 0"])
+        #expect(s.execute(line: "expect diff.verdict == not_equivalent").error != nil)
+    }
+
     @Test func diffViewCountsOnlyComputedTimesteps() throws {
         let s = try SessionFixtures.tinySession(extra: ["fold paper"])
         let v = try s.diffView()

@@ -58,6 +58,14 @@ extension Session {
     /// model, input or deploy twin).
     public var verdict: EquivalenceVerdict? { (try? diffView())?.summary.verdict }
 
+    /// The verdict if the diff of the current state is already computed (costs nothing), else nil.
+    public var cachedVerdict: EquivalenceVerdict? {
+        guard let diffCache, let unfused, let deploy else { return nil }
+        let key = DiffCacheKey(unfused: ObjectIdentifier(unfused), deploy: ObjectIdentifier(deploy), computedStepCount: computedStepCount,
+                               computedSteps: computedSteps, fold: fold, mode: unfused.mode)
+        return diffCache.key == key ? diffCache.view.summary.verdict : nil
+    }
+
     /// The origin `origin` moves to: the first structural one if any, else the first.
     public func jumpTarget() throws -> MismatchOrigin? {
         let s = try diffView().summary

@@ -104,6 +104,11 @@ public struct MembraneView: Sendable, Equatable {
     public var trace: [TracePoint]
     /// What `compared` is: `H`, or `Ĥ = a·H + b` for an unfused TSBN-LIF.
     public var comparedQuantity: String
+    /// Per grid cell: the unfused margin |Ĥ − V_th| (|H − V_th|) is within the rounding bound,
+    /// where Float32 rounding may flip the deploy decision (`RoundingBound`); empty when unknown.
+    public var nearThreshold: [Bool] = []
+    /// That bound for the channel at t (potential units), nil when unknown.
+    public var roundingBound: Float?
 }
 
 /// One channel of the TSBN pane at the cursor's t.

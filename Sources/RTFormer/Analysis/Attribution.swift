@@ -61,6 +61,45 @@ public enum RoundingBound {
 
     /// `relative · M`.
     public static func bound(magnitude: Float) -> Float { relative * magnitude }
+
+    /// M at timestep t of a recorded LIF layer: one value for a plain LIF (`tsbn` nil), one per
+    /// channel for a TSBN-LIF (`tsbn` its membrane TSBN; layout `[C, S...]` per sample).
+    /// - Parameters:
+    ///   - record: the unfused twin's recording (X, H, Ĥ at t must be filled).
+    ///   - t: timestep.
+    /// - Returns: `[M]` or `[M_c]` for c in 0..<C, potential units (Ĥ units for a TSBN-LIF).
+    public static func magnitudes(record rec: LIFRecord, t: Int, tsbn: TSBN?) -> [Float] {
+        let n = rec.perStep, base = t * n
+        let floor = max(1, abs(rec.vThreshold))
+        guard let tsbn, let hHat = rec.hHat else {
+            var m = floor
+            rec.x.withUnsafeBufferPointer { x in
+                rec.h.withUnsafeBufferPointer { h in
+                    for g in base..<(base + n) { m = max(m, abs(x[g]), abs(h[g])) }
+                }
+            }
+            return [m]
+        }
+        let (a, b) = tsbn.affine(at: t)
+        let c = tsbn.channels, s = rec.shape.dropFirst().product
+        var result = (0..<c).map { max(floor, abs(b[$0])) }
+        for bb in 0..<rec.batch {
+            for ch in 0..<c {
+                var m = result[ch]
+                for j in 0..<s {
+                    let g = base + (bb * c + ch) * s + j
+                    m = max(m, abs(hHat[g]), abs(a[ch]) * max(abs(rec.h[g]), abs(rec.x[g])))
+                }
+                result[ch] = m
+            }
+        }
+        return result
+    }
+
+    /// The bound per channel (or one for the layer) at t: `bound(magnitude:)` of `magnitudes`.
+    public static func bounds(record: LIFRecord, t: Int, tsbn: TSBN?) -> [Float] {
+        magnitudes(record: record, t: t, tsbn: tsbn).map(bound(magnitude:))
+    }
 }
 
 /// A local mismatch: the deploy layer, fed the unfused twin's own input current and membrane for
@@ -367,34 +406,15 @@ final class LocalOriginCheck {
         return origin(rec: rec, layout: layout, t: t, flat: j, channel: ch, margin: (rec.hHat ?? rec.h)[t * rec.perStep + j] - rec.vThreshold)
     }
 
-    /// M of `RoundingBound` for (layer, t, channel): per channel for TSBN-LIFs, per layer otherwise.
+    /// M of `RoundingBound` for (layer, t, channel), cached per (layer, t).
     private func magnitude(rec: LIFRecord, t: Int, channel ch: Int) -> Float {
         let key = "\(rec.path)#\(t)"
-        if let m = magnitudeCache[key] { return m.count == 1 ? m[0] : m[ch] }
-        let n = rec.perStep, base = t * n
-        let floor = max(1, abs(rec.vThreshold))
-        var result: [Float]
-        if let tsbn = unfusedTSBN[rec.path], let hHat = rec.hHat {
-            let (a, b) = tsbn.affine(at: t)
-            let c = tsbn.channels, s = rec.shape.dropFirst().product
-            result = (0..<c).map { max(floor, abs(b[$0])) }
-            for bb in 0..<rec.batch {
-                for ch in 0..<c {
-                    var m = result[ch]
-                    for j in 0..<s {
-                        let g = base + (bb * c + ch) * s + j
-                        m = max(m, abs(hHat[g]), abs(a[ch]) * max(abs(rec.h[g]), abs(rec.x[g])))
-                    }
-                    result[ch] = m
-                }
-            }
-        } else {
-            var m = floor
-            for g in base..<(base + n) { m = max(m, abs(rec.x[g]), abs(rec.h[g])) }
-            result = [m]
+        let m: [Float]
+        if let cached = magnitudeCache[key] { m = cached } else {
+            m = RoundingBound.magnitudes(record: rec, t: t, tsbn: unfusedTSBN[rec.path])
+            magnitudeCache[key] = m
         }
-        magnitudeCache[key] = result
-        return result.count == 1 ? result[0] : result[ch]
+        return m.count == 1 ? m[0] : m[ch]
     }
 }
 
@@ -421,6 +441,12 @@ extension NeuronLayout {
 }
 
 extension Network {
+    /// The membrane TSBN of an unfused TSBN-LIF (`<path>.tsbn`), nil for any other layer.
+    public func membraneTSBN(of path: String) -> TSBN? {
+        for l in lifUnits where l.path == path { if case let .tsbnMem(t) = l.kind { return t } }
+        return nil
+    }
+
     /// Runs the deploy network's local-origin check over timesteps `0..<steps` of `input`, one
     /// timestep at a time so origins come out in (t, layer order). Touches no neuron state.
     func runLocalOriginCheck(_ check: LocalOriginCheck, input: Tensor, steps: Int) throws {

@@ -144,6 +144,8 @@ public enum DiffScope: String, Sendable, Equatable, CaseIterable {
     case e2e
     /// Both tables.
     case both
+    /// Both twins recomputed in Float64: do the Float32 origins disappear (`DoubleCheck`)?
+    case float64
 }
 
 /// What `export` writes.

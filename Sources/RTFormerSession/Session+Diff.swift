@@ -72,6 +72,16 @@ extension Session {
         return s.firstStructural ?? s.firstOrigin
     }
 
+    /// `diff float64`: both twins recomputed in Float64 over the computed timesteps of the
+    /// current input (`DoubleCheck`), and whether the Float32 origins disappear.
+    /// - Throws: `noModel`, `noInput`, `noDeployTwin`; `DoubleCheck.Failure` (spikformer family).
+    func float64Check() throws -> String {
+        let view = try diffView()
+        guard let unfused, let encodedInput else { throw SessionError.noInput }
+        let d = try DoubleCheck.run(unfused: unfused, fold: fold, input: encodedInput, origins: view.summary.origins, steps: computedSteps)
+        return "verdict (float32): " + view.summary.sentence + "\n" + d.sentence
+    }
+
     /// `origin`: moves the cursor to the layer, t, channel and neuron of the first structural
     /// origin (else the first rounding one), as the commands `layer`, `goto`, `neuron`/`token` do.
     /// - Throws: `noModel`, `noInput`, `noDeployTwin`; the cursor commands' errors.

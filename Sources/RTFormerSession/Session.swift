@@ -171,6 +171,7 @@ public final class Session {
         case let .fold(mode): return try setFold(mode)
         case let .mode(mode): return try setMode(mode)
         case let .show(pane): return try show(pane)
+        case .diff(.float64): return try float64Check()
         case let .diff(scope): return try TextRender.diff(try diffView(), scope: scope)
         case .origin: return try jumpToOrigin()
         case .energy: return TextRender.energy(try energyView())

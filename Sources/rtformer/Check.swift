@@ -26,8 +26,12 @@ struct Check: ParsableCommand {
     @Flag(name: .long, help: "Exit 1 on equivalent_up_to_rounding too (bit-identical spikes wanted).")
     var strict = false
 
+    @Flag(name: .long, help: "Recompute both twins in Float64 and say whether the Float32 origins disappear (rtformer, sdt).")
+    var float64 = false
+
     func run() throws {
         let report: EquivalenceReport
+        var double: DoubleCheck.Result?
         do {
             let config = try model.config()
             let x = try input.encoded(for: config)
@@ -36,16 +40,31 @@ struct Check: ParsableCommand {
                 fail("check needs unfused weights (the deploy model is built from them); \(model.weights ?? "") is a deploy checkpoint")
             }
             report = try Equivalence.compare(unfused: unfused, deploy: nets.deploy!, input: x, fold: fold)
+            if float64 { double = try DoubleCheck.run(unfused: unfused, fold: fold, input: x, origins: report.summary.origins) }
         } catch {
             fail("\(error)")
         }
-        if json { print(jsonString(Self.json(report))) } else { Self.printTable(report) }
+        if json {
+            var j = Self.json(report)
+            if let d = double { j["float64"] = Self.json(d) }
+            print(jsonString(j))
+        } else {
+            Self.printTable(report)
+            if let d = double { print(d.sentence) }
+        }
         let code = report.verdict.exitCode(strict: strict)
         if code != 0 { throw ExitCode(code) }
     }
 
     /// Origins listed in the JSON report (the counts are always complete).
     static let jsonOriginLimit = 10_000
+
+    static func json(_ d: DoubleCheck.Result) -> [String: Any] {
+        ["mismatches": d.mismatches, "float32_origins": d.float32Origins, "disappeared": d.disappeared,
+         "all_disappear": d.disappeared == d.float32Origins, "persisting": d.persisting.map(json),
+         "logits_max_abs": d.logitsMaxAbs, "seconds": d.seconds, "peak_bytes": d.peakBytes, "summary": d.sentence,
+         "first_mismatch": d.first.map { ["path": $0.path, "t": $0.t, "sample": $0.sample, "index": $0.index] as [String: Any] } ?? NSNull()]
+    }
 
     static func json(_ o: MismatchOrigin) -> [String: Any] {
         var d: [String: Any] = ["kind": o.kind.rawValue, "path": o.path, "t": o.t, "sample": o.sample, "channel": o.channel,

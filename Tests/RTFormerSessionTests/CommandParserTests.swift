@@ -73,6 +73,7 @@ private func expectParseError(_ line: String, column: Int, length: Int = 1, ment
         ("diff local", .diff(.local)),
         ("diff e2e", .diff(.e2e)),
         ("origin", .origin),
+        ("diff float64", .diff(.float64)),
         ("expect diff.verdict == equivalent_up_to_rounding", .expect(Expectation(query: .diffVerdict, op: .equal, value: "equivalent_up_to_rounding"))),
         ("energy", .energy),
         ("layers", .layers),

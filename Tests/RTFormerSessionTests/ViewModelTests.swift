@@ -187,7 +187,10 @@ import Testing
         #expect(s.cursor.t == target.t && s.cursor.channel == target.channel && s.cursor.position == target.position)
         // The same verdict line as the CLI's, in `diff`.
         #expect(try s.execute(.diff(.both)).contains("verdict: " + v.summary.sentence))
+        let f64 = try s.execute(.diff(.float64))
+        #expect(f64.contains("float32 origins persist"))
         try SessionFixtures.run(s, ["fold exact", "expect diff.verdict == equivalent", "expect diff.origins.rounding == 0"])
+        #expect(try s.execute(.diff(.float64)).contains("float64: 0 spike mismatches"))
         #expect(s.execute(line: "expect diff.verdict == not_equivalent").error != nil)
     }
 

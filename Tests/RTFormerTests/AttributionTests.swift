@@ -65,6 +65,42 @@ import Testing
         #expect(try Equivalence.verdict(unfused: net, deploy: deploy, input: input, fold: .exact) == .equivalentUpToRounding)
     }
 
+    @Test func float64MakesTheForcedTieDisappear() throws {
+        let (net, input, _, _) = try Self.forcedTie()
+        let report = try Equivalence.compare(unfused: net, deploy: try DeployConversion.convert(net, fold: .exact), input: input, fold: .exact)
+        let origins = report.summary.origins
+        #expect(!origins.isEmpty)
+        let d = try DoubleCheck.run(unfused: net, fold: .exact, input: input, origins: origins)
+        #expect(d.mismatches == 0, "\(d.sentence)")
+        #expect(d.float32Origins == origins.count && d.disappeared == origins.count)
+        #expect(d.persisting.isEmpty)
+        #expect(d.logitsMaxAbs < 1e-9)
+        #expect(d.sentence.contains("disappear (rounding confirmed)"))
+    }
+
+    @Test func float64KeepsTheStructuralOriginsOfThePaperFold() throws {
+        let (net, input) = try DeployTests.unfused()
+        let report = try Equivalence.compare(unfused: net, deploy: try DeployConversion.convert(net, fold: .paper), input: input, fold: .paper)
+        let d = try DoubleCheck.run(unfused: net, fold: .paper, input: input, origins: report.summary.origins)
+        #expect(d.mismatches > 0)
+        #expect(d.first?.path == "patch_embed.stcore.lif")
+        #expect(d.persisting.first?.path == "patch_embed.stcore.lif")
+        #expect(d.disappeared < d.float32Origins)
+        // The exact fold: the Float64 twins agree everywhere, as the Float32 ones do.
+        let exact = try DoubleCheck.run(unfused: net, fold: .exact, input: input, origins: [])
+        #expect(exact.mismatches == 0 && exact.logitsMaxAbs < 1e-9, "\(exact.sentence) \(String(describing: exact.first))")
+        // The Float64 unfused twin stays close to the Float32 model (same graph, same weights).
+        let rec = Recorder()
+        let logits32 = try net.forward(input, recorder: rec)
+        _ = logits32
+        let s64 = DoubleCheck.spikes(unfused: net, deploy: nil, input: input)
+        for path in rec.lifOrder {
+            let a = rec.lifs[path]!.spikes, b = try #require(s64[path])
+            let n = zip(a, b).filter { $0 != Float($1) }.count
+            print("CMP", path, n, a.reduce(0, +), b.reduce(0) { $0 + Int($1) })
+        }
+    }
+
     @Test func paperFoldOnDemoWeightsNamesTheStcoreNeuron() throws {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }

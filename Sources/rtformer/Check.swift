@@ -111,7 +111,8 @@ struct Check: ParsableCommand {
                 "max_rounding_margin": Double(s.maxRoundingMargin), "propagated": s.propagated,
                 "propagated_layers": s.propagatedLayers, "unattributed": s.unattributed,
                 "real_fold_faults": s.realFoldFaults, "logits_max_abs": Double(s.logitsMaxAbs),
-                "rounding_bound_relative": Double(RoundingBound.relative)]
+                "rounding_bound_relative": Double(RoundingBound.relative),
+                "timings": r.timings.map { ["phase": $0.phase, "seconds": $0.seconds] as [String: Any] }]
         if let d = s.deepestPropagated { out["deepest_propagated"] = ["path": d.path, "t": d.t] as [String: Any] }
         return out
     }
@@ -151,6 +152,7 @@ struct Check: ParsableCommand {
             }
             if r.riskyChannels.count > 40 { print("  … \(r.riskyChannels.count - 40) more") }
         }
+        print("time: " + r.timings.map { "\($0.phase) " + String(format: "%.2f s", $0.seconds) }.joined(separator: ", "))
         print("verdict: " + r.summary.sentence)
     }
 

@@ -312,13 +312,38 @@ final class LocalOriginCheck {
     /// Flat per-step index of each origin within its layer.
     private(set) var originIndices: [Int] = []
     private var magnitudeCache: [String: [Float]] = [:]
+    /// The unfused units' outputs (and the RepDW5 sum) the deploy units are compared with.
+    private let unitOutputs: [String: Tensor]
+    private let steps: Int
+    private var comparisons: [String: RealComparison] = [:]
 
-    init(recorder: Recorder, unfused: Network) {
+    /// Real-valued folds by deploy unit path (`LocalRealCheck`), over the compared timesteps.
+    var realChecks: [String: LocalRealCheck] {
+        Dictionary(uniqueKeysWithValues: comparisons.map { ($0.key, $0.value.check(path: $0.key)) })
+    }
+
+    init(recorder: Recorder, unfused: Network, steps: Int) {
         records = recorder.lifs
+        var outputs = recorder.unitOutputs
+        if let rep = recorder.streams["patch_embed.stcore.rep.out"] { outputs["patch_embed.stcore.rep"] = rep }
+        unitOutputs = outputs
+        self.steps = steps
         var tsbn: [String: TSBN] = [:]
         for l in unfused.lifUnits { if case let .tsbnMem(t) = l.kind { tsbn[l.path] = t } }
         unfusedTSBN = tsbn
         family = unfused.config.family
+    }
+
+    /// Compares a deploy unit's output chunk `[steps, B, ...]` (fed the unfused input) with the
+    /// unfused unit's recorded output at the same timesteps.
+    func compareUnit(_ path: String, output y: Tensor, t0: Int) {
+        guard let ref = unitOutputs[path], ref.count / max(ref.shape[0], 1) * y.shape[0] == y.count else { return }
+        let per = ref.count / ref.shape[0]
+        if comparisons[path] == nil {
+            comparisons[path] = RealComparison(refMax: ref.storage.prefix(steps * per).reduce(0) { max($0, abs($1)) })
+        }
+        let range = (t0 * per)..<((t0 + y.shape[0]) * per)
+        comparisons[path]!.add(y.storage[...], ref.storage[range])
     }
 
     func check(_ unit: LIFUnit, input x: Tensor, _ ctx: RunContext) throws -> Tensor {

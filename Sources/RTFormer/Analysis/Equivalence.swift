@@ -91,6 +91,8 @@ public struct EquivalenceReport: Sendable {
     public var riskyChannels: [RiskyChannel]
     /// Every spiking layer's local origins, the attribution chain and the verdict (issue 11).
     public var summary: EquivalenceSummary
+    /// Wall-clock seconds per phase, in order (where the check's time goes).
+    public var timings: [(phase: String, seconds: Double)] = []
     /// The verdict (`summary.verdict`).
     public var verdict: EquivalenceVerdict { summary.verdict }
 
@@ -117,12 +119,17 @@ public enum Equivalence {
     ///   - fold: the fold mode the deploy model was built with (reported).
     /// - Throws: the models' shape errors (`ModelInputError`), `EquivalenceError`.
     public static func compare(unfused: Network, deploy: Network, input: Tensor, fold: ThresholdFoldMode) throws -> EquivalenceReport {
+        var clock = PhaseClock()
         let recU = Recorder(recordUnitInputs: true)
         let logitsU = try unfused.forward(input, recorder: recU)
+        clock.lap("unfused forward (recorded)")
         let recD = Recorder()
         let logitsD = try deploy.forward(input, recorder: recD)
-        return try compare(unfused: unfused, unfusedRecorder: recU, unfusedLogits: logitsU,
+        clock.lap("deploy forward (recorded)")
+        var report = try compare(unfused: unfused, unfusedRecorder: recU, unfusedLogits: logitsU,
                            deploy: deploy, deployRecorder: recD, deployLogits: logitsD, fold: fold)
+        report.timings = clock.laps + report.timings
+        return report
     }
 
     /// The verdict alone for one input (per-sample use, e.g. `rtformer eval`): runs both twins
@@ -140,6 +147,7 @@ public enum Equivalence {
     public static func compare(unfused: Network, unfusedRecorder recU: Recorder, unfusedLogits logitsU: Tensor,
                                deploy: Network, deployRecorder recD: Recorder, deployLogits logitsD: Tensor,
                                fold: ThresholdFoldMode, steps: Int? = nil) throws -> EquivalenceReport {
+        var clock = PhaseClock()
         let timesteps = min(steps ?? unfused.config.timesteps, unfused.config.timesteps)
         var mismatchSites: [String: [[Int]]] = [:]
         // End to end.
@@ -179,6 +187,7 @@ public enum Equivalence {
             e2e.append(EndToEndLayer(path: path, isTSBNLIF: tsbnLIFs.contains(path), perTimestep: per))
         }
 
+        clock.lap("end-to-end spike comparison")
         // Local spike checks on TSBN-LIFs.
         var local: [LocalSpikeCheck] = []
         var risky: [RiskyChannel] = []
@@ -230,62 +239,72 @@ public enum Equivalence {
             }
         }
 
-        // Local real-valued folds.
-        var real: [LocalRealCheck] = []
-        for dUnit in deploy.convUnits {
-            let path = dUnit.path
-            let input: Tensor?
-            let reference: Tensor?
-            if path == "patch_embed.stcore.rep" {
-                input = recU.lifs["patch_embed.stcore.lif"]?.tensor(\.spikes)
-                reference = recU.streams["patch_embed.stcore.rep.out"]
-            } else {
-                input = recU.unitInputs[path]
-                reference = recU.unitOutputs[path]
-            }
-            guard let full = input, let fullReference = reference else { continue }
-            // Only the computed timesteps (the session compares while stepping).
-            func firstSteps(_ x: Tensor) -> Tensor {
-                x.shape[0] <= timesteps ? x
-                    : Tensor(shape: [timesteps] + Array(x.shape.dropFirst()), storage: Array(x.storage.prefix(timesteps * (x.count / x.shape[0]))))
-            }
-            let x = firstSteps(full), ref = firstSteps(fullReference)
-            let ctx = RunContext(mode: .eval, recorder: nil, t0: 0, steps: timesteps, batch: x.shape[1],
-                                 timesteps: unfused.config.timesteps)
-            let out = try dUnit.forward(x, ctx)
-            real.append(compareReal(path: path, out.reshaped(ref.shape), ref))
-        }
-
+        clock.lap("TSBN-LIF fold checks (R9)")
         let lm = compareReal(path: "logits", logitsD, logitsU)
 
         // Local origins of every spiking layer, then the attribution chain (issue 11).
         guard let input = unfused.input else { throw EquivalenceError.notRecorded(layer: "input") }
-        let origins = LocalOriginCheck(recorder: recU, unfused: unfused)
+        // The same run compares every real-valued fold (conv + norm, RepDW5) on the unfused
+        // layer's exact input: each deploy unit receives the unfused spikes there.
+        let origins = LocalOriginCheck(recorder: recU, unfused: unfused, steps: timesteps)
         try deploy.runLocalOriginCheck(origins, input: input, steps: timesteps)
+        let order = deploy.convUnits.map(\.path)
+        let real = order.compactMap { origins.realChecks[$0] }
+        clock.lap("local origins of every spiking layer + real-valued folds")
         let summary = EquivalenceSummary.attribute(origins: origins.origins, originIndices: origins.originIndices,
                                                    layerOrder: recU.lifOrder, e2eMismatches: mismatchSites, steps: timesteps,
                                                    realFoldFaults: real.filter { !$0.withinTolerance }.map(\.path),
                                                    logitsMaxAbs: lm.maxAbs,
                                                    locate: { origins.describe(path: $0, t: $1, flat: $2) })
+        clock.lap("attribution")
         return EquivalenceReport(fold: fold, localSpikes: local, localReal: real, endToEnd: e2e, firstDivergence: first,
                                  propagated: propagated, logitsMaxAbs: lm.maxAbs, logitsMaxRel: lm.maxRel,
-                                 logitsRefMaxAbs: lm.refMaxAbs, riskyChannels: risky, summary: summary)
+                                 logitsRefMaxAbs: lm.refMaxAbs, riskyChannels: risky, summary: summary, timings: clock.laps)
     }
 
     /// max-abs, max-rel (over |ref| ≥ 1e-3) and the tolerance verdict of `actual` against `reference`.
     public static func compareReal(path: String, _ actual: Tensor, _ reference: Tensor) -> LocalRealCheck {
         precondition(actual.shape == reference.shape, "\(path): shapes \(actual.shape) vs \(reference.shape)")
-        let refMax = reference.maxAbs
-        let atol = atolScale * refMax
-        var maxAbs: Float = 0, maxRel: Float = 0
-        var ok = true
-        for i in 0..<actual.count {
-            let r = reference.storage[i]
-            let d = abs(actual.storage[i] - r)
-            if !(d <= atol + rtol * abs(r)) { ok = false }
+        var c = RealComparison(refMax: reference.maxAbs)
+        c.add(actual.storage[...], reference.storage[...])
+        return c.check(path: path)
+    }
+}
+
+/// max-abs, max-rel and the tolerance of `Equivalence.compareReal`, accumulated chunk by chunk
+/// (the local-origin run compares each deploy unit's output timestep by timestep).
+struct RealComparison {
+    /// max|ref| over everything that will be compared (sets `atol`).
+    let refMax: Float
+    private(set) var maxAbs: Float = 0
+    private(set) var maxRel: Float = 0
+    private(set) var ok = true
+
+    init(refMax: Float) { self.refMax = refMax }
+
+    mutating func add(_ actual: ArraySlice<Float>, _ reference: ArraySlice<Float>) {
+        let atol = Equivalence.atolScale * refMax
+        for (a, r) in zip(actual, reference) {
+            let d = abs(a - r)
+            if !(d <= atol + Equivalence.rtol * abs(r)) { ok = false }
             maxAbs = max(maxAbs, d.isNaN ? .infinity : d)
             if abs(r) >= 1e-3 { maxRel = max(maxRel, d / abs(r)) }
         }
-        return LocalRealCheck(path: path, maxAbs: maxAbs, maxRel: maxRel, refMaxAbs: refMax, withinTolerance: ok)
+    }
+
+    func check(path: String) -> LocalRealCheck {
+        LocalRealCheck(path: path, maxAbs: maxAbs, maxRel: maxRel, refMaxAbs: refMax, withinTolerance: ok)
+    }
+}
+
+/// Wall-clock laps of the equivalence check's phases.
+struct PhaseClock {
+    private var last = Date()
+    private(set) var laps: [(phase: String, seconds: Double)] = []
+
+    mutating func lap(_ phase: String) {
+        let now = Date()
+        laps.append((phase, now.timeIntervalSince(last)))
+        last = now
     }
 }

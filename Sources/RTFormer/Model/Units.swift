@@ -135,6 +135,7 @@ final class ConvUnit {
         if ctx.recorder?.recordUnitInputs == true {
             ctx.recorder?.unitOutput(path, output: y, t0: ctx.t0, timesteps: ctx.timesteps)
         }
+        ctx.teacher?.compareUnit(path, output: y, t0: ctx.t0)
         return y
     }
 

@@ -30,16 +30,25 @@ struct Check: ParsableCommand {
     var float64 = false
 
     func run() throws {
-        let report: EquivalenceReport
+        var report: EquivalenceReport
         var double: DoubleCheck.Result?
+        var setup: [(String, Double)] = []
         do {
+            var t0 = Date()
+            func lap(_ what: String) {
+                setup.append((what, Date().timeIntervalSince(t0)))
+                t0 = Date()
+            }
             let config = try model.config()
             let x = try input.encoded(for: config)
+            lap("input")
             let nets = try model.networks(config: config, deploy: true, fold: fold)
+            lap(model.weights == nil && !model.uncalibrated ? "model (seeded, calibrated) + deploy conversion" : "model + deploy conversion")
             guard let unfused = nets.unfused else {
                 fail("check needs unfused weights (the deploy model is built from them); \(model.weights ?? "") is a deploy checkpoint")
             }
             report = try Equivalence.compare(unfused: unfused, deploy: nets.deploy!, input: x, fold: fold)
+            report.timings = setup.map { (phase: $0.0, seconds: $0.1) } + report.timings
             if float64 { double = try DoubleCheck.run(unfused: unfused, fold: fold, input: x, origins: report.summary.origins) }
         } catch {
             fail("\(error)")

@@ -135,6 +135,24 @@ import Testing
         #expect(t0 == r9)
     }
 
+    /// Every family: the local check covers every LIF (plain ones included) and the exact fold's
+    /// verdict is not `not_equivalent`.
+    @Test(arguments: [("sdt_tiny.safetensors", "sdt-tiny"), ("spikformer_tiny.safetensors", "spikformer-tiny")])
+    func baselineFamiliesGetAVerdict(_ file: String, _ model: String) throws {
+        let f = try Fixtures.load(file)
+        let net = try Network(config: try ModelConfig.load(model), weights: FamilyFixture.weights(f))
+        let x = FamilyFixture.repeated(try #require(f.tensors["input"]), timesteps: 4)
+        let report = try Equivalence.compare(unfused: net, deploy: try DeployConversion.convert(net, fold: .exact), input: x, fold: .exact)
+        #expect(report.verdict != .notEquivalent, "\(report.summary.sentence)")
+        #expect(report.summary.unattributed == 0 && report.summary.structuralOrigins == 0)
+        #expect(report.localReal.count == net.convUnits.count)
+        if model.hasPrefix("sdt") {
+            #expect(try DoubleCheck.run(unfused: net, fold: .exact, input: x, origins: report.summary.origins).mismatches == 0)
+        } else {
+            #expect(throws: DoubleCheck.Failure.self) { _ = try DoubleCheck.run(unfused: net, fold: .exact, input: x, origins: []) }
+        }
+    }
+
     @Test func verdictExitCodes() {
         #expect(EquivalenceVerdict.equivalent.exitCode(strict: true) == 0)
         #expect(EquivalenceVerdict.equivalentUpToRounding.exitCode(strict: false) == 0)

@@ -102,8 +102,9 @@ public enum RoundingBound {
     }
 }
 
-/// A local mismatch: the deploy layer, fed the unfused twin's own input current and membrane for
-/// that layer and t, fires differently from the unfused layer (issue 11).
+/// A local mismatch: the deploy layer, fed the unfused twin's own spikes upstream (its membrane
+/// reset on the unfused spikes), fires differently from the unfused layer at that t (issue 11;
+/// `LocalOriginCheck`).
 public struct MismatchOrigin: Sendable, Equatable {
     public var kind: OriginKind
     /// LIF module path (SPEC R1).
@@ -297,11 +298,14 @@ public struct EquivalenceSummary: Sendable, Equatable {
 
 /// The local check of every spiking layer (issue 11): the deploy network runs one timestep at a
 /// time with every LIF replaced by this probe, which
-/// 1. charges the deploy neuron from the *unfused* membrane V[t−1] with the input current the
-///    deploy layers computed from the unfused spikes upstream,
+/// 1. charges the deploy neuron's own membrane V[t−1] with the input current the deploy layers
+///    computed from the unfused spikes upstream,
 /// 2. fires with the deploy comparator (`H ≥ V_th`, or the folded θ of SPEC R14),
-/// 3. records a `MismatchOrigin` wherever that differs from the unfused spike, and
-/// 4. passes the *unfused* spikes on,
+/// 3. records a `MismatchOrigin` wherever that differs from the unfused spike,
+/// 4. resets the membrane on the *unfused* spike (so it carries the deploy arithmetic's rounding
+///    from step to step, exactly as the free-running deploy model does until something flips,
+///    but never the consequence of a flip), and
+/// 5. passes the *unfused* spikes on,
 /// so every deploy layer (convs, affines, RepDW5, residual stream, pooling, SDSA/SSA) works on
 /// the unfused twin's own inputs, and every mismatch found is caused by that layer's fold alone.
 final class LocalOriginCheck {
@@ -312,6 +316,8 @@ final class LocalOriginCheck {
     /// Flat per-step index of each origin within its layer.
     private(set) var originIndices: [Int] = []
     private var magnitudeCache: [String: [Float]] = [:]
+    /// The deploy neurons' membranes V[t−1] in this run (`check`).
+    private var membranes: [String: [Float]] = [:]
     /// The unfused units' outputs (and the RepDW5 sum) the deploy units are compared with.
     private let unitOutputs: [String: Tensor]
     private let steps: Int
@@ -357,12 +363,14 @@ final class LocalOriginCheck {
         var out = Tensor(uninitializedShape: x.shape)
         let layout = NeuronLayout(shape: unit.shape, path: unit.path, family: family)
         let compared = rec.hHat ?? rec.h
+        var membrane = membranes.removeValue(forKey: unit.path) ?? rec.initialV ?? [Float](repeating: rest, count: n)
+        defer { membranes[unit.path] = membrane }
         for i in 0..<steps {
             let t = ctx.t0 + i
             var affine: (scale: [Float], shift: [Float])?
             if case let .tsbnMem(tsbn) = unit.kind { affine = tsbn.affine(at: t) }
             x.storage.withUnsafeBufferPointer { xp in
-                rec.v.withUnsafeBufferPointer { vp in
+                membrane.withUnsafeMutableBufferPointer { vp in
                     rec.spikes.withUnsafeBufferPointer { sp in
                         out.storage.withUnsafeMutableBufferPointer { op in
                             for bb in 0..<rec.batch {
@@ -370,8 +378,7 @@ final class LocalOriginCheck {
                                     let base = (bb * c + ch) * s
                                     for j in base..<(base + s) {
                                         let g = t * n + j
-                                        let vPrev = t == 0 ? (rec.initialV?[j] ?? rest) : vp[g - n]
-                                        let h = LIF.charge(v: vPrev, x: xp[i * n + j], p)
+                                        let h = LIF.charge(v: vp[j], x: xp[i * n + j], p)
                                         let fire: Float
                                         switch unit.kind {
                                         case .plain: fire = h >= vth ? 1 : 0
@@ -381,6 +388,9 @@ final class LocalOriginCheck {
                                         case .tsbnMem: fire = affine!.scale[ch] * h + affine!.shift[ch] >= vth ? 1 : 0
                                         }
                                         op[i * n + j] = sp[g]
+                                        // Reset on the unfused spike: the membrane keeps what the
+                                        // deploy arithmetic accumulates, never a flip's consequence.
+                                        vp[j] = LIF.reset(h: h, spike: sp[g], p)
                                         if fire != sp[g] {
                                             record(unit: unit, rec: rec, layout: layout, t: t, flat: j, channel: ch,
                                                    margin: compared[g] - vth)

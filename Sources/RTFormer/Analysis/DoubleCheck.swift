@@ -33,7 +33,9 @@ public enum DoubleCheck {
         /// Spike mismatches between the Float64 twins, end to end, over all layers and t.
         public var mismatches: Int
         public var first: Site?
-        /// Float32 origins examined, and those whose site the Float64 twins agree on.
+        /// Float32 origins examined, and those whose site the Float64 twins agree on end to end
+        /// (an origin masked by an earlier one in the free run counts as agreeing: the Float64
+        /// verdict itself is carried by `mismatches`).
         public var float32Origins: Int
         public var disappeared: Int
         /// Float32 origins whose site still differs in Float64 (at most 20 kept).
@@ -49,7 +51,8 @@ public enum DoubleCheck {
             var s = "float64: \(mismatches) spike mismatch\(mismatches == 1 ? "" : "es") between the Double twins"
             if float32Origins > 0 {
                 s += disappeared == float32Origins
-                    ? "; all \(float32Origins) float32 origin\(float32Origins == 1 ? "" : "s") disappear (rounding confirmed)"
+                    ? "; all \(float32Origins) float32 origin\(float32Origins == 1 ? "" : "s") disappear"
+                        + (mismatches == 0 ? " (rounding confirmed)" : "")
                     : "; \(float32Origins - disappeared) of \(float32Origins) float32 origins persist"
                         + (persisting.first.map { " (first \($0.site))" } ?? "")
             } else if let f = first {

@@ -75,7 +75,7 @@ import Testing
         #expect(d.float32Origins == origins.count && d.disappeared == origins.count)
         #expect(d.persisting.isEmpty)
         #expect(d.logitsMaxAbs < 1e-9)
-        #expect(d.sentence.contains("disappear (rounding confirmed)"))
+        #expect(d.sentence.contains("(rounding confirmed)"))
     }
 
     @Test func float64KeepsTheStructuralOriginsOfThePaperFold() throws {

@@ -14,9 +14,11 @@ import Foundation
 /// Both walk the rtformer/sdt graph (`SpikeDrivenGraph`) with plain kernels: convolutions as
 /// im2col + `cblas_dgemm`, depthwise, pooling, SDSA and LIF as direct loops.
 ///
-/// Cost (measured, release, 2 cores, OPENBLAS_NUM_THREADS unset; see the closing note of issue 11):
-/// about 2× the Float32 forward's arithmetic in Double for each twin; memory is the spike maps of
-/// both twins (one byte per neuron and timestep) plus the largest im2col buffer
+/// Cost (measured, release build, 2 shared cores): `tiny` < 0.05 s and +6 MB resident;
+/// `S-T-4-384` (32×32) 0.4 s (its two Float32 forwards: 0.17 s) and +165 MB; `S-T-8-768`
+/// (224×224) 18–19 s (Float32 forwards of the check: ~12 s) and +1.5 GB (5.6 GB against 4.1 GB).
+/// Memory is the widened weights of both twins (8 bytes per parameter each: 2 × 490 MB for
+/// S-T-8-768), their spike maps (one byte per neuron and timestep) and the largest im2col buffer
 /// (`C_in·9 × H·W` doubles: 87 MB for S-T-8-768's conv1 at 112²).
 public enum DoubleCheck {
     /// One spike mismatch between the Float64 twins.
@@ -51,7 +53,7 @@ public enum DoubleCheck {
             var s = "float64: \(mismatches) spike mismatch\(mismatches == 1 ? "" : "es") between the Double twins"
             if float32Origins > 0 {
                 s += disappeared == float32Origins
-                    ? "; all \(float32Origins) float32 origin\(float32Origins == 1 ? "" : "s") disappear"
+                    ? (float32Origins == 1 ? "; the float32 origin disappears" : "; all \(float32Origins) float32 origins disappear")
                         + (mismatches == 0 ? " (rounding confirmed)" : "")
                     : "; \(float32Origins - disappeared) of \(float32Origins) float32 origins persist"
                         + (persisting.first.map { " (first \($0.site))" } ?? "")
@@ -121,7 +123,7 @@ public enum DoubleCheck {
         }
         var maxAbs = 0.0
         for i in 0..<min(la.count, lb.count) { maxAbs = max(maxAbs, abs(la[i] - lb[i])) }
-        let spikeBytes = a.spikes.values.reduce(0) { $0 + $1.count } * 2
+        let spikeBytes = a.spikes.values.reduce(0) { $0 + $1.count } * 2 + a.weightBytes + b.weightBytes
         return Result(mismatches: mismatches, first: first, float32Origins: origins.count, disappeared: disappeared,
                       persisting: persisting, logitsMaxAbs: maxAbs, seconds: Date().timeIntervalSince(start),
                       peakBytes: spikeBytes + max(a.peakWork, b.peakWork))
@@ -148,6 +150,8 @@ private final class DoubleTwin {
     private(set) var shapes: [String: [Int]] = [:]
     private(set) var order: [String] = []
     private(set) var peakWork = 0
+    /// Bytes of the widened weights held.
+    var weightBytes: Int { weights.values.reduce(0) { $0 + 8 * $1.count } }
     private var membranes: [String: [Double]] = [:]
     private var weights: [String: [Double]] = [:]
     private var coefficients: [String: FoldCoefficients] = [:]

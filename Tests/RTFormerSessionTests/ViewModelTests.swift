@@ -25,6 +25,10 @@ import Testing
         // t = 3 is not computed yet: shown as such, never as a silent neuron.
         #expect(m.trace.map(\.computed) == [true, true, true, false])
         #expect(m.trace[3].spike == nil)
+        // Neurons within the rounding bound of V_th (issue 11): the bound of the layer at t.
+        let bound = try #require(m.roundingBound)
+        #expect(bound == RoundingBound.bounds(record: r, t: 1, tsbn: nil)[0] && bound >= 1e-5)
+        #expect(m.nearThreshold == (0..<plane).map { abs(r.h[base + $0] - 1) <= bound })
     }
 
     @Test func deployMembraneUsesThetaOfTheFoldPerTimestep() throws {

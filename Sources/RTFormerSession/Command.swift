@@ -48,6 +48,8 @@ public enum Command: Equatable, Sendable {
     case show(Pane)
     /// `diff [local|e2e]`.
     case diff(DiffScope)
+    /// `origin`: cursor to the first structural mismatch origin (else the first origin).
+    case origin
     /// `energy`.
     case energy
     /// `layers`.
@@ -150,6 +152,8 @@ public enum DiffScope: String, Sendable, Equatable, CaseIterable {
     case e2e
     /// Both tables.
     case both
+    /// Both twins recomputed in Float64: do the Float32 origins disappear (`DoubleCheck`)?
+    case float64
 }
 
 /// What `export` writes.

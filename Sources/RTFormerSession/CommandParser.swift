@@ -326,11 +326,14 @@ public enum CommandTable {
                     summary: "print a pane", details: "") { s in
             .show(Pane(rawValue: try s.keyword(Pane.allCases.map(\.rawValue), what: "pane"))!)
         },
-        CommandSpec(name: "diff", usage: "diff [local|e2e]", summary: "spike mismatches deploy vs unfused (SPEC R9)",
-                    details: "Without an argument shows both.") { s in
+        CommandSpec(name: "diff", usage: "diff [local|e2e|float64]", summary: "the verdict and spike mismatches deploy vs unfused (SPEC R9)",
+                    details: "Without an argument shows both tables; `float64` recomputes both twins in Double for the current "
+                        + "input and says whether the Float32 origins disappear.") { s in
             if s.atEnd { return .diff(.both) }
-            return .diff(DiffScope(rawValue: try s.keyword(["local", "e2e"], what: "diff scope"))!)
+            return .diff(DiffScope(rawValue: try s.keyword(["local", "e2e", "float64"], what: "diff scope"))!)
         },
+        CommandSpec(name: "origin", usage: "origin", summary: "cursor to the first mismatch origin of the diff",
+                    details: "Layer, t, channel and neuron of the first structural origin, else of the first rounding flip.") { _ in .origin },
         CommandSpec(name: "energy", usage: "energy", summary: "SOPs and energy of the computed timesteps (SPEC §9)",
                     details: "") { _ in .energy },
         CommandSpec(name: "layers", usage: "layers", summary: "the layer table", details: "") { _ in .layers },

@@ -84,10 +84,21 @@ extension Session {
             trace.append(TracePoint(t: k, computed: true, x: r.x[i], h: r.h[i], compared: r.hHat?[i] ?? r.h[i], v: r.v[i],
                                     spike: r.spikes[i] != 0, threshold: threshold, sign: sg))
         }
+        // Neurons within the rounding bound of their threshold (issue 11), judged on the unfused
+        // margin as the equivalence check does, whichever twin is shown.
+        var near: [Bool] = []
+        var bound: Float?
+        if let u = unfused, let ru = unfusedRecorder.lifs[layer.path], ru.filled.contains(t) {
+            let bounds = RoundingBound.bounds(record: ru, t: t, tsbn: u.membraneTSBN(of: layer.path))
+            let b = bounds.count == 1 ? bounds[0] : bounds[min(c, bounds.count - 1)]
+            let compared = ru.hHat ?? ru.h
+            near = (0..<lay.positions).map { abs(compared[t * n + lay.index(channel: c, position: $0)] - ru.vThreshold) <= b }
+            bound = b
+        }
         return MembraneView(model: model, path: layer.path, kind: net.layers.first { $0.path == layer.path }?.kind ?? layer.kind,
                             t: t, channel: c, position: s, y: s / lay.columns, x: s % lay.columns, rows: lay.rows,
                             columns: lay.columns, h: h, v: v, spikes: spikes, trace: trace,
-                            comparedQuantity: r.hHat != nil ? "Ĥ = a·H + b" : "H")
+                            comparedQuantity: r.hHat != nil ? "Ĥ = a·H + b" : "H", nearThreshold: near, roundingBound: bound)
     }
 
     /// The TSBN of the selected layer: itself (TSBN_pre), or `<lif>.tsbn` of a TSBN-LIF.

@@ -62,6 +62,8 @@ public final class Session {
     /// Timesteps the unfused model has computed since the session started (tests use it to check
     /// that `back` and `goto` do not recompute).
     public private(set) var computedStepCount = 0
+    /// The last diff and what it was computed from (`diffView()`).
+    var diffCache: (key: DiffCacheKey, view: DiffView)?
     /// The lines that changed state, in order (what `save` writes).
     public private(set) var history: [String] = []
     /// Everything run so far in transcript form.
@@ -171,7 +173,9 @@ public final class Session {
         case let .fold(mode): return try setFold(mode)
         case let .mode(mode): return try setMode(mode)
         case let .show(pane): return try show(pane)
+        case .diff(.float64): return try float64Check()
         case let .diff(scope): return try TextRender.diff(try diffView(), scope: scope)
+        case .origin: return try jumpToOrigin()
         case .energy: return TextRender.energy(try energyView())
         case .layers: return TextRender.layers(try layerTable())
         case let .save(path): return try save(path)
@@ -713,6 +717,11 @@ public final class Session {
         case .diffLocalRounding: return .number(Double(try diffView().local.rounding))
         case .diffFirstLayer: return .text(try diffView().firstDivergence?.layer ?? "none")
         case .diffFirstT: return try diffView().firstDivergence.map { .number(Double($0.t)) } ?? .text("none")
+        case .diffVerdict: return .text(try diffView().summary.verdict.rawValue)
+        case .diffRoundingFlips: return .number(Double(try diffView().summary.roundingFlips))
+        case .diffStructuralOrigins: return .number(Double(try diffView().summary.structuralOrigins))
+        case .diffPropagated: return .number(Double(try diffView().summary.propagated))
+        case .diffOriginLayer: return .text(try jumpTarget()?.path ?? "none")
         case .energyMJ: return .number(try energyView().totalMilliJoules)
         case .energyUJ: return .number(try energyView().totalMilliJoules * 1000)
         case .sop: return .number(try energyView().totalSOP)

@@ -121,9 +121,11 @@ public enum TextRender {
 
     /// The diff pane.
     public static func diff(_ v: DiffView, scope: DiffScope) throws -> String {
-        var lines = ["deploy (fold \(v.fold.rawValue)) vs unfused over \(v.computedSteps) computed timestep(s); mismatches rounding/structural"]
+        var lines = ["deploy (fold \(v.fold.rawValue)) vs unfused over \(v.computedSteps) computed timestep(s)",
+                     "verdict: " + v.summary.sentence]
+        lines += chain(v.summary)
         if scope != .local {
-            lines.append("end to end: \(v.e2e.mismatches) (\(v.e2e.rounding)/\(v.e2e.structural))"
+            lines.append("end to end: \(v.e2e.mismatches) (near/far from threshold, SPEC R9: \(v.e2e.rounding)/\(v.e2e.structural))"
                          + (v.firstDivergence.map { " · first divergence \($0.layer) at t \($0.t)" } ?? " · no divergence"))
             for r in v.rows {
                 lines.append("  " + Fmt.pad(r.path, 34) + Fmt.pad("\(r.e2e.mismatches) (\(r.e2e.rounding)/\(r.e2e.structural))", 16, right: true)
@@ -152,6 +154,20 @@ public enum TextRender {
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The attribution chain under the verdict: first origin, counts, what it explains.
+    static func chain(_ s: EquivalenceSummary) -> [String] {
+        guard let first = s.firstOrigin else { return [] }
+        func describe(_ o: MismatchOrigin) -> String {
+            "\(o.kind.rawValue) at \(o.site)" + String(format: ", margin %.3g (bound %.3g)", o.margin, o.bound)
+                + (o.cause.map { " — \($0)" } ?? "") + "; explains \(o.propagated) propagated"
+        }
+        var lines = ["origins: \(s.roundingFlips) rounding, \(s.structuralOrigins) structural · first: " + describe(first)]
+        if let f = s.firstStructural, f != first { lines.append("first structural: " + describe(f)) }
+        lines.append("propagated: \(s.propagated)" + (s.deepestPropagated.map { " in \(s.propagatedLayers) layer(s), as far as \($0.path) t=\($0.t)" } ?? "")
+                     + (s.unattributed > 0 ? " · unattributed: \(s.unattributed)" : "") + " · `origin` moves the cursor there")
+        return lines
     }
 
     /// The energy pane.

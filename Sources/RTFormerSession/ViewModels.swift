@@ -104,6 +104,11 @@ public struct MembraneView: Sendable, Equatable {
     public var trace: [TracePoint]
     /// What `compared` is: `H`, or `Ĥ = a·H + b` for an unfused TSBN-LIF.
     public var comparedQuantity: String
+    /// Per grid cell: the unfused margin |Ĥ − V_th| (|H − V_th|) is within the rounding bound,
+    /// where Float32 rounding may flip the deploy decision (`RoundingBound`); empty when unknown.
+    public var nearThreshold: [Bool] = []
+    /// That bound for the channel at t (potential units), nil when unknown.
+    public var roundingBound: Float?
 }
 
 /// One channel of the TSBN pane at the cursor's t.
@@ -170,6 +175,8 @@ public struct DiffRow: Sendable, Equatable {
     public var local: MismatchCount?
     /// Local stateless mismatches: the deploy comparator on the unfused raw H (R9 (ii)); nil for plain LIFs.
     public var localStateless: MismatchCount?
+    /// Mismatch origins of this layer (issue 11: every spiking layer fed the unfused input).
+    public var origins: Int = 0
 }
 
 /// The diff pane: deploy twin vs unfused model over the computed timesteps (SPEC decision 6, R9),
@@ -193,6 +200,8 @@ public struct DiffView: Sendable, Equatable {
     /// Logits over the computed timesteps: max |Δ| and max |Δ|/|ref| (|ref| ≥ 1e-3).
     public var logitsMaxAbs: Float
     public var logitsMaxRel: Float
+    /// The verdict and its attribution chain (issue 11).
+    public var summary: EquivalenceSummary
 }
 
 /// One layer of the energy pane.

@@ -2,11 +2,17 @@ import ArgumentParser
 import Foundation
 import RTFormer
 
-/// `rtformer check`: is the deploy model equivalent to the unfused one, and if not where and why.
-/// Exit 0: no structural mismatch; 1: structural mismatches; 2: error.
+/// `rtformer check`: is the deploy model equivalent to the unfused one, and if not where and why
+/// (SPEC decision 6, R9; issue 11's verdict, `EquivalenceVerdict`).
+/// Exit 0: `equivalent` or `equivalent_up_to_rounding` (1 for the latter with `--strict`);
+/// 1: `not_equivalent`; 2: error.
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compare the unfused and deploy models layer by layer (exit 1 on a structural mismatch).")
+        abstract: "Compare the unfused and deploy models layer by layer and give the verdict.",
+        discussion: """
+            Verdicts: equivalent | equivalent_up_to_rounding (exit 0; 1 with --strict) | not_equivalent (exit 1). \
+            Errors exit 2.
+            """)
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOptions
@@ -17,21 +23,64 @@ struct Check: ParsableCommand {
     @Flag(name: .long, help: "JSON report.")
     var json = false
 
+    @Flag(name: .long, help: "Exit 1 on equivalent_up_to_rounding too (bit-identical spikes wanted).")
+    var strict = false
+
+    @Flag(name: .long, help: "Recompute both twins in Float64 and say whether the Float32 origins disappear (rtformer, sdt).")
+    var float64 = false
+
     func run() throws {
-        let report: EquivalenceReport
+        var report: EquivalenceReport
+        var double: DoubleCheck.Result?
+        var setup: [(String, Double)] = []
         do {
+            var t0 = Date()
+            func lap(_ what: String) {
+                setup.append((what, Date().timeIntervalSince(t0)))
+                t0 = Date()
+            }
             let (config, weights) = try model.resolve()
             let x = try input.encoded(for: config)
+            lap("input")
             let nets = try model.networks(config: config, weights: weights, deploy: true, fold: fold)
+            lap(model.weights == nil && !model.uncalibrated ? "model (seeded, calibrated) + deploy conversion" : "model + deploy conversion")
             guard let unfused = nets.unfused else {
                 fail("check needs unfused weights (the deploy model is built from them); \(model.weights ?? "") is a deploy checkpoint")
             }
             report = try Equivalence.compare(unfused: unfused, deploy: nets.deploy!, input: x, fold: fold)
+            report.timings = setup.map { (phase: $0.0, seconds: $0.1) } + report.timings
+            if float64 { double = try DoubleCheck.run(unfused: unfused, fold: fold, input: x, origins: report.summary.origins) }
         } catch {
             fail("\(error)")
         }
-        if json { print(jsonString(Self.json(report))) } else { Self.printTable(report) }
-        if !report.isEquivalent { throw ExitCode(1) }
+        if json {
+            var j = Self.json(report)
+            if let d = double { j["float64"] = Self.json(d) }
+            print(jsonString(j))
+        } else {
+            Self.printTable(report)
+            if let d = double { print(d.sentence) }
+        }
+        let code = report.verdict.exitCode(strict: strict)
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    /// Origins listed in the JSON report (the counts are always complete).
+    static let jsonOriginLimit = 10_000
+
+    static func json(_ d: DoubleCheck.Result) -> [String: Any] {
+        ["mismatches": d.mismatches, "float32_origins": d.float32Origins, "disappeared": d.disappeared,
+         "all_disappear": d.disappeared == d.float32Origins, "persisting": d.persisting.map(json),
+         "logits_max_abs": d.logitsMaxAbs, "seconds": d.seconds, "peak_bytes": d.peakBytes, "summary": d.sentence,
+         "first_mismatch": d.first.map { ["path": $0.path, "t": $0.t, "sample": $0.sample, "index": $0.index] as [String: Any] } ?? NSNull()]
+    }
+
+    static func json(_ o: MismatchOrigin) -> [String: Any] {
+        var d: [String: Any] = ["kind": o.kind.rawValue, "path": o.path, "t": o.t, "sample": o.sample, "channel": o.channel,
+                                "position": o.position, "margin": Double(o.margin), "bound": Double(o.bound),
+                                "propagated": o.propagated]
+        if let c = o.cause { d["cause"] = c }
+        return d
     }
 
     static func json(_ r: EquivalenceReport) -> [String: Any] {
@@ -60,9 +109,21 @@ struct Check: ParsableCommand {
         }
         let risky = r.riskyChannels.map { ["layer": $0.layer, "t": $0.t, "channel": $0.channel, "gamma": Double($0.gamma),
                                            "variance": Double($0.variance), "reason": $0.reason] as [String: Any] }
-        return ["fold": r.fold.rawValue, "local": local, "e2e": e2e, "local_structural": r.localStructural,
+        let s = r.summary
+        var out: [String: Any] = ["fold": r.fold.rawValue, "local": local, "e2e": e2e, "local_structural": r.localStructural,
                 "local_stateless": ["mismatches": r.localStatelessTotal.mismatches, "structural": r.localStatelessTotal.structural],
-                "risky_channels": risky, "equivalent": r.isEquivalent]
+                "risky_channels": risky, "equivalent": r.isEquivalent,
+                "verdict": s.verdict.rawValue, "summary": s.sentence,
+                "origins": s.origins.prefix(jsonOriginLimit).map(json), "origins_total": s.origins.count,
+                "first_origin": s.firstOrigin.map(json) ?? NSNull(), "first_structural": s.firstStructural.map(json) ?? NSNull(),
+                "rounding_flips": s.roundingFlips, "structural_origins": s.structuralOrigins,
+                "max_rounding_margin": Double(s.maxRoundingMargin), "propagated": s.propagated,
+                "propagated_layers": s.propagatedLayers, "unattributed": s.unattributed,
+                "real_fold_faults": s.realFoldFaults, "logits_max_abs": Double(s.logitsMaxAbs),
+                "rounding_bound_relative": Double(RoundingBound.relative),
+                "timings": r.timings.map { ["phase": $0.phase, "seconds": $0.seconds] as [String: Any] }]
+        if let d = s.deepestPropagated { out["deepest_propagated"] = ["path": d.path, "t": d.t] as [String: Any] }
+        return out
     }
 
     static func printTable(_ r: EquivalenceReport) {
@@ -79,18 +140,19 @@ struct Check: ParsableCommand {
             print("  " + pad("\(c.path) t=\(c.t)", 28) + "  stateless \(c.stateless.mismatches) (\(c.stateless.structural) structural)"
                   + "   stateful \(c.stateful.mismatches) (\(c.stateful.rounding) rounding, \(c.stateful.structural) structural)")
         }
-        print("end to end, spike mismatches per layer (per t):")
+        print("end to end, spike mismatches per layer (per t); near/far: unfused margin inside/outside R20's band (SPEC R9):")
         for l in r.endToEnd {
             print("  " + pad(l.path, 28) + "  " + pad(String(l.total.mismatches), 6, right: true)
-                  + "  (\(l.total.rounding) rounding, \(l.total.structural) structural)  per t: "
+                  + "  (\(l.total.rounding) near, \(l.total.structural) far)  per t: "
                   + l.perTimestep.map { String($0.mismatches) }.joined(separator: " "))
         }
         let tot = r.endToEndTotal
-        print("  total \(tot.mismatches) (\(tot.rounding) rounding, \(tot.structural) structural); propagated after the first divergence: \(r.propagated)")
+        print("  total \(tot.mismatches) (\(tot.rounding) near, \(tot.structural) far); after the first divergent (layer, t): \(r.propagated)")
         if let f = r.firstDivergence {
-            print("  first divergence: \(f.layer) t=\(f.t) sample \(f.sample) channel \(f.channel) position \(f.position): "
-                  + (f.isRounding ? "rounding" : "structural") + String(format: " (unfused margin %.3g)", f.unfusedMargin))
+            print("  first divergence: \(f.layer) t=\(f.t) sample \(f.sample) channel \(f.channel) position \(f.position)"
+                  + String(format: " (unfused margin %.3g)", f.unfusedMargin))
         }
+        printChain(r.summary)
         print(String(format: "logits: max-abs %.3g, max-rel %.3g (max|ref| %.3g)", r.logitsMaxAbs, r.logitsMaxRel, r.logitsRefMaxAbs))
         if !r.riskyChannels.isEmpty {
             print("channels where the paper fold is at risk (γ ≤ 0 or σ² < 10ε):")
@@ -99,6 +161,31 @@ struct Check: ParsableCommand {
             }
             if r.riskyChannels.count > 40 { print("  … \(r.riskyChannels.count - 40) more") }
         }
-        print(r.isEquivalent ? "verdict: equivalent (no structural mismatch)" : "verdict: NOT equivalent (structural mismatches)")
+        print("time: " + r.timings.map { "\($0.phase) " + String(format: "%.2f s", $0.seconds) }.joined(separator: ", "))
+        print("verdict: " + r.summary.sentence)
+    }
+
+    /// The attribution chain (issue 11): origins found by the local check of every spiking layer.
+    static func printChain(_ s: EquivalenceSummary) {
+        print(String(format: "origins (each spiking layer fed the unfused input; rounding iff |margin| ≤ %.0e·M, M the layer's magnitude):",
+                     RoundingBound.relative))
+        guard let first = s.firstOrigin else {
+            print("  none" + (s.unattributed > 0 ? "; \(s.unattributed) end-to-end mismatches no origin explains" : ""))
+            return
+        }
+        print("  \(s.roundingFlips) rounding flip\(s.roundingFlips == 1 ? "" : "s")" + String(format: " (largest |margin| %.3g)", s.maxRoundingMargin)
+              + ", \(s.structuralOrigins) structural origin\(s.structuralOrigins == 1 ? "" : "s")")
+        func line(_ o: MismatchOrigin) -> String {
+            "\(o.kind.rawValue) at \(o.site)" + String(format: ", margin %.3g (bound %.3g)", o.margin, o.bound)
+                + (o.cause.map { " — \($0)" } ?? "") + "; explains \(o.propagated) propagated"
+        }
+        print("  first: " + line(first))
+        if let f = s.firstStructural, f != first { print("  first structural: " + line(f)) }
+        for o in s.origins.filter({ $0.propagated > 0 && $0 != first }).sorted(by: { $0.propagated > $1.propagated }).prefix(5) {
+            print("  also: " + line(o))
+        }
+        var cascade = "  propagated: \(s.propagated) end-to-end mismatch\(s.propagated == 1 ? "" : "es")"
+        if let d = s.deepestPropagated { cascade += " in \(s.propagatedLayers) layer\(s.propagatedLayers == 1 ? "" : "s"), as far as \(d.path) t=\(d.t)" }
+        print(cascade + (s.unattributed > 0 ? "; unattributed: \(s.unattributed)" : ""))
     }
 }

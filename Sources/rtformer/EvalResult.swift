@@ -7,7 +7,8 @@ import RTFormer
 /// JSON keys: `samples`, `classes`, `correct` and `accuracy` (`unfused`, `deploy`, and `top5`
 /// {`unfused`, `deploy`} when classes > 5), `predictions` {`unfused`, `deploy`}, `labels`,
 /// `agreement`, `disagreements`, `verdicts` {`equivalent`, `equivalent_up_to_rounding`,
-/// `not_equivalent`}, `spike_mismatches`, `firing_rates` {path: mean}, `firing_rates_per_t`
+/// `not_equivalent`, by `Equivalence`'s attribution), `spike_mismatches` {`mismatches`,
+/// `near_threshold`, `far`: end-to-end, classified by the unfused margin only}, `firing_rates` {path: mean}, `firing_rates_per_t`
 /// {path: [per t]}, `firing_rates_deploy`, `energy_uJ` and `sop` {`mean`, `min`, `max`},
 /// `energy_constants`, `samples_per_s`, `seconds`, `threads`, `peak_rss_MB`, `shard` {`index`, `count`,
 /// `first`, `end`}, the run's `model`, `weights`, `input`, `layout`, `fold`, `dataset_samples`,
@@ -61,7 +62,7 @@ enum EvalResult {
             "correct": correct, "accuracy": accuracy,
             "predictions": ["unfused": e.unfusedPredictions, "deploy": e.deployPredictions], "labels": e.labels,
             "agreement": e.agreement, "disagreements": e.disagreements, "verdicts": e.verdicts,
-            "spike_mismatches": ["mismatches": mm.mismatches, "rounding": mm.rounding, "structural": mm.structural],
+            "spike_mismatches": ["mismatches": mm.mismatches, "near_threshold": mm.rounding, "far": mm.structural],
             "firing_rates": Dictionary(uniqueKeysWithValues: rates.map { ($0.path, $0.mean) }),
             "firing_rates_per_t": Dictionary(uniqueKeysWithValues: rates.map { ($0.path, $0.perT) }),
             "firing_rates_deploy": Dictionary(uniqueKeysWithValues: ratesD.map { ($0.path, $0.mean) }),
@@ -136,7 +137,7 @@ enum EvalResult {
               + (dis.isEmpty ? "" : "; disagreements at \(dis.prefix(20).map(String.init).joined(separator: ", "))\(dis.count > 20 ? ", …" : "")"))
         let v = r["verdicts"] as? [String: Int] ?? [:], m = r["spike_mismatches"] as? [String: Int] ?? [:]
         print("verdicts   " + DatasetEvaluation.verdictNames.map { "\($0) \(v[$0] ?? 0)" }.joined(separator: ", ")
-              + "   (spike mismatches \(m["mismatches"] ?? 0): \(m["rounding"] ?? 0) rounding, \(m["structural"] ?? 0) structural)")
+              + "   (end-to-end spike mismatches \(m["mismatches"] ?? 0): \(m["near_threshold"] ?? 0) near threshold, \(m["far"] ?? 0) far)")
         let e = r["energy_uJ"] as? [String: Double] ?? [:], s = r["sop"] as? [String: Double] ?? [:]
         print(String(format: "energy     per sample (unfused; E_MAC %.1f pJ, E_AC %.1f pJ): mean %.4f µJ, min %.4f, max %.4f; SOP mean %.0f, min %.0f, max %.0f",
                      EnergyReport.eMAC, EnergyReport.eAC, e["mean"] ?? 0, e["min"] ?? 0, e["max"] ?? 0, s["mean"] ?? 0, s["min"] ?? 0, s["max"] ?? 0))

@@ -74,6 +74,9 @@ private func expectParseError(_ line: String, column: Int, length: Int = 1, ment
         ("diff", .diff(.both)),
         ("diff local", .diff(.local)),
         ("diff e2e", .diff(.e2e)),
+        ("origin", .origin),
+        ("diff float64", .diff(.float64)),
+        ("expect diff.verdict == equivalent_up_to_rounding", .expect(Expectation(query: .diffVerdict, op: .equal, value: "equivalent_up_to_rounding"))),
         ("energy", .energy),
         ("layers", .layers),
         ("save out.session", .save("out.session")),
@@ -93,7 +96,7 @@ private func expectParseError(_ line: String, column: Int, length: Int = 1, ment
     @Test func everyCommandOfTheTableHasAParsedExample() throws {
         let examples = ["model tiny", "load weights w", "calibrate default", "encode cifar", "input default", "build", "step", "back", "goto t=1", "run", "reset", "layer 0",
                         "channel 0", "neuron 0,0", "token 0", "view split", "fold exact", "mode eval", "show layers", "diff",
-                        "energy", "layers", "save s", "export weights w", "expect t == 0", "help", "quit"]
+                        "origin", "energy", "layers", "save s", "export weights w", "expect t == 0", "help", "quit"]
         #expect(Set(examples.map { String($0.split(separator: " ")[0]) }) == Set(CommandTable.names))
         for e in examples { #expect(try CommandParser.parse(e) != nil, "\(e)") }
     }

@@ -25,6 +25,10 @@ import Testing
         // t = 3 is not computed yet: shown as such, never as a silent neuron.
         #expect(m.trace.map(\.computed) == [true, true, true, false])
         #expect(m.trace[3].spike == nil)
+        // Neurons within the rounding bound of V_th (issue 11): the bound of the layer at t.
+        let bound = try #require(m.roundingBound)
+        #expect(bound == RoundingBound.bounds(record: r, t: 1, tsbn: nil)[0] && bound >= 1e-5)
+        #expect(m.nearThreshold == (0..<plane).map { abs(r.h[base + $0] - 1) <= bound })
     }
 
     @Test func deployMembraneUsesThetaOfTheFoldPerTimestep() throws {
@@ -170,6 +174,28 @@ import Testing
         #expect(s.value(of: .diffLocalStructural) == .number(Double(report.localTotal.structural)))
         try SessionFixtures.run(s, ["fold exact"])
         #expect(s.value(of: .diffMismatches) == .number(0))
+    }
+
+    @Test func diffVerdictExpectAndOriginJump() throws {
+        let s = try SessionFixtures.tinySession(extra: ["run", "fold paper"])
+        let v = try s.diffView()
+        #expect(v.summary.verdict == .notEquivalent)
+        #expect(s.value(of: .diffVerdict) == .text("not_equivalent"))
+        #expect(s.value(of: .diffOriginLayer) == .text("patch_embed.stcore.lif"))
+        #expect(s.value(of: .diffStructuralOrigins) == .number(Double(v.summary.structuralOrigins)))
+        #expect(s.verdict == .notEquivalent)
+        let target = try #require(v.summary.firstStructural)
+        let out = try s.execute(.origin)
+        #expect(out.contains("structural origin: patch_embed.stcore.lif t=\(target.t)"))
+        #expect(s.selectedLayer?.path == "patch_embed.stcore.lif")
+        #expect(s.cursor.t == target.t && s.cursor.channel == target.channel && s.cursor.position == target.position)
+        // The same verdict line as the CLI's, in `diff`.
+        #expect(try s.execute(.diff(.both)).contains("verdict: " + v.summary.sentence))
+        let f64 = try s.execute(.diff(.float64))
+        #expect(f64.contains("float32 origins persist"))
+        try SessionFixtures.run(s, ["fold exact", "expect diff.verdict == equivalent", "expect diff.origins.rounding == 0"])
+        #expect(try s.execute(.diff(.float64)).contains("float64: 0 spike mismatches"))
+        #expect(s.execute(line: "expect diff.verdict == not_equivalent").error != nil)
     }
 
     @Test func diffViewCountsOnlyComputedTimesteps() throws {

@@ -38,6 +38,22 @@ let membrane: [Float] = (0..<84).map { i in Float((i / 12 - 3) * (i % 12 - 6)) /
         assertSnapshot(s, named: "heatmap-zoom-marker")
     }
 
+    @Test func flaggedValuesAreMarkedAndExplainedOnTheLegendRow() {
+        var s = Screen(width: 40, height: 3, appearance: Appearance(colors: .monochrome))
+        var h = Heatmap(values: [0, 1, 2, 3], rows: 2, columns: 2, scale: ColorScale(kind: .sequential, lower: 0, upper: 3), maxZoom: 1)
+        h.flagged = [GridPoint(row: 0, column: 1)]
+        h.flagLabel = "|H−θ| ≤ 1e-05"
+        h.draw(into: &s, in: s.bounds)
+        let lines = s.plainText().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines[0].hasPrefix("  !!"))
+        #expect(lines[2].hasSuffix("! |H−θ| ≤ 1e-05"))
+        // Nothing flagged: no key on the legend row.
+        var plain = Screen(width: 40, height: 3, appearance: Appearance(colors: .monochrome))
+        h.flagged = []
+        h.draw(into: &plain, in: plain.bounds)
+        #expect(!plain.plainText().contains("!"))
+    }
+
     @Test func samplesDownMapsLargerThanTheRectangle() {
         var s = Screen(width: 8, height: 4, appearance: Appearance(colors: .monochrome))
         let big: [Float] = (0..<(32 * 32)).map { Float($0 % 32) }

@@ -109,6 +109,18 @@ enum CLI {
         #expect(e2e["rounding"] as? Int == 4)
         #expect((e2e["first_divergence"] as? [String: Any])?["layer"] as? String == "patch_embed.stcore.lif")
         #expect(j["local_structural"] as? Int == 520)
+        // Issue 11: one verdict, its first structural origin, and the Float64 confirmation.
+        #expect(j["verdict"] as? String == "not_equivalent")
+        #expect((j["first_structural"] as? [String: Any])?["path"] as? String == "patch_embed.stcore.lif")
+        #expect((j["origins"] as? [[String: Any]])?.first?["kind"] as? String == "structural")
+        #expect(j["rounding_flips"] as? Int != nil && j["propagated"] as? Int != nil && j["logits_max_abs"] as? Double != nil)
+        let exactJSON = try CLI.json(exact)
+        #expect(exactJSON["verdict"] as? String == "equivalent")
+        #expect(exactJSON["first_structural"] is NSNull)
+        let strict = try CLI.run(["check", "--model", "tiny", "--weights", fx, "--input", fx, "--strict", "--float64"])
+        #expect(strict.status == 0, "\(strict.stderr)")
+        #expect(strict.stdout.contains("verdict: equivalent: no spike differs"))
+        #expect(strict.stdout.contains("float64: 0 spike mismatches"))
     }
 
     @Test func convertThenForwardDeployGivesTheSameLogits() throws {

@@ -15,6 +15,8 @@ public struct SampleOutcome: Sendable, Codable, Equatable {
     public var deployTop5: Bool
     /// End-to-end spike mismatches deploy vs unfused over every LIF, t and neuron (SPEC R9 classes).
     public var mismatches: MismatchCount
+    /// The sample's equivalence verdict (`Equivalence`'s one definition: origins attributed).
+    public var verdict: EquivalenceVerdict
     /// Energy of the unfused model on this sample in pJ (`EnergyReport.totalPJ`; conv0 × T for
     /// event inputs) and its synaptic operations.
     public var energyPJ: Double
@@ -77,7 +79,7 @@ public struct DatasetEvaluation: Sendable, Codable, Equatable {
     /// Samples per verdict (`DatasetEvaluation.verdictNames` order).
     public var verdicts: [String: Int] {
         var out = Dictionary(uniqueKeysWithValues: Self.verdictNames.map { ($0, 0) })
-        for o in outcomes { out[Self.verdict(o.mismatches), default: 0] += 1 }
+        for o in outcomes { out[o.verdict.rawValue, default: 0] += 1 }
         return out
     }
     /// Spike mismatches over all samples.
@@ -104,13 +106,14 @@ public struct DatasetEvaluation: Sendable, Codable, Equatable {
     /// Verdict names, in report order.
     public static let verdictNames = ["equivalent", "equivalent_up_to_rounding", "not_equivalent"]
 
-    /// One sample's verdict from its end-to-end spike comparison (today's classification, SPEC R9):
-    /// no mismatch → `equivalent`; only rounding mismatches (unfused margin |Ĥ − V_th| within the
-    /// rounding band) → `equivalent_up_to_rounding`; any structural mismatch → `not_equivalent`.
-    /// The one place a sample's comparison becomes a verdict string.
-    public static func verdict(_ m: MismatchCount) -> String {
-        if m.structural > 0 { return "not_equivalent" }
-        return m.mismatches > 0 ? "equivalent_up_to_rounding" : "equivalent"
+    /// One sample's verdict, by `Equivalence`'s single definition: no end-to-end mismatch is
+    /// `equivalent` (settled by the streaming comparison); otherwise the sample is re-run once with
+    /// the recording the attribution needs (`Equivalence.verdict`), whose local origins decide
+    /// between `equivalent_up_to_rounding` and `not_equivalent`. Only samples with a mismatch pay
+    /// for that second, recorded run.
+    static func verdict(_ m: MismatchCount, unfused: Network, deploy: Network, input: Tensor,
+                        fold: ThresholdFoldMode) throws -> EquivalenceVerdict {
+        m.mismatches == 0 ? .equivalent : try Equivalence.verdict(unfused: unfused, deploy: deploy, input: input, fold: fold)
     }
 
     // MARK: merging
@@ -183,9 +186,11 @@ public struct DatasetEvaluation: Sendable, Codable, Equatable {
     final class Worker {
         let unfused: Network
         let deploy: Network
+        let fold: ThresholdFoldMode
         var counts: [LayerSpikeCounts]?
 
         init(config: ModelConfig, weights: StateDict, fold: ThresholdFoldMode) throws {
+            self.fold = fold
             unfused = try Network(config: config, weights: weights)
             deploy = try DeployConversion.convert(unfused, fold: fold)
         }
@@ -221,6 +226,7 @@ public struct DatasetEvaluation: Sendable, Codable, Equatable {
                                  unfusedTop5: top5 && DatasetEvaluation.top(logitsU, 5).contains(label),
                                  deployTop5: top5 && DatasetEvaluation.top(logitsD, 5).contains(label),
                                  mismatches: mismatches,
+                                 verdict: try DatasetEvaluation.verdict(mismatches, unfused: unfused, deploy: deploy, input: x, fold: fold),
                                  energyPJ: config.inChannels == 2 ? energy.totalPJConv0TimesT : energy.totalPJ, sop: energy.sop)
         }
     }

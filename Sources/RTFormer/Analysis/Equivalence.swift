@@ -89,14 +89,20 @@ public struct EquivalenceReport: Sendable {
     public var logitsMaxRel: Float
     public var logitsRefMaxAbs: Float
     public var riskyChannels: [RiskyChannel]
+    /// Every spiking layer's local origins, the attribution chain and the verdict (issue 11).
+    public var summary: EquivalenceSummary
+    /// Wall-clock seconds per phase, in order (where the check's time goes).
+    public var timings: [(phase: String, seconds: Double)] = []
+    /// The verdict (`summary.verdict`).
+    public var verdict: EquivalenceVerdict { summary.verdict }
 
     public var endToEndTotal: MismatchCount { endToEnd.reduce(MismatchCount()) { $0 + $1.total } }
     public var localStatelessTotal: MismatchCount { localSpikes.reduce(MismatchCount()) { $0 + $1.stateless } }
     public var localTotal: MismatchCount { localSpikes.reduce(MismatchCount()) { $0 + $1.stateful } }
     /// Structural mismatches of the local checks (stateful) plus real-valued folds out of tolerance.
     public var localStructural: Int { localTotal.structural + localReal.filter { !$0.withinTolerance }.count }
-    /// True when nothing structural was found, locally or end to end.
-    public var isEquivalent: Bool { localStructural == 0 && localStatelessTotal.structural == 0 && endToEndTotal.structural == 0 }
+    /// True unless the verdict is `not_equivalent` (rounding flips and their cascade allowed).
+    public var isEquivalent: Bool { verdict != .notEquivalent }
 }
 
 /// Runs the unfused and deploy models and compares them (SPEC decision 6, R9).
@@ -111,20 +117,39 @@ public enum Equivalence {
     ///   - deploy: its deploy twin (`DeployConversion.convert`).
     ///   - input: `[T, B, C, H, W]`.
     ///   - fold: the fold mode the deploy model was built with (reported).
+    /// - Throws: the models' shape errors (`ModelInputError`), `EquivalenceError`.
     public static func compare(unfused: Network, deploy: Network, input: Tensor, fold: ThresholdFoldMode) throws -> EquivalenceReport {
+        var clock = PhaseClock()
         let recU = Recorder(recordUnitInputs: true)
         let logitsU = try unfused.forward(input, recorder: recU)
+        clock.lap("unfused forward (recorded)")
         let recD = Recorder()
         let logitsD = try deploy.forward(input, recorder: recD)
-        return try compare(unfused: unfused, unfusedRecorder: recU, unfusedLogits: logitsU,
+        clock.lap("deploy forward (recorded)")
+        var report = try compare(unfused: unfused, unfusedRecorder: recU, unfusedLogits: logitsU,
                            deploy: deploy, deployRecorder: recD, deployLogits: logitsD, fold: fold)
+        report.timings = clock.laps + report.timings
+        return report
     }
 
-    /// Compares two finished runs (`recU` must have recorded unit inputs for the local checks).
+    /// The verdict alone for one input (per-sample use, e.g. `rtformer eval`): runs both twins
+    /// with the recording the check needs; callers record nothing themselves.
+    /// - Parameters: as `compare(unfused:deploy:input:fold:)`; `input` `[T, B, C, H, W]` (usually B = 1).
+    /// - Throws: as `compare`.
+    public static func verdict(unfused: Network, deploy: Network, input: Tensor, fold: ThresholdFoldMode) throws -> EquivalenceVerdict {
+        try compare(unfused: unfused, deploy: deploy, input: input, fold: fold).verdict
+    }
+
+    /// Compares two finished runs (`recU` must have recorded unit inputs for the local checks;
+    /// `unfused.input` is the input both ran on).
+    /// - Parameter steps: timesteps computed by both runs (default: all).
+    /// - Throws: `EquivalenceError` when a LIF recording is missing; the deploy model's errors.
     public static func compare(unfused: Network, unfusedRecorder recU: Recorder, unfusedLogits logitsU: Tensor,
                                deploy: Network, deployRecorder recD: Recorder, deployLogits logitsD: Tensor,
-                               fold: ThresholdFoldMode) throws -> EquivalenceReport {
-        let timesteps = unfused.config.timesteps
+                               fold: ThresholdFoldMode, steps: Int? = nil) throws -> EquivalenceReport {
+        var clock = PhaseClock()
+        let timesteps = min(steps ?? unfused.config.timesteps, unfused.config.timesteps)
+        var mismatchSites: [String: [[Int]]] = [:]
         // End to end.
         var e2e: [EndToEndLayer] = []
         var first: Divergence?
@@ -135,9 +160,12 @@ public enum Equivalence {
             var per: [MismatchCount] = []
             let n = ru.perStep
             let compared = ru.hHat ?? ru.h
+            var sites: [[Int]] = []
             for t in 0..<timesteps {
                 var m = MismatchCount()
+                var here: [Int] = []
                 for i in (t * n)..<((t + 1) * n) where ru.spikes[i] != rd.spikes[i] {
+                    here.append(i - t * n)
                     let margin = compared[i] - ru.vThreshold
                     let r = MismatchCount.isRounding(margin: margin, vThreshold: ru.vThreshold)
                     m.mismatches += 1
@@ -153,10 +181,13 @@ public enum Equivalence {
                 }
                 if let f = first, !(f.layer == path && f.t == t) { propagated += m.mismatches }
                 per.append(m)
+                sites.append(here)
             }
+            mismatchSites[path] = sites
             e2e.append(EndToEndLayer(path: path, isTSBNLIF: tsbnLIFs.contains(path), perTimestep: per))
         }
 
+        clock.lap("end-to-end spike comparison")
         // Local spike checks on TSBN-LIFs.
         var local: [LocalSpikeCheck] = []
         var risky: [RiskyChannel] = []
@@ -167,7 +198,8 @@ public enum Equivalence {
             let c = uLIF.channels, s = uLIF.spatial, b = ru.batch, n = ru.perStep
             // Stateful: a fresh deploy neuron fed the unfused X.
             let probe = LIFUnit(path: uLIF.path, parameters: uLIF.parameters, kind: dLIF.kind, shape: uLIF.shape)
-            let ctx = RunContext(mode: .eval, recorder: nil, t0: 0, steps: timesteps, batch: b, timesteps: timesteps)
+            let ctx = RunContext(mode: .eval, recorder: nil, t0: 0, steps: unfused.config.timesteps, batch: b,
+                                 timesteps: unfused.config.timesteps)
             let statefulSpikes = try probe.forward(ru.tensor(\.x), ctx)
             let compared = ru.hHat ?? ru.h
             for t in 0..<timesteps {
@@ -193,7 +225,7 @@ public enum Equivalence {
                 }
                 local.append(LocalSpikeCheck(path: uLIF.path, t: t, stateless: sl, stateful: sf))
             }
-            for t in 0..<timesteps {
+            for t in 0..<unfused.config.timesteps {
                 for ch in 0..<c {
                     let k = t * c + ch
                     let g = tsbn.weight[k], v = tsbn.runningVar[k]
@@ -207,45 +239,72 @@ public enum Equivalence {
             }
         }
 
-        // Local real-valued folds.
-        var real: [LocalRealCheck] = []
-        for dUnit in deploy.convUnits {
-            let path = dUnit.path
-            let input: Tensor?
-            let reference: Tensor?
-            if path == "patch_embed.stcore.rep" {
-                input = recU.lifs["patch_embed.stcore.lif"]?.tensor(\.spikes)
-                reference = recU.streams["patch_embed.stcore.rep.out"]
-            } else {
-                input = recU.unitInputs[path]
-                reference = recU.unitOutputs[path]
-            }
-            guard let input, let reference else { continue }
-            let ctx = RunContext(mode: .eval, recorder: nil, t0: 0, steps: timesteps, batch: input.shape[1], timesteps: timesteps)
-            let out = try dUnit.forward(input, ctx)
-            real.append(compareReal(path: path, out.reshaped(reference.shape), reference))
-        }
-
+        clock.lap("TSBN-LIF fold checks (R9)")
         let lm = compareReal(path: "logits", logitsD, logitsU)
+
+        // Local origins of every spiking layer, then the attribution chain (issue 11).
+        guard let input = unfused.input else { throw EquivalenceError.notRecorded(layer: "input") }
+        // The same run compares every real-valued fold (conv + norm, RepDW5) on the unfused
+        // layer's exact input: each deploy unit receives the unfused spikes there.
+        let origins = LocalOriginCheck(recorder: recU, unfused: unfused, steps: timesteps)
+        try deploy.runLocalOriginCheck(origins, input: input, steps: timesteps)
+        let order = deploy.convUnits.map(\.path)
+        let real = order.compactMap { origins.realChecks[$0] }
+        clock.lap("local origins of every spiking layer + real-valued folds")
+        let summary = EquivalenceSummary.attribute(origins: origins.origins, originIndices: origins.originIndices,
+                                                   layerOrder: recU.lifOrder, e2eMismatches: mismatchSites, steps: timesteps,
+                                                   realFoldFaults: real.filter { !$0.withinTolerance }.map(\.path),
+                                                   logitsMaxAbs: lm.maxAbs,
+                                                   locate: { origins.describe(path: $0, t: $1, flat: $2) })
+        clock.lap("attribution")
         return EquivalenceReport(fold: fold, localSpikes: local, localReal: real, endToEnd: e2e, firstDivergence: first,
                                  propagated: propagated, logitsMaxAbs: lm.maxAbs, logitsMaxRel: lm.maxRel,
-                                 logitsRefMaxAbs: lm.refMaxAbs, riskyChannels: risky)
+                                 logitsRefMaxAbs: lm.refMaxAbs, riskyChannels: risky, summary: summary, timings: clock.laps)
     }
 
     /// max-abs, max-rel (over |ref| ≥ 1e-3) and the tolerance verdict of `actual` against `reference`.
     public static func compareReal(path: String, _ actual: Tensor, _ reference: Tensor) -> LocalRealCheck {
         precondition(actual.shape == reference.shape, "\(path): shapes \(actual.shape) vs \(reference.shape)")
-        let refMax = reference.maxAbs
-        let atol = atolScale * refMax
-        var maxAbs: Float = 0, maxRel: Float = 0
-        var ok = true
-        for i in 0..<actual.count {
-            let r = reference.storage[i]
-            let d = abs(actual.storage[i] - r)
-            if !(d <= atol + rtol * abs(r)) { ok = false }
+        var c = RealComparison(refMax: reference.maxAbs)
+        c.add(actual.storage[...], reference.storage[...])
+        return c.check(path: path)
+    }
+}
+
+/// max-abs, max-rel and the tolerance of `Equivalence.compareReal`, accumulated chunk by chunk
+/// (the local-origin run compares each deploy unit's output timestep by timestep).
+struct RealComparison {
+    /// max|ref| over everything that will be compared (sets `atol`).
+    let refMax: Float
+    private(set) var maxAbs: Float = 0
+    private(set) var maxRel: Float = 0
+    private(set) var ok = true
+
+    init(refMax: Float) { self.refMax = refMax }
+
+    mutating func add(_ actual: ArraySlice<Float>, _ reference: ArraySlice<Float>) {
+        let atol = Equivalence.atolScale * refMax
+        for (a, r) in zip(actual, reference) {
+            let d = abs(a - r)
+            if !(d <= atol + Equivalence.rtol * abs(r)) { ok = false }
             maxAbs = max(maxAbs, d.isNaN ? .infinity : d)
             if abs(r) >= 1e-3 { maxRel = max(maxRel, d / abs(r)) }
         }
-        return LocalRealCheck(path: path, maxAbs: maxAbs, maxRel: maxRel, refMaxAbs: refMax, withinTolerance: ok)
+    }
+
+    func check(path: String) -> LocalRealCheck {
+        LocalRealCheck(path: path, maxAbs: maxAbs, maxRel: maxRel, refMaxAbs: refMax, withinTolerance: ok)
+    }
+}
+
+/// Wall-clock laps of the equivalence check's phases.
+struct PhaseClock {
+    private var last = Date()
+    private(set) var laps: [(phase: String, seconds: Double)] = []
+
+    mutating func lap(_ phase: String) {
+        let now = Date()
+        laps.append((phase, now.timeIntervalSince(last)))
+        last = now
     }
 }

@@ -20,6 +20,9 @@ public struct LIFRecord: Sendable {
     public var v: [Float]
     /// Ĥ[t] = a[t,c]·H[t] + b[t,c] for TSBN-LIFs (what is compared with V_th); nil for plain LIFs.
     public var hHat: [Float]?
+    /// The membrane V[−1] the run started from when it was not at rest (a state carried over
+    /// from the previous input); nil: at rest (`V_reset`, 0 for soft reset).
+    public var initialV: [Float]?
     /// Timesteps filled so far (the recorder streams in t).
     public var filled: Set<Int> = []
 
@@ -122,6 +125,10 @@ public final class Recorder {
                                    compact: level == .spikes)
             lifOrder.append(path)
         }
+    }
+
+    func setInitialMembrane(_ path: String, _ v: [Float]) {
+        lifs[path]?.initialV = v
     }
 
     func storeLIF(_ path: String, t: Int, x: UnsafePointer<Float>, h: UnsafePointer<Float>, s: UnsafePointer<Float>,

@@ -13,6 +13,10 @@ struct RunContext {
     var steps: Int
     var batch: Int
     var timesteps: Int
+    /// Set for the local-origin run of the equivalence check: every LIF fires the deploy way on
+    /// the deploy input current and the unfused membrane, and passes the unfused spikes on
+    /// (`LocalOriginCheck`).
+    var teacher: LocalOriginCheck? = nil
 
     func recordRate(_ name: String, _ chunk: Tensor) {
         recorder?.rate(name, t0: t0, steps: steps, chunk: chunk)
@@ -131,6 +135,7 @@ final class ConvUnit {
         if ctx.recorder?.recordUnitInputs == true {
             ctx.recorder?.unitOutput(path, output: y, t0: ctx.t0, timesteps: ctx.timesteps)
         }
+        ctx.teacher?.compareUnit(path, output: y, t0: ctx.t0)
         return y
     }
 
@@ -250,6 +255,7 @@ final class LIFUnit {
 
     /// Runs the neuron over a chunk `x` `[steps, B, shape...]`; returns spikes of the same shape.
     func forward(_ x: Tensor, _ ctx: RunContext) throws -> Tensor {
+        if let teacher = ctx.teacher { return try teacher.check(self, input: x, ctx) }
         let steps = x.shape[0], b = x.shape[1]
         let n = b * shape.product
         if state == nil { state = LIFState(count: n, parameters: parameters) }
@@ -257,6 +263,8 @@ final class LIFUnit {
             var hasHat = false
             if case .tsbnMem = kind { hasHat = true }
             r.lif(path, shape: shape, batch: b, timesteps: ctx.timesteps, vThreshold: parameters.vThreshold, hasHat: hasHat)
+            // A membrane carried over from the previous input (`carryState`) is the state t = 0 starts from.
+            if ctx.t0 == 0, state!.v.contains(where: { $0 != (parameters.vReset ?? 0) }) { r.setInitialMembrane(path, state!.v) }
         }
         // Every element of these is written before it is read (spikes and H by every neuron kind,
         // Ĥ by the TSBN-LIF that uses it), so they skip the zero fill.

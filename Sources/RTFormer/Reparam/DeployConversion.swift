@@ -12,13 +12,8 @@ public enum DeployConversion {
     public static func stateDict(from net: Network, fold: ThresholdFoldMode) throws -> StateDict {
         guard net.flavour == .unfused else { throw DeployConversionError.notUnfused(model: net.config.name) }
         var out: StateDict = [:]
-        var repBranches: [String: ConvUnit] = [:]
-        var repIdentity: ConvUnit?
         for u in net.convUnits {
-            if u.path.hasPrefix("patch_embed.stcore.rep.") {
-                if u.path.hasSuffix(".id") { repIdentity = u } else { repBranches[u.path] = u }
-                continue
-            }
+            if u.path.hasPrefix("patch_embed.stcore.rep.") { continue }
             switch u.norm {
             case let .tsbn(t):
                 let (scale, shift) = ConvNormFold.foldTSBNAffine(bias: u.bias, norm: t)
@@ -36,16 +31,7 @@ public enum DeployConversion {
                 if let b = u.bias { out[u.path + ".bias"] = b }
             }
         }
-        if let id = repIdentity {
-            func kernel(_ name: String) -> (Tensor, BranchNorm) {
-                let u = repBranches["patch_embed.stcore.rep.\(name)"]!
-                guard case let .tsbn(t) = u.norm else { preconditionFailure("RepDW5 branch \(name) without TSBN") }
-                return (u.weight, .temporal(t))
-            }
-            guard case let .tsbn(idNorm) = id.norm else { preconditionFailure("RepDW5 identity without TSBN") }
-            let (k33, n33) = kernel("k33"), (k13, n13) = kernel("k13"), (k31, n31) = kernel("k31"), (k11, n11) = kernel("k11")
-            let rep = RepDW5(k33: k33, k13: k13, k31: k31, k11: k11, norm33: n33, norm13: n13, norm31: n31, norm11: n11,
-                             normIdentity: .temporal(idNorm))
+        if let rep = net.repDW5?.reparam() {
             let (w, b) = rep.fuse()
             out["patch_embed.stcore.rep.weight"] = w
             out["patch_embed.stcore.rep.bias"] = b
@@ -95,4 +81,23 @@ public enum DeployConversionError: Error, Equatable, CustomStringConvertible {
         case let .notUnfused(model): return "model '\(model)' is already a deploy model: convert its unfused checkpoint instead"
         }
     }
+}
+
+extension RepDW5Unit {
+    /// The spatial core as a `RepDW5` (branch kernels and their TSBNs, SPEC §5, R6).
+    func reparam() -> RepDW5 {
+        func kernel(_ u: ConvUnit) -> (Tensor, BranchNorm) {
+            guard case let .tsbn(t) = u.norm else { preconditionFailure("RepDW5 branch \(u.path) without TSBN") }
+            return (u.weight, .temporal(t))
+        }
+        guard case let .tsbn(idNorm) = identity.norm else { preconditionFailure("RepDW5 identity without TSBN") }
+        let (k33, n33) = kernel(branches[0]), (k13, n13) = kernel(branches[1]), (k31, n31) = kernel(branches[2]), (k11, n11) = kernel(branches[3])
+        return RepDW5(k33: k33, k13: k13, k31: k31, k11: k11, norm33: n33, norm13: n13, norm31: n31, norm11: n11,
+                      normIdentity: .temporal(idNorm))
+    }
+}
+
+extension Network {
+    /// The unfused RepDW5 spatial core (rtformer family), nil otherwise.
+    var repDW5: RepDW5Unit? { (graph as? SpikeDrivenGraph)?.core as? RepDW5Unit }
 }

@@ -151,9 +151,16 @@ public struct RepDW5: Sendable, Equatable {
     /// - Returns: weight `[C, 1, 3, 3]` and bias `[C]` (BN) or `[T, C, 1, 3, 3]` and `[T, C]` (TSBN),
     ///   the `<stcore>.rep.weight` / `.bias` deploy keys (R14).
     public func fuse() -> (weight: Tensor, bias: Tensor) {
+        let (k, b) = fusedDouble()
+        return packed(k, b)
+    }
+
+    /// The fused kernel `[T′, C, 9]` and bias `[T′, C]` in Float64 before the one rounding of
+    /// SPEC R5 (T′ = T for TSBN branches, 1 for BN): the deploy twin of `DoubleCheck`.
+    func fusedDouble() -> (kernel: [Double], bias: [Double]) {
         var (k, b) = zeroFused()
         for branch in Branch.allCases { accumulate(branch, kernel: &k, bias: &b) }
-        return packed(k, b)
+        return (k, b)
     }
 
     private func depthwise(_ branch: Branch, _ x: Tensor) -> Tensor {

@@ -37,30 +37,33 @@ public struct ThresholdFold: Sendable, Equatable {
         timesteps = tsbn.timesteps
         channels = tsbn.channels
         let n = tsbn.timesteps * tsbn.channels
-        let vth = Double(vThreshold)
-        let eps = tsbn.eps.widenedDecimal
         var theta = [Float](repeating: 0, count: n)
         var sign = [Float](repeating: 1, count: n)
         var fireConst = [Float](repeating: 0, count: n)
         for i in 0..<n {
-            let gamma = Double(tsbn.weight[i]), beta = Double(tsbn.bias[i])
-            let mu = Double(tsbn.runningMean[i]), variance = Double(tsbn.runningVar[i])
-            switch mode {
-            case .exact:
-                if gamma == 0 {
-                    sign[i] = 0
-                    fireConst[i] = tsbn.bias[i] >= vThreshold ? 1 : 0
-                } else {
-                    sign[i] = gamma > 0 ? 1 : -1
-                    theta[i] = Float((vth - beta) * (variance + eps).squareRoot() / gamma + mu)
-                }
-            case .paper:
-                theta[i] = Float((vth - beta) * variance.squareRoot() / gamma + mu)
-            }
+            let f = Self.fold64(tsbn: tsbn, index: i, vThreshold: vThreshold, mode: mode)
+            theta[i] = Float(f.theta)
+            sign[i] = Float(f.sign)
+            fireConst[i] = Float(f.fireConst)
         }
         self.theta = theta
         self.sign = sign
         self.fireConst = fireConst
+    }
+
+    /// θ, sign and fire_const of one (t, c) (`index` = t·C + c) in Float64, before the one
+    /// rounding of SPEC R5 (the Float64 deploy twin of `DoubleCheck` uses them unrounded).
+    static func fold64(tsbn: TSBN, index i: Int, vThreshold: Float, mode: ThresholdFoldMode) -> (theta: Double, sign: Double, fireConst: Double) {
+        let vth = Double(vThreshold)
+        let gamma = Double(tsbn.weight[i]), beta = Double(tsbn.bias[i])
+        let mu = Double(tsbn.runningMean[i]), variance = Double(tsbn.runningVar[i])
+        switch mode {
+        case .exact:
+            if gamma == 0 { return (0, 0, tsbn.bias[i] >= vThreshold ? 1 : 0) }
+            return ((vth - beta) * (variance + tsbn.eps.widenedDecimal).squareRoot() / gamma + mu, gamma > 0 ? 1 : -1, 0)
+        case .paper:
+            return ((vth - beta) * variance.squareRoot() / gamma + mu, 1, 0)
+        }
     }
 
     /// A fold read back from a deploy checkpoint (`<lif>.theta`, `.sign`, `.fire_const`, R14).

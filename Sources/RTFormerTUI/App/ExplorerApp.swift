@@ -181,6 +181,7 @@ public struct ExplorerApp: Sendable {
             }
             return ["view \(next.rawValue)"]
         case .toggleFold: return ["fold \(session.fold == .exact ? "paper" : "exact")"]
+        case .jumpToOrigin: return ["origin"]
         case .previousLayer: return ["layer prev"]
         case .nextLayer: return ["layer next"]
         case .previousChannel: return cursor.channel > 0 ? ["channel prev"] : []

@@ -12,6 +12,8 @@ public enum KeyAction: Hashable, Sendable {
     case cycleView
     case toggleFold
     case toggleStatistics
+    /// Cursor to the first mismatch origin of the diff (session `origin`).
+    case jumpToOrigin
     case previousLayer
     case nextLayer
     case previousChannel
@@ -131,6 +133,7 @@ public struct KeyTable: Sendable {
             ExplorerBinding([c("G")], "G", .runAll, "compute every remaining timestep (session `run`)"),
             ExplorerBinding([c("v")], "v", .cycleView, "view: unfused → deploy → split (session `view`)", hint: "view"),
             ExplorerBinding([c("f")], "f", .toggleFold, "fold: exact ↔ paper (session `fold`)", hint: "fold"),
+            ExplorerBinding([c("o")], "o", .jumpToOrigin, "jump to the first mismatch origin: layer, t, channel, neuron (session `origin`)"),
             ExplorerBinding([c("t")], "t", .toggleStatistics, "norm statistics: eval (running) ↔ train (window) (session `mode`)"),
             ExplorerBinding([c("[")], "[", .previousLayer, "previous layer (session `layer prev`)"),
             ExplorerBinding([c("]")], "]", .nextLayer, "next layer (session `layer next`)", hint: "layer", hintLabel: "[ ]"),

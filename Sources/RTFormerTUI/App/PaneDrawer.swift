@@ -124,8 +124,11 @@ struct PaneDrawer {
         screen.write(TextLayout.truncate(text(info), to: infoRow.width, ascii: ascii), x: infoRow.x, y: infoRow.y,
                      style: .bold, clip: infoRow)
         let values = app.quantity == .h ? m.h : m.v
-        let heatmap = Heatmap(values: values, rows: m.rows, columns: m.columns, kind: .diverging,
+        var heatmap = Heatmap(values: values, rows: m.rows, columns: m.columns, kind: .diverging,
                               marker: GridPoint(row: m.y, column: m.x))
+        // Neurons within the rounding bound of the threshold (issue 11), keyed on the legend row.
+        heatmap.flagged = Set(m.nearThreshold.indices.filter { m.nearThreshold[$0] }.map { GridPoint(row: $0 / m.columns, column: $0 % m.columns) })
+        heatmap.flagLabel = m.roundingBound.map { text("|H−θ| ≤ ") + ColorScale.label($0) }
         let trace = Self.trace(m)
         if body.width >= 50 {
             let (heatRect, traceRect) = body.splitLeft(max(20, body.width * 2 / 5))
@@ -203,26 +206,44 @@ struct PaneDrawer {
 
     private mutating func drawDiff(in rect: Rect, into screen: inout Screen) throws -> String {
         let view = try session.diffView()
+        let summary = view.summary
         let (header, tableRect) = rect.splitTop(3)
-        var lines = [
-            "e2e: \(view.e2e.structural) structural, \(view.e2e.rounding) rounding · local: \(view.local.structural) / \(view.local.rounding)",
-            view.firstDivergence.map { "first divergence: \($0.layer) at t \($0.t)" } ?? "no divergence in \(view.computedSteps) step(s)",
-            "logits max |Δ| \(ColorScale.label(view.logitsMaxAbs)) · rel \(ColorScale.label(view.logitsMaxRel))",
+        let mark = switch summary.verdict {
+        case .equivalent: "✓ "
+        case .equivalentUpToRounding: "≈ "
+        case .notEquivalent: "✗ "
+        }
+        var first = "no mismatch origin in \(view.computedSteps) step(s)"
+        if let o = summary.firstStructural ?? summary.firstOrigin {
+            first = (o.kind == .structural ? "structural " : "rounding ") + "\(o.path) t \(o.t) c \(o.channel) n \(o.position)"
+                + " margin \(ColorScale.label(o.margin))" + (o.cause.map { " (\($0))" } ?? "") + " · o: jump"
+        }
+        let lines = [
+            mark + summary.verdict.rawValue + " · origins \(summary.structuralOrigins) structural, \(summary.roundingFlips) rounding"
+                + " · propagated \(summary.propagated)",
+            first,
+            "logits max |Δ| \(ColorScale.label(view.logitsMaxAbs)) · rel \(ColorScale.label(view.logitsMaxRel)) · e2e \(view.e2e.mismatches)",
         ]
-        if view.e2e.structural > 0 { lines[0] = "✗ " + lines[0] } else { lines[0] = "✓ " + lines[0] }
         for (i, line) in lines.enumerated() {
-            let style: CellStyle = i == 0 && view.e2e.structural > 0 ? CellStyle(fg: .indexed(9), attributes: .bold) : .plain
+            var style: CellStyle = .plain
+            if i == 0 {
+                switch summary.verdict {
+                case .notEquivalent: style = CellStyle(fg: .indexed(9), attributes: .bold)
+                case .equivalentUpToRounding: style = CellStyle(fg: .indexed(11), attributes: .bold)
+                case .equivalent: style = CellStyle(attributes: .bold)
+                }
+            }
             screen.write(TextLayout.truncate(text(line), to: header.width, ascii: ascii), x: header.x, y: header.y + i, style: style,
                          clip: header)
         }
         var table = Table(
-            columns: [Table.Column("LIF", width: .flexible(1)), Table.Column("e2e s", width: .fixed(6), alignment: .right),
-                      Table.Column("e2e r", width: .fixed(6), alignment: .right),
+            columns: [Table.Column("LIF", width: .flexible(1)), Table.Column("e2e", width: .fixed(6), alignment: .right),
+                      Table.Column("orig", width: .fixed(6), alignment: .right),
                       Table.Column("loc s", width: .fixed(6), alignment: .right), Table.Column("loc r", width: .fixed(6), alignment: .right)],
             rows: [], scrollOffset: scrollOffsets[.diff] ?? 0)
         let pathWidth = table.columnWidths(total: tableRect.width - 1)[0]
         table.rows = view.rows.map { r in
-            [Self.leftTruncated(r.path, to: pathWidth, ascii: ascii), String(r.e2e.structural), String(r.e2e.rounding),
+            [Self.leftTruncated(r.path, to: pathWidth, ascii: ascii), String(r.e2e.mismatches), String(r.origins),
              r.local.map { String($0.structural) } ?? "-", r.local.map { String($0.rounding) } ?? "-"]
         }
         table.draw(into: &screen, in: tableRect)

@@ -33,6 +33,11 @@ public struct Heatmap: Sendable {
     /// A value to mark (the selected neuron), drawn in the palette's marker colour, or as `X`
     /// without colours.
     public var marker: GridPoint?
+    /// Values to flag (neurons within the rounding bound of their threshold), drawn in the flag
+    /// colour (bright magenta), or as `!` without colours; `flagLabel` explains them on the
+    /// legend row when any is flagged.
+    public var flagged: Set<GridPoint> = []
+    public var flagLabel: String?
     public var showsLegend: Bool
     public var maxZoom: Int
 
@@ -54,6 +59,9 @@ public struct Heatmap: Sendable {
         self.maxZoom = max(1, maxZoom)
     }
 
+    /// Colour of flagged values: bright magenta (xterm 13), apart from both palettes.
+    static let flagColor: TermColor = .indexed(13)
+
     /// The scale the heatmap draws with.
     public var effectiveScale: ColorScale { scale ?? ColorScale(kind: kind, fitting: values) }
 
@@ -72,7 +80,16 @@ public struct Heatmap: Sendable {
             ? drawHalfBlocks(into: &screen, in: mapRect, scale: scale)
             : drawShades(into: &screen, in: mapRect, scale: scale)
         if withLegend {
-            Legend(scale: scale).draw(into: &screen, in: Rect(x: rect.x, y: rect.y + usedRows, width: rect.width, height: 1))
+            let row = Rect(x: rect.x, y: rect.y + usedRows, width: rect.width, height: 1)
+            let used = Legend(scale: scale).drawMeasured(into: &screen, in: row)
+            if !flagged.isEmpty, let flagLabel {
+                let key = "  " + (screen.appearance.colors == .monochrome ? "!" : (screen.appearance.isASCII ? "#" : "█")) + " " + flagLabel
+                if used + key.count <= row.width {
+                    let x = row.x + used
+                    screen.write(String(key.prefix(3)), x: x, y: row.y, style: CellStyle(fg: Self.flagColor), clip: row)
+                    screen.write(String(key.dropFirst(3)), x: x + 3, y: row.y, style: .dim, clip: row)
+                }
+            }
         }
     }
 
@@ -103,6 +120,7 @@ public struct Heatmap: Sendable {
             guard pixelRow < shownRows * zoom else { return .default }
             let (v, point) = value(shownRow: pixelRow / zoom, of: shownRows, shownColumn: pixelColumn / zoom, of: shownColumns)
             if point == marker { return scale.markerColor(mode: mode) }
+            if flagged.contains(point) { return Self.flagColor }
             guard let p = scale.position(of: v), v.isFinite else { return .default }
             return scale.color(at: p, mode: mode)
         }
@@ -126,6 +144,8 @@ public struct Heatmap: Sendable {
                 let cell: Cell
                 if point == marker {
                     cell = Cell("X", style: CellStyle(fg: scale.markerColor(mode: appearance.colors), attributes: .bold))
+                } else if flagged.contains(point) {
+                    cell = Cell("!", style: CellStyle(fg: Self.flagColor, attributes: .bold))
                 } else if let p = scale.position(of: v), v.isFinite {
                     cell = Cell(ColorScale.shade(at: p, glyphs: appearance.glyphs),
                                 style: CellStyle(fg: scale.color(at: p, mode: appearance.colors)))
@@ -153,13 +173,19 @@ public struct Legend: Sendable {
     }
 
     public func draw(into screen: inout Screen, in rect: Rect) {
-        guard !rect.isEmpty else { return }
+        drawMeasured(into: &screen, in: rect)
+    }
+
+    /// Draws the legend. - Returns: the columns used.
+    @discardableResult
+    func drawMeasured(into screen: inout Screen, in rect: Rect) -> Int {
+        guard !rect.isEmpty else { return 0 }
         let lower = ColorScale.label(scale.lower), upper = ColorScale.label(scale.upper)
         let appearance = screen.appearance
         let levels = max(scale.levels(in: appearance.colors), appearance.isASCII ? 10 : 5)
         let rampWidth = min(maxRampWidth, max(levels, 2 * levels), rect.width - lower.count - upper.count - 2)
         var x = rect.x + screen.write(lower, x: rect.x, y: rect.y, style: .dim, clip: rect)
-        guard rampWidth >= 2 else { return }
+        guard rampWidth >= 2 else { return x - rect.x }
         x += 1
         for i in 0..<rampWidth {
             let p = (Float(i) + 0.5) / Float(rampWidth)
@@ -168,6 +194,7 @@ public struct Legend: Sendable {
                 ? "█" : ColorScale.shade(at: p, glyphs: appearance.glyphs)
             screen.put(character, x: x + i, y: rect.y, style: CellStyle(fg: color), clip: rect)
         }
-        screen.write(upper, x: x + rampWidth + 1, y: rect.y, style: .dim, clip: rect)
+        let end = x + rampWidth + 1 + screen.write(upper, x: x + rampWidth + 1, y: rect.y, style: .dim, clip: rect)
+        return end - rect.x
     }
 }

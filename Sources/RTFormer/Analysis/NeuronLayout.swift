@@ -1,5 +1,3 @@
-import RTFormer
-
 /// How a layer's per-sample tensor splits into channels and positions, so a cursor
 /// (channel, position) maps to a flat index for every layout the families use:
 /// `[C, H, W]` maps, `[N, C]` tokens (spikformer), `[D, 1]` (kv_lif), `[D]` (head_lif),

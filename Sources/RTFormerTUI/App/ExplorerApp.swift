@@ -139,7 +139,12 @@ public struct ExplorerApp: Sendable {
             isEditingCommand = true
             commandLine.open()
         case .dismiss:
-            if isZoomed { isZoomed = false } else { run("quit", session: session) }
+            // Esc never ends the session: one Esc too many after a pop-up must be harmless.
+            if isZoomed { isZoomed = false } else { message = Message(text: "nothing to close (q quits)", isError: false) }
+        case .quit:
+            // The session keeps no unsaved state that quitting would lose (train mode is a
+            // preview; `save` and `export` write at once), so `q` quits without asking.
+            run("quit", session: session)
         case .redraw: needsFullRedraw = true
         case .toggleQuantity: quantity = quantity == .h ? .v : .h
         case .move, .pageUp, .pageDown, .first, .last:

@@ -46,6 +46,8 @@ public final class Session {
     /// The running statistics as they were when `mode train` began; `mode eval` puts them back
     /// (nil in eval mode, and after `calibrate` or a model/weights change, which keep their own).
     public private(set) var statisticsBeforeTrain: NormStatistics?
+    /// The pane `export png|svg|csv FILE` writes when none is named (the TUI sets its focused pane).
+    public var focusedFigurePane: FigurePane?
     /// Which model the panes show.
     public private(set) var view: ViewMode = .unfused
     /// Threshold fold of the deploy twin.
@@ -179,6 +181,7 @@ public final class Session {
         case .layers: return TextRender.layers(try layerTable())
         case let .save(path): return try save(path)
         case let .export(kind, path): return try export(kind, path)
+        case let .exportFigure(format, path, pane): return try exportFigure(format, path, pane: pane)
         case let .expect(e): return try check(e)
         case let .encode(setting): return try setEncoding(setting)
         case let .help(name): return CommandTable.help(name)

@@ -253,6 +253,7 @@ public struct ExplorerApp: Sendable {
     /// several lines (a table, help, a parse error with its caret) in the output overlay.
     public mutating func run(_ line: String, session: Session, fromCommandLine: Bool = false) {
         lastCommands.append(line)
+        session.focusedFigurePane = FigurePane(rawValue: focus == .tsbn ? "tsbn" : focus.description)
         let result = session.execute(line: line)
         if result.quit {
             shouldQuit = true
@@ -391,7 +392,7 @@ public struct ExplorerApp: Sendable {
         case "fold": return ThresholdFoldMode.allCases.map(\.rawValue)
         case "show": return Pane.allCases.map(\.rawValue)
         case "diff": return ["local", "e2e"]
-        case "export": return ExportKind.allCases.map(\.rawValue)
+        case "export": return ExportKind.allCases.map(\.rawValue) + FigureFormat.allCases.map(\.rawValue)
         case "build": return ["next", "all"]
         case "layer": return ["next", "prev"] + (session.unfused?.layers.map(\.path) ?? [])
         case "goto": return ["t="]

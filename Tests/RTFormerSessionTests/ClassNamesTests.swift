@@ -37,6 +37,18 @@ import Testing
         #expect(v.namesWarning == nil)
     }
 
+    @Test func nmnistOnATenClassEventModelGetsDigits() throws {
+        let cfg = FileManager.default.temporaryDirectory.appendingPathComponent("nmnist-\(ProcessInfo.processInfo.processIdentifier).json")
+        try #"{"name": "tiny-nmnist", "family": "rtformer", "embed_dims": 64, "num_heads": 4, "depths": 1, "T": 4, "img_size": 32, "in_channels": 2, "num_classes": 10}"#
+            .write(to: cfg, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: cfg) }
+        let s = Session(baseDirectory: SessionFixtures.packageRoot.path)
+        try SessionFixtures.run(s, ["model \(cfg.path)", "input \(SessionFixtures.sharedRoot)/data/events/nmnist/tonic_sample_nmnist.bin"])
+        let v = try s.logitsView()
+        #expect(v.classNames == ClassNames.digits)
+        #expect(v.namesWarning == nil)
+    }
+
     @Test func bundledDigitsShowDigitNames() throws {
         let s = Session(baseDirectory: SessionFixtures.packageRoot.path)
         try SessionFixtures.run(s, ["load weights digits", "input digits index 3"])

@@ -139,7 +139,8 @@ public struct Figure: Sendable, Equatable {
         var m: [PlotMark] = [.rect(x: 0, y: 0, width: w, height: h, fill: .white)]
         let isBars: Bool = { if case .bars = content { return true } else { return false } }()
         let isHeatmap: Bool = { if case .heatmap = content { return true } else { return false } }()
-        let left = 90.0, right = isHeatmap ? 120.0 : 30.0, top = 56.0, bottom = isBars ? 150.0 : 70.0
+        // Heatmaps keep the right margin for their colour bar, line plots for their legend.
+        let left = 90.0, right = isHeatmap ? 120.0 : isBars ? 30.0 : 200.0, top = 56.0, bottom = isBars ? 150.0 : 70.0
         var plot = (x: left, y: top, w: w - left - right, h: h - top - bottom)
         m.append(.text(title, x: w / 2, y: 24, scale: 2, anchor: .middle, vertical: false, color: .black))
         m.append(.text(xLabel, x: plot.x + plot.w / 2, y: h - 22, scale: 2, anchor: .middle, vertical: false, color: .black))
@@ -241,8 +242,8 @@ public struct Figure: Sendable, Equatable {
                 if !run.isEmpty { m.append(.line(points: run, color: color, width: 2, dashed: s.dashed)) }
             }
             frame()
-            // Legend, top right inside the plot.
-            let lx = plot.x + plot.w - 10 - Double(series.map { BitmapFont.textWidth($0.name, scale: 1) }.max() ?? 0) - 30
+            // Legend in the right margin, beside the plot (never over the data).
+            let lx = plot.x + plot.w + 14
             for (i, s) in series.enumerated() {
                 let y = plot.y + 14 + Double(i) * 14, color = RGB.series[i % RGB.series.count]
                 if s.markers {

@@ -319,7 +319,8 @@ public enum CommandTable {
         },
         CommandSpec(name: "mode", usage: "mode eval | train", summary: "norm statistics: running (eval) or window (train)",
                     details: "Train mode normalises each TSBN with its causal window's statistics (SPEC §3.2) and updates the "
-                        + "running statistics as timesteps are computed; the input is rerun from t = 0.") { s in
+                        + "running statistics as timesteps are computed; the input is rerun from t = 0. It is a preview: "
+                        + "`mode eval` restores the running statistics exactly as they were before `mode train`.") { s in
             .mode(ForwardMode(rawValue: try s.keyword(["eval", "train"], what: "mode"))!)
         },
         CommandSpec(name: "show", usage: "show " + Pane.allCases.map(\.rawValue).joined(separator: " | "),

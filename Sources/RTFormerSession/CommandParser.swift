@@ -319,7 +319,8 @@ public enum CommandTable {
         },
         CommandSpec(name: "mode", usage: "mode eval | train", summary: "norm statistics: running (eval) or window (train)",
                     details: "Train mode normalises each TSBN with its causal window's statistics (SPEC §3.2) and updates the "
-                        + "running statistics as timesteps are computed; the input is rerun from t = 0.") { s in
+                        + "running statistics as timesteps are computed; the input is rerun from t = 0. It is a preview: "
+                        + "`mode eval` restores the running statistics exactly as they were before `mode train`.") { s in
             .mode(ForwardMode(rawValue: try s.keyword(["eval", "train"], what: "mode"))!)
         },
         CommandSpec(name: "show", usage: "show " + Pane.allCases.map(\.rawValue).joined(separator: " | "),
@@ -341,10 +342,20 @@ public enum CommandTable {
                     details: "") { s in
             .save(try s.word("session file").text)
         },
-        CommandSpec(name: "export", usage: "export weights|deploy|dump|transcript <file>", summary: "write weights, a dump or the transcript",
-                    details: "`dump` writes every LIF's spikes/h/v (and h_hat) of the computed timesteps, plus logits.") { s in
-            let kind = ExportKind(rawValue: try s.keyword(ExportKind.allCases.map(\.rawValue), what: "export kind"))!
-            return .export(kind, try s.word("output file").text)
+        CommandSpec(name: "export", usage: "export weights|deploy|dump|transcript <file> | export png|svg|csv <file> [pane]",
+                    summary: "write weights, a dump, the transcript, or a pane as a figure / table",
+                    details: "`dump` writes every LIF's spikes/h/v (and h_hat) of the computed timesteps, plus logits.\n"
+                        + "`png`/`svg` write a pane as a figure with axes, title and colour bar; `csv` the numbers behind it.\n"
+                        + "pane: " + FigurePane.allCases.map(\.rawValue).joined(separator: ", ")
+                        + " (default: the focused pane in the TUI, else rates).") { s in
+            let kinds = ExportKind.allCases.map(\.rawValue) + FigureFormat.allCases.map(\.rawValue)
+            let word = try s.keyword(kinds, what: "export kind")
+            if let format = FigureFormat(rawValue: word) {
+                let file = try s.word("output file").text
+                let pane = s.atEnd ? nil : FigurePane(rawValue: try s.keyword(FigurePane.allCases.map(\.rawValue), what: "pane"))
+                return .exportFigure(format, file, pane)
+            }
+            return .export(ExportKind(rawValue: word)!, try s.word("output file").text)
         },
         CommandSpec(name: "expect", usage: "expect <query> <op> <value>", summary: "assert a value (replay fails otherwise)",
                     details: "ops: " + ComparisonOperator.allCases.map(\.rawValue).joined(separator: " ") + "\nqueries:\n"

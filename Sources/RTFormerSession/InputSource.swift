@@ -56,12 +56,12 @@ public struct FileInputSource: InputSource {
         let loaded = BundledResources.namingDigits(try InputFile.load(path: path, index: index ?? 0, format: encoding.format), path: path)
         var input = try Self.encode(loaded, name: Printable.escape(URL(fileURLWithPath: path).lastPathComponent, limit: 80), file: path, index: index,
                                     timesteps: timesteps, size: size, encoding: encoding)
-        if URL(fileURLWithPath: path).lastPathComponent == BundledResources.digitsTest { input.classNames = BundledResources.digitNames }
+        if URL(fileURLWithPath: path).lastPathComponent == BundledResources.digitsTest { input.classNames = ClassNames.digits }
         // Tensor files carry no label through the reader; the fixtures keep them under `labels`.
         if loaded.format == .safetensors, input.label == nil, let f = try? Safetensors.read(path: path),
            let labels = f.tensors["labels"], labels.rank == 1, (index ?? 0) < labels.count {
             input.label = Int(labels.storage[index ?? 0])
-            if input.encoded.shape[2] == 3 { input.classNames = BundledSamples.cifar10ClassNames }
+            if input.encoded.shape[2] == 3 { input.classNames = ClassNames.cifar10 }
         }
         return input
     }

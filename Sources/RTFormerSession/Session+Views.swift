@@ -183,7 +183,7 @@ extension Session {
         guard let net = primaryNetwork else { throw SessionError.noDeployTwin(reason: deployUnavailableReason ?? "") }
         guard let logits = net.logits else { throw SessionError.noInput }
         let row = Array(logits.storage.prefix(logits.shape.last ?? logits.count))
-        let names = input?.classNames
+        let (names, warning) = outputClassNames
         let order = row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
         let top: [LogitEntry] = order.prefix(5).map { i in
             let name: String? = names.flatMap { i < $0.count ? $0[i] : nil }
@@ -191,7 +191,8 @@ extension Session {
         }
         let label = input?.label
         return LogitsView(model: net.flavour, computedSteps: computedSteps, logits: row, top: top, label: label,
-                          labelName: label.flatMap { l in names.flatMap { l < $0.count ? $0[l] : nil } })
+                          labelName: label.flatMap { l in input?.classNames.flatMap { l < $0.count ? $0[l] : nil } },
+                          classNames: names, namesWarning: warning)
     }
 
     /// The weights pane: the selected layer's tensors in the current view's model.

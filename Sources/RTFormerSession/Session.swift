@@ -43,6 +43,11 @@ public final class Session {
     public private(set) var encodedInput: Tensor?
     /// Layer, timestep, channel and position the panes show.
     public private(set) var cursor = Cursor()
+    /// The running statistics as they were when `mode train` began; `mode eval` puts them back
+    /// (nil in eval mode, and after `calibrate` or a model/weights change, which keep their own).
+    public private(set) var statisticsBeforeTrain: NormStatistics?
+    /// The pane `export png|svg|csv FILE` writes when none is named (the TUI sets its focused pane).
+    public var focusedFigurePane: FigurePane?
     /// Which model the panes show.
     public private(set) var view: ViewMode = .unfused
     /// Threshold fold of the deploy twin.
@@ -180,6 +185,7 @@ public final class Session {
         case .layers: return TextRender.layers(try layerTable())
         case let .save(path): return try save(path)
         case let .export(kind, path): return try export(kind, path)
+        case let .exportFigure(format, path, pane): return try exportFigure(format, path, pane: pane)
         case let .expect(e): return try check(e)
         case let .encode(setting): return try setEncoding(setting)
         case let .help(name): return CommandTable.help(name)
@@ -252,6 +258,7 @@ public final class Session {
     /// Makes `net` the unfused model, rebuilds the deploy twin and resets the build walk and cursor.
     private func install(_ net: Network, source: String) throws {
         let previousPath = selectedLayer?.path
+        statisticsBeforeTrain = nil
         config = net.config
         unfused = net
         weightsSource = source
@@ -308,6 +315,7 @@ public final class Session {
         var out = "input \(loaded.name) → [T \(cfg.timesteps), B 1, \(encoded.shape.dropFirst(2).map(String.init).joined(separator: ", "))]"
         if let l = loaded.label { out += ", label \(l)" + (loaded.classNames.map { l < $0.count ? " (\($0[l]))" : "" } ?? "") }
         if !loaded.summary.isEmpty { out += "\n" + loaded.summary }
+        if let warning = outputClassNames.warning { out += "\nwarning: " + warning }
         return out + "\n" + (try restartInput(carry: req.carry))
     }
 
@@ -383,6 +391,7 @@ public final class Session {
             }
         }
         try Calibration.run(unfused, inputs: samples, batchSize: 8)
+        statisticsBeforeTrain = nil
         weightsSource += " + calibrated"
         try rebuildDeploy()
         var out = "calibrated \(cfg.name) on \(samples.count) samples of \(name): BN/TSBN running statistics are their cumulative average"
@@ -577,8 +586,21 @@ public final class Session {
 
     private func setMode(_ mode: ForwardMode) throws -> String {
         guard let unfused else { throw SessionError.noModel }
+        var out = "mode \(mode.rawValue)"
+        // Train mode is a preview: the running statistics it updates are put back, bit for bit,
+        // when eval returns (issue 15 point 3).
+        if mode == .train && unfused.mode == .eval {
+            statisticsBeforeTrain = unfused.normStatistics()
+            out += " (preview: window statistics; the running statistics it updates are restored by `mode eval`)"
+        } else if mode == .train {
+            out += " (preview: window statistics)"
+        } else if unfused.mode == .train, let saved = statisticsBeforeTrain {
+            unfused.restoreNormStatistics(saved)
+            statisticsBeforeTrain = nil
+            try rebuildDeploy()
+            out += " (running statistics restored to their values before `mode train`)"
+        }
         unfused.mode = mode
-        var out = "mode \(mode.rawValue)" + (mode == .train ? " (window statistics; running statistics update as timesteps are computed)" : "")
         if encodedInput != nil { out += "\n" + (try restartInput()) }
         return out
     }

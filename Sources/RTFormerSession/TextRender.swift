@@ -188,6 +188,7 @@ public enum TextRender {
     public static func logits(_ v: LogitsView) -> String {
         var lines = ["\(v.model.rawValue) logits, mean over \(v.computedSteps) timestep(s)"
                      + (v.label.map { " · label \($0)" + (v.labelName.map { " \($0)" } ?? "") } ?? "")]
+        if let w = v.namesWarning { lines.append("warning: " + w) }
         for (i, e) in v.top.enumerated() {
             lines.append(String(format: "  %d. %2d %@ %8.4f", i + 1, e.classIndex, Fmt.pad(e.className ?? "", 11), e.logit))
         }

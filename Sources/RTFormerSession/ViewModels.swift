@@ -252,6 +252,10 @@ public struct LogitsView: Sendable, Equatable {
     public var top: [LogitEntry]
     public var label: Int?
     public var labelName: String?
+    /// The name of every output (`Session.outputClassNames`), nil: they read `class k`.
+    public var classNames: [String]? = nil
+    /// Why the input's dataset names are not used (class count ≠ head size), one line.
+    public var namesWarning: String? = nil
 }
 
 /// One parameter tensor of the weights pane.

@@ -216,7 +216,7 @@ import Testing
         let best = logits.storage.indices.max { logits.storage[$0] < logits.storage[$1] }!
         #expect(v.top.first?.classIndex == best)
         #expect(v.top.count == 5)
-        #expect(v.top.first?.className == BundledSamples.cifar10ClassNames[best])
+        #expect(v.top.first?.className == ClassNames.cifar10[best])
         #expect(v.label == 3 && v.labelName == "cat")
         #expect(s.value(of: .logitsTop1) == .number(Double(best)))
     }

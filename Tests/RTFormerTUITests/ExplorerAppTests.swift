@@ -119,6 +119,19 @@ import Testing
         #expect(f.app.shouldQuit)
     }
 
+    @Test func escapeNeverQuitsEvenAfterAClosedPopUp() {
+        var f = ExplorerFixture()
+        f.press(.character("?"), .escape, .escape, .escape)
+        #expect(f.app.overlay == nil)
+        #expect(!f.app.shouldQuit)
+        f.press(.character(":"), .escape, .escape)
+        #expect(!f.app.isEditingCommand)
+        #expect(!f.app.shouldQuit)
+        #expect(f.app.lastCommands.isEmpty)
+        f.press(.character("q"))
+        #expect(f.app.shouldQuit)
+    }
+
     @Test func helpFiltersAndEnterRunsTheSelectedBinding() {
         var f = ExplorerFixture()
         f.press(.character("?"))

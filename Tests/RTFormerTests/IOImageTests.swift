@@ -26,9 +26,9 @@ import Testing
         func lines(_ p: String) throws -> [String] {
             try String(contentsOfFile: IOScratch.data(p), encoding: .utf8).split(separator: "\n").map(String.init)
         }
-        #expect(try lines("cifar10/batches.meta.txt") == CIFARBatch.cifar10Names)
-        #expect(try lines("cifar100/fine_label_names.txt") == CIFARBatch.cifar100FineNames)
-        #expect(try lines("cifar100/coarse_label_names.txt") == CIFARBatch.cifar100CoarseNames)
+        #expect(try lines("cifar10/batches.meta.txt") == ClassNames.cifar10)
+        #expect(try lines("cifar100/fine_label_names.txt") == ClassNames.cifar100Fine)
+        #expect(try lines("cifar100/coarse_label_names.txt") == ClassNames.cifar100Coarse)
     }
 
     @Test func cifar100RecordsCarryFineAndCoarseLabels() throws {

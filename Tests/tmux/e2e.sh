@@ -5,7 +5,7 @@
 #
 # Starts `rtformer` (no arguments: the TUI on the built-in default) in a shell inside tmux on a
 # private socket (`tmux -L rtformer-e2e`, 120x40, TERM=xterm-256color), sends keys (step twice,
-# toggle the view, open and close help, `:goto t=0`, resize, quit), asserts on `capture-pane -p`,
+# toggle the view, open and close help, one Esc too many, `:goto t=0`, `:export png|svg`, resize, quit), asserts on `capture-pane -p`,
 # and checks that the shell is back with the terminal restored (alternate screen left, tty in
 # cooked mode with echo). Then the same for SIGTERM and Ctrl-C (SIGINT), for forced crashes
 # (RTFORMER_DEBUG_TRAP: a Swift trap, SIGSEGV, SIGABRT; stty settings compared before and after),
@@ -91,6 +91,9 @@ wait_for 'help · keys'
 wait_for 'fold: exact ↔ paper' 5
 send Escape
 wait_gone 'help · keys'
+send Escape                          # one Esc too many after a closed pop-up: still running
+wait_for 'nothing to close \(q quits\)' 5
+wait_for '│ t 2/4 │' 5
 
 step=":goto t=0"
 send ':'
@@ -98,6 +101,22 @@ wait_for '^:'
 send 'goto t=0' Enter
 wait_for '│ t 0/4 │'
 wait_for 'goto t=0 → t 0/4' 5        # the command's result in the message row
+
+step="export figures"
+send ':'
+wait_for '^:'
+send "export png $WORK/fig.png rates" Enter
+wait_for 'wrote the rates figure \(PNG 800x560\)' 10
+send ':'
+wait_for '^:'
+send "export svg $WORK/fig.svg membrane" Enter
+wait_for 'wrote the membrane figure \(SVG 800x560\)' 10
+[ "$(head -c 8 "$WORK/fig.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "fig.png has no PNG signature"
+[ "$(dd if="$WORK/fig.png" bs=1 skip=12 count=12 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 494844520000032000000230 ] \
+    || fail "fig.png: IHDR is not first or not 800x560"
+python3 -c 'import xml.dom.minidom,sys; d=xml.dom.minidom.parse(sys.argv[1]); assert d.documentElement.tagName=="svg"' "$WORK/fig.svg" \
+    || fail "fig.svg does not parse as SVG XML"
+grep -q 'membrane potential' "$WORK/fig.svg" || fail "fig.svg has no y-axis label"
 
 step="resize"
 "${TMUX_CMD[@]}" resize-window -t e2e -x 80 -y 24
@@ -153,4 +172,4 @@ step="not a TTY"
 printf 'help\nquit\n' | "$BIN" > "$WORK/repl.txt" 2>&1 || { cat "$WORK/repl.txt"; step="not a TTY"; fail "REPL exited non-zero"; }
 grep -q '^step \[n\]' "$WORK/repl.txt" || { cp "$WORK/repl.txt" "$CAP"; fail "piped stdin did not get the plain REPL"; }
 
-echo "e2e: ok (start, step x2, view, help, :goto, resize 80x24/50x12, quit, SIGTERM, SIGINT, --ascii, trap x3 (SIGILL, SIGSEGV, SIGABRT), no-TTY REPL)"
+echo "e2e: ok (start, step x2, view, help, extra Esc, :goto, export png+svg, resize 80x24/50x12, quit, SIGTERM, SIGINT, --ascii, trap x3 (SIGILL, SIGSEGV, SIGABRT), no-TTY REPL)"

@@ -5,9 +5,6 @@ import Foundation
 /// bytes: R, G, B planes of 32×32, row-major). Provenance: the CIFAR-10 test set (Krizhevsky
 /// 2009) as redistributed in the foolbox 3.3.4 package (MIT); see the project README.
 public enum BundledSamples {
-    /// CIFAR-10 class names in label order.
-    public static let cifar10ClassNames: [String] = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-
     /// Name shown to the user for the bundled CIFAR-10 records.
     public static let cifar10Name = "bundled CIFAR-10 test images 0-9"
 
@@ -411,16 +408,13 @@ extension BundledResources {
         return try path(file)
     }
 
-    /// Class names of the digits model (label k is "digit k").
-    public static let digitNames = (0...9).map { "digit \($0)" }
-
     /// `loaded` with its label named as a digit when `path` is the bundled digits file (its CIFAR-10
     /// record format would name label 3 "cat").
     public static func namingDigits(_ loaded: LoadedInput, path: String) -> LoadedInput {
         guard URL(fileURLWithPath: path).lastPathComponent == digitsTest, case var .image(li) = loaded.content,
-              let label = li.label, digitNames.indices.contains(label) else { return loaded }
+              let label = li.label, ClassNames.digits.indices.contains(label) else { return loaded }
         var out = loaded
-        li.className = digitNames[label]
+        li.className = ClassNames.digits[label]
         out.content = .image(li)
         return out
     }

@@ -10,7 +10,7 @@ public enum CIFARVariant: String, Sendable, CaseIterable {
     /// Bytes before the pixels in each record.
     public var labelBytes: Int { self == .cifar10 ? 1 : 2 }
     /// Class names in label order (CIFAR-100: the 100 fine classes).
-    public var classNames: [String] { self == .cifar10 ? CIFARBatch.cifar10Names : CIFARBatch.cifar100FineNames }
+    public var classNames: [String] { self == .cifar10 ? ClassNames.cifar10 : ClassNames.cifar100Fine }
 }
 
 /// One record of a CIFAR batch.
@@ -71,7 +71,7 @@ public struct CIFARBatch: Sendable {
                     throw InputError(file: file, format: format, location: "record \(r) (byte \(base))",
                                      expected: "a label in 0...9", found: "\(label)")
                 }
-                records.append(CIFARRecord(image: image, label: label, className: cifar10Names[label]))
+                records.append(CIFARRecord(image: image, label: label, className: ClassNames.cifar10[label]))
             case .cifar100:
                 let coarse = Int(bytes[base]), fine = Int(bytes[base + 1])
                 guard coarse < 20 else {
@@ -82,8 +82,8 @@ public struct CIFARBatch: Sendable {
                     throw InputError(file: file, format: format, location: "record \(r) (byte \(base + 1))",
                                      expected: "a fine label in 0...99", found: "\(fine)")
                 }
-                records.append(CIFARRecord(image: image, label: fine, className: cifar100FineNames[fine],
-                                           coarseLabel: coarse, coarseClassName: cifar100CoarseNames[coarse]))
+                records.append(CIFARRecord(image: image, label: fine, className: ClassNames.cifar100Fine[fine],
+                                           coarseLabel: coarse, coarseClassName: ClassNames.cifar100Coarse[coarse]))
             }
         }
         return CIFARBatch(variant: v, records: records)
@@ -121,32 +121,4 @@ public struct CIFARBatch: Sendable {
         let name = file.split(separator: "/").last.map(String.init) ?? file
         return name.contains("100") ? .cifar100 : .cifar10
     }
-
-    /// CIFAR-10 class names in label order (`batches.meta.txt`).
-    public static let cifar10Names = [
-        "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
-    ]
-
-    /// CIFAR-100 fine class names in label order (alphabetical; `fine_label_names.txt`).
-    public static let cifar100FineNames = [
-        "apple", "aquarium_fish", "baby", "bear", "beaver", "bed", "bee", "beetle", "bicycle", "bottle",
-        "bowl", "boy", "bridge", "bus", "butterfly", "camel", "can", "castle", "caterpillar", "cattle",
-        "chair", "chimpanzee", "clock", "cloud", "cockroach", "couch", "crab", "crocodile", "cup", "dinosaur",
-        "dolphin", "elephant", "flatfish", "forest", "fox", "girl", "hamster", "house", "kangaroo", "keyboard",
-        "lamp", "lawn_mower", "leopard", "lion", "lizard", "lobster", "man", "maple_tree", "motorcycle", "mountain",
-        "mouse", "mushroom", "oak_tree", "orange", "orchid", "otter", "palm_tree", "pear", "pickup_truck", "pine_tree",
-        "plain", "plate", "poppy", "porcupine", "possum", "rabbit", "raccoon", "ray", "road", "rocket",
-        "rose", "sea", "seal", "shark", "shrew", "skunk", "skyscraper", "snail", "snake", "spider",
-        "squirrel", "streetcar", "sunflower", "sweet_pepper", "table", "tank", "telephone", "television", "tiger", "tractor",
-        "train", "trout", "tulip", "turtle", "wardrobe", "whale", "willow_tree", "wolf", "woman", "worm",
-    ]
-
-    /// CIFAR-100 superclass names in label order (`coarse_label_names.txt`).
-    public static let cifar100CoarseNames = [
-        "aquatic_mammals", "fish", "flowers", "food_containers", "fruit_and_vegetables",
-        "household_electrical_devices", "household_furniture", "insects", "large_carnivores",
-        "large_man-made_outdoor_things", "large_natural_outdoor_scenes", "large_omnivores_and_herbivores",
-        "medium_mammals", "non-insect_invertebrates", "people", "reptiles", "small_mammals", "trees",
-        "vehicles_1", "vehicles_2",
-    ]
 }

@@ -54,7 +54,8 @@ public enum PNGImage {
         }
     }
 
-    private static func message(_ image: inout png_image) -> String {
+    /// libpng's message in `image` (also used by `PNGWriter`).
+    static func message(_ image: inout png_image) -> String {
         withUnsafeBytes(of: &image.message) { raw in
             let chars = raw.prefix { $0 != 0 }
             return chars.isEmpty ? "libpng reported an error without a message" : String(decoding: chars, as: UTF8.self)

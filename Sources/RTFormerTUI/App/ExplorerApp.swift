@@ -139,7 +139,12 @@ public struct ExplorerApp: Sendable {
             isEditingCommand = true
             commandLine.open()
         case .dismiss:
-            if isZoomed { isZoomed = false } else { run("quit", session: session) }
+            // Esc never ends the session: one Esc too many after a pop-up must be harmless.
+            if isZoomed { isZoomed = false } else { message = Message(text: "nothing to close (q quits)", isError: false) }
+        case .quit:
+            // The session keeps no unsaved state that quitting would lose (train mode is a
+            // preview; `save` and `export` write at once), so `q` quits without asking.
+            run("quit", session: session)
         case .redraw: needsFullRedraw = true
         case .toggleQuantity: quantity = quantity == .h ? .v : .h
         case .move, .pageUp, .pageDown, .first, .last:
@@ -249,6 +254,7 @@ public struct ExplorerApp: Sendable {
     /// several lines (a table, help, a parse error with its caret) in the output overlay.
     public mutating func run(_ line: String, session: Session, fromCommandLine: Bool = false) {
         lastCommands.append(line)
+        session.focusedFigurePane = FigurePane(rawValue: focus == .tsbn ? "tsbn" : focus.description)
         let result = session.execute(line: line)
         if result.quit {
             shouldQuit = true
@@ -387,7 +393,7 @@ public struct ExplorerApp: Sendable {
         case "fold": return ThresholdFoldMode.allCases.map(\.rawValue)
         case "show": return Pane.allCases.map(\.rawValue)
         case "diff": return ["local", "e2e"]
-        case "export": return ExportKind.allCases.map(\.rawValue)
+        case "export": return ExportKind.allCases.map(\.rawValue) + FigureFormat.allCases.map(\.rawValue)
         case "build": return ["next", "all"]
         case "layer": return ["next", "prev"] + (session.unfused?.layers.map(\.path) ?? [])
         case "goto": return ["t="]

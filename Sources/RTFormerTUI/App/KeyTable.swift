@@ -31,7 +31,10 @@ public enum KeyAction: Hashable, Sendable {
     case focusPrevious
     case help
     case commandLine
+    /// Esc: close, cancel or unzoom; never quits.
     case dismiss
+    /// `q`: end the session.
+    case quit
     case redraw
 
     /// A direction of cursor movement.
@@ -103,7 +106,7 @@ public struct KeyTable: Sendable {
 
     /// Global actions in the order the hint bar offers them.
     private static let hintPriority: [KeyAction] = [
-        .step, .back, .togglePlay, .cycleView, .toggleFold, .help, .commandLine, .dismiss, .nextLayer, .nextChannel,
+        .step, .back, .togglePlay, .cycleView, .toggleFold, .help, .commandLine, .quit, .nextLayer, .nextChannel,
         .focusNext, .zoom, .togglePane(.layers),
     ]
 
@@ -134,7 +137,7 @@ public struct KeyTable: Sendable {
             ExplorerBinding([c("v")], "v", .cycleView, "view: unfused → deploy → split (session `view`)", hint: "view"),
             ExplorerBinding([c("f")], "f", .toggleFold, "fold: exact ↔ paper (session `fold`)", hint: "fold"),
             ExplorerBinding([c("o")], "o", .jumpToOrigin, "jump to the first mismatch origin: layer, t, channel, neuron (session `origin`)"),
-            ExplorerBinding([c("t")], "t", .toggleStatistics, "norm statistics: eval (running) ↔ train (window) (session `mode`)"),
+            ExplorerBinding([c("t")], "t", .toggleStatistics, "norm statistics: eval (running) ↔ train preview (window; eval restores the running ones) (session `mode`)"),
             ExplorerBinding([c("[")], "[", .previousLayer, "previous layer (session `layer prev`)"),
             ExplorerBinding([c("]")], "]", .nextLayer, "next layer (session `layer next`)", hint: "layer", hintLabel: "[ ]"),
             ExplorerBinding([c("{")], "{", .previousChannel, "previous channel (session `channel prev`)"),
@@ -176,7 +179,8 @@ public struct KeyTable: Sendable {
             ExplorerBinding([.backTab], "S-Tab", .focusPrevious, "focus the previous pane"),
             ExplorerBinding([c("?")], "?", .help, "this help (type to filter, Enter runs)", hint: "help"),
             ExplorerBinding([c(":")], ":", .commandLine, "command line: any session command (Tab completes, ↑↓ history)", hint: "cmd"),
-            ExplorerBinding([c("q"), .escape], "q Esc", .dismiss, "back: close, unzoom, or quit", hint: "quit"),
+            ExplorerBinding([.escape], "Esc", .dismiss, "close a pop-up, cancel the command line, unzoom (never quits)"),
+            ExplorerBinding([c("q")], "q", .quit, "quit", hint: "quit"),
             ExplorerBinding([.redraw], "C-l", .redraw, "redraw the screen"),
         ]
         return KeyTable(b)

@@ -273,7 +273,12 @@ struct PaneDrawer {
 
     private mutating func drawLogits(in rect: Rect, into screen: inout Screen) throws -> String {
         let view = try session.logitsView()
-        let (header, chart) = rect.splitTop(1)
+        var (header, chart) = rect.splitTop(1)
+        if let warning = view.namesWarning, chart.height > 2 {
+            let (w, rest) = chart.splitTop(1)
+            screen.write(TextLayout.truncate(text("⚠ " + warning), to: w.width, ascii: ascii), x: w.x, y: w.y, style: .dim, clip: w)
+            chart = rest
+        }
         var line = ""
         if let top = view.top.first {
             line = "top-1 " + (top.className ?? "class \(top.classIndex)")
@@ -282,11 +287,14 @@ struct PaneDrawer {
             }
         }
         screen.write(TextLayout.truncate(text(line), to: header.width, ascii: ascii), x: header.x, y: header.y, style: .bold, clip: header)
-        let names = session.input?.classNames
-        let lower = min(0, view.logits.min() ?? 0), upper = max(lower + 1e-6, view.logits.max() ?? 1)
+        let names = view.classNames
+        // Bars from 0: a negative logit is drawn to the left of the zero column, never as a bar.
+        let finite = view.logits.filter(\.isFinite)
+        let lower = min(0, finite.min() ?? 0), upper = max(0, finite.max() ?? 0)
+        let range: ClosedRange<Float> = upper > lower ? lower...upper : 0...1
         var bars = BarChart(items: view.logits.enumerated().map { i, v in
             BarChart.Item(names.flatMap { i < $0.count ? $0[i] : nil } ?? "class \(i)", v)
-        }, range: lower...upper, selected: view.top.first?.classIndex, scrollOffset: scrollOffsets[.logits] ?? 0,
+        }, range: range, selected: view.top.first?.classIndex, scrollOffset: scrollOffsets[.logits] ?? 0,
             isFocused: app.focus == .logits)
         bars.selected = view.top.first?.classIndex
         bars.draw(into: &screen, in: chart)

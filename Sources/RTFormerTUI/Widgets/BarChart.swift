@@ -1,7 +1,9 @@
 /// Horizontal bars, one row per item: the label, a bar whose length is the value's share of the
 /// range, drawn in eighths of a cell `▏▎▍▌▋▊▉█` (ASCII `#`, whole cells), and the value. For
 /// per-channel quantities such as firing rates. The selected row is highlighted and kept in view
-/// as in `Table`; values below the range draw no bar, NaN draws `?` in place of the bar.
+/// as in `Table`; values below the range draw no bar, NaN draws `?` in place of the bar. A range
+/// that spans 0 draws every bar from 0: positive values to the right, negative ones to the left in
+/// `negativeStyle` (so a negative logit never gets a positive-looking bar).
 public struct BarChart: Sendable {
     public struct Item: Hashable, Sendable {
         public var label: String
@@ -19,6 +21,8 @@ public struct BarChart: Sendable {
     public var scrollOffset: Int
     public var isFocused: Bool
     public var barStyle: CellStyle
+    /// Style of the bars of negative values (ranges that span 0).
+    public var negativeStyle = CellStyle(fg: .indexed(167))
 
     public init(items: [Item], range: ClosedRange<Float>? = nil, selected: Int? = nil, scrollOffset: Int = 0,
                 isFocused: Bool = true, barStyle: CellStyle = CellStyle(fg: .indexed(35))) {
@@ -68,9 +72,14 @@ public struct BarChart: Sendable {
                 continue
             }
             let span = range.upperBound - range.lowerBound
-            let share = span > 0 ? min(1, max(0, (item.value - range.lowerBound) / span)) : 0
             var style = barStyle
             style.attributes.formUnion(rowStyle.attributes)
+            if range.lowerBound < 0 && range.upperBound > 0 {
+                drawFromZero(item.value, range: range, x0: x0, width: barWidth, y: y, style: style, rowStyle: rowStyle,
+                             ascii: ascii, into: &screen)
+                continue
+            }
+            let share = span > 0 ? min(1, max(0, (item.value - range.lowerBound) / span)) : 0
             if ascii {
                 let cells = Int((share * Float(barWidth)).rounded())
                 for x in 0..<cells { screen.put("#", x: x0 + x, y: y, style: style) }
@@ -79,6 +88,29 @@ public struct BarChart: Sendable {
                 for x in 0..<(total / 8) { screen.put("█", x: x0 + x, y: y, style: style) }
                 if total % 8 > 0 { screen.put(eighths[total % 8 - 1], x: x0 + total / 8, y: y, style: style) }
             }
+        }
+    }
+
+    /// The zero column of a range spanning 0 in a bar area of `width` cells from `x0`.
+    static func zeroColumn(_ range: ClosedRange<Float>, x0: Int, width: Int) -> Int {
+        x0 + Int((Float(width) * -range.lowerBound / (range.upperBound - range.lowerBound)).rounded())
+    }
+
+    /// One bar from the zero column: right for a positive value, left (whole cells, `negativeStyle`,
+    /// ASCII `-`) for a negative one; 0 draws nothing.
+    private func drawFromZero(_ value: Float, range: ClosedRange<Float>, x0: Int, width: Int, y: Int, style: CellStyle,
+                              rowStyle: CellStyle, ascii: Bool, into screen: inout Screen) {
+        let zero = Self.zeroColumn(range, x0: x0, width: width)
+        if value > 0 {
+            let room = x0 + width - zero
+            let cells = Int((min(1, value / range.upperBound) * Float(room)).rounded())
+            for x in 0..<cells { screen.put(ascii ? "#" : "█", x: zero + x, y: y, style: style) }
+        } else if value < 0 {
+            var neg = negativeStyle
+            neg.attributes.formUnion(rowStyle.attributes)
+            let room = zero - x0
+            let cells = Int((min(1, value / range.lowerBound) * Float(room)).rounded())
+            for x in 0..<cells { screen.put(ascii ? "-" : "█", x: zero - 1 - x, y: y, style: neg) }
         }
     }
 }

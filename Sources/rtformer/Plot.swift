@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import RTFormerSession
+
+/// `rtformer plot`: one pane of the explorer as a figure (PNG, SVG) or its numbers (CSV), without
+/// the TUI — the session commands `layer`, `run`, `goto` and `export png|svg|csv` in one go.
+struct Plot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a pane as a figure (PNG or SVG, by --out's extension) or its numbers (.csv).",
+        discussion: "Kinds: rates (firing-rate heatmap at t), membrane (the neuron's trace over t), tsbn (γ, β, μ, σ², θ over the "
+            + "channels at t), logits (bars from 0). Every timestep is computed; --t picks the one shown (default: the last).")
+
+    @OptionGroup var options: SessionOptions
+
+    @Option(name: .long, help: "Layer path (`rtformer info` lists them); not needed for --kind logits.")
+    var layer: String?
+
+    @Option(name: .long, help: ArgumentHelp("What to draw.", valueName: FigurePane.allCases.map(\.rawValue).joined(separator: "|")))
+    var kind: String
+
+    @Option(name: .customLong("t"), help: "Timestep shown (0-based; default: the last).")
+    var t: Int?
+
+    @Option(name: .long, help: "Output file: .png, .svg or .csv (written all or nothing).")
+    var out: String
+
+    func run() throws {
+        guard options.input != nil else { fail("plot: --input is required (a file, `digits`, `gesture` or `default`)") }
+        guard let pane = FigurePane(rawValue: kind) else {
+            fail("plot: --kind '\(kind)' is not one of \(FigurePane.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let ext = URL(fileURLWithPath: out).pathExtension.lowercased()
+        guard let format = FigureFormat(rawValue: ext) else {
+            fail("plot: --out '\(out)' must end in .png, .svg or .csv")
+        }
+        guard layer != nil || pane == .logits else { fail("plot: --layer is required for --kind \(kind)") }
+        let session = Session()
+        if let e = options.apply(to: session, defaults: true).first { fail(e) }
+        var lines: [String] = []
+        if let layer { lines.append("layer \(layer)") }
+        lines.append("run")
+        if let t { lines.append("goto t=\(t)") }
+        // The out path travels as one token: quoted, so spaces and `#` stay part of it.
+        guard !out.contains("\"") else { fail("plot: --out '\(out)' must not contain a double quote") }
+        let quoted = "\"\(out)\""
+        lines.append("export \(format.rawValue) \(quoted) \(pane.rawValue)")
+        for line in lines {
+            let r = session.execute(line: line)
+            if let e = r.error { fail("plot: `\(line)`: \(e)") }
+            if line.hasPrefix("export") { print(r.output) }
+        }
+    }
+}

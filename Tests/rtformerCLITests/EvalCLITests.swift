@@ -61,19 +61,8 @@ import Testing
     /// model and bundled digit 0, which it classifies correctly; `--index k` picks digit k.
     @Test func defaultIsTheTrainedDigitsModel() throws {
         for k in [0, 6] {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: CLI.binary)
-            p.arguments = k == 0 ? [] : ["--index", String(k)]
-            let input = Pipe(), out = Pipe()
-            p.standardInput = input
-            p.standardOutput = out
-            p.standardError = out
-            try p.run()
-            input.fileHandleForWriting.write(Data("run\nshow logits\nquit\n".utf8))
-            try input.fileHandleForWriting.close()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 0, "\(text)")
+            let (status, _, text) = try CLI.typed(k == 0 ? [] : ["--index", String(k)], lines: "run\nshow logits\nquit\n")
+            #expect(status == 0, "\(text)")
             #expect(text.contains("label \(k) digit \(k)"), "\(text)")
             #expect(text.contains("logits top-1: \(k) digit \(k)"), "\(text)")
         }

@@ -74,20 +74,9 @@ import Testing
     }
 
     @Test func replTypedHugeTimestepsIsAnError() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CLI.binary)
-        p.arguments = ["repl", "--uncalibrated"]
-        let input = Pipe(), output = Pipe()
-        p.standardInput = input
-        p.standardOutput = output
-        p.standardError = output
-        try p.run()
-        input.fileHandleForWriting.write(Data("input default T 9223372036854775807\nquit\n".utf8))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let (status, exited, text) = try CLI.typed(["repl", "--uncalibrated"], lines: "input default T 9223372036854775807\nquit\n")
         // The REPL exits 1 after a failed line on a pipe; what matters is a clean exit, not a trap.
-        #expect(p.terminationStatus == 1 && p.terminationReason == .exit, "\(text)")
+        #expect(status == 1 && exited, "\(text)")
         #expect(text.contains("T must be ≤ 1024"))
     }
 }

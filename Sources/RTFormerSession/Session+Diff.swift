@@ -79,7 +79,9 @@ extension Session {
         let view = try diffView()
         guard let unfused, let encodedInput else { throw SessionError.noInput }
         let d = try DoubleCheck.run(unfused: unfused, fold: fold, input: encodedInput, origins: view.summary.origins, steps: computedSteps)
+        let confirmed = d.confirmed(view.summary.verdict)
         return "verdict (float32): " + view.summary.sentence + "\n" + d.sentence
+            + (confirmed.reason.map { "\nverdict with float64: \(confirmed.verdict.rawValue): \($0)" } ?? "")
     }
 
     /// `origin`: moves the cursor to the layer, t, channel and neuron of the first structural

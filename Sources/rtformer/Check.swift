@@ -53,15 +53,25 @@ struct Check: ParsableCommand {
         } catch {
             fail("\(error)")
         }
+        // With --float64 the verdict is the confirmed one (rounding flips that persist in Double are not rounding).
+        let confirmed = double.map { $0.confirmed(report.verdict) } ?? (verdict: report.verdict, reason: nil)
         if json {
             var j = Self.json(report)
-            if let d = double { j["float64"] = Self.json(d) }
+            if let d = double {
+                var f = Self.json(d)
+                f["verdict"] = confirmed.verdict.rawValue
+                f["reason"] = confirmed.reason ?? NSNull()
+                j["float64"] = f
+            }
             print(jsonString(j))
         } else {
             Self.printTable(report)
-            if let d = double { print(d.sentence) }
+            if let d = double {
+                print(d.sentence)
+                if let reason = confirmed.reason { print("verdict with float64: \(confirmed.verdict.rawValue): \(reason)") }
+            }
         }
-        let code = report.verdict.exitCode(strict: strict)
+        let code = confirmed.verdict.exitCode(strict: strict)
         if code != 0 { throw ExitCode(code) }
     }
 

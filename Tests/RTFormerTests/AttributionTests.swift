@@ -76,6 +76,27 @@ import Testing
         #expect(d.persisting.isEmpty)
         #expect(d.logitsMaxAbs < 1e-9)
         #expect(d.sentence.contains("(rounding confirmed)"))
+        #expect(d.confirmed(.equivalentUpToRounding).verdict == .equivalentUpToRounding)
+    }
+
+    /// A difference smaller than the rounding bound that is not rounding: on shared test digit 14
+    /// the trained model's paper fold (no ε under the square root) flips 3 neurons within the
+    /// Float32 bound, so Float32 says `equivalent_up_to_rounding`; the flips persist in Float64,
+    /// and the confirmed verdict is `not_equivalent` with the reason.
+    @Test func float64RefutesRoundingThatIsNot() throws {
+        let weights = try CheckpointFile.loadStateDict(path: BundledResources.path(BundledResources.digitsWeights)).tensors
+        let config = try ModelConfig.load("tiny")
+        let net = try Network(config: config, weights: weights)
+        let deploy = try DeployConversion.convert(net, fold: .paper)
+        let ds = try EvalDataset.open(Fixtures.sharedRoot + "/data/digits/digits_test.bin")
+        let (x, _) = try ds.sample(14, timesteps: config.timesteps, size: config.imgSize)
+        let report = try Equivalence.compare(unfused: net, deploy: deploy, input: x, fold: .paper)
+        #expect(report.verdict == .equivalentUpToRounding)
+        let d = try DoubleCheck.run(unfused: net, fold: .paper, input: x, origins: report.summary.origins)
+        #expect(d.mismatches > 0 && d.disappeared < d.float32Origins)
+        let confirmed = d.confirmed(report.verdict)
+        #expect(confirmed.verdict == .notEquivalent)
+        #expect(confirmed.reason?.contains("persist in Float64") == true)
     }
 
     @Test func float64KeepsTheStructuralOriginsOfThePaperFold() throws {

@@ -48,6 +48,17 @@ public enum DoubleCheck {
         /// Bytes of the spike maps and the largest work buffer held at once.
         public var peakBytes: Int
 
+        /// What Float64 says of a Float32 verdict, and why: flips classed as rounding (within the
+        /// Float32 bound) are rounding only if they vanish in exact arithmetic. When the Float64 twins
+        /// still disagree after a rounding-only Float32 verdict, the deploy fold differs from the
+        /// unfused model by less than the bound but not by rounding (e.g. the paper fold's missing ε),
+        /// so the confirmed verdict is `not_equivalent`; otherwise the Float32 verdict stands.
+        public func confirmed(_ verdict: EquivalenceVerdict) -> (verdict: EquivalenceVerdict, reason: String?) {
+            guard verdict == .equivalentUpToRounding, mismatches > 0 else { return (verdict, nil) }
+            return (.notEquivalent, "the flips classed as rounding persist in Float64 (\(mismatches) Double mismatch\(mismatches == 1 ? "" : "es")): "
+                    + "the deploy fold differs from the unfused model in exact arithmetic, by less than the Float32 rounding bound")
+        }
+
         /// One line: whether the Float32 origins disappear.
         public var sentence: String {
             var s = "float64: \(mismatches) spike mismatch\(mismatches == 1 ? "" : "es") between the Double twins"

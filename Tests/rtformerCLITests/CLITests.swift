@@ -212,6 +212,16 @@ enum CLI {
         let model = try CLI.run(["info", "--model", "huge"])
         #expect(model.status == 2)
         #expect(model.stderr.contains("unknown model 'huge'"))
+        // Usage errors (ArgumentParser's own) are one line and exit 2 too; --help still prints help.
+        for (args, text) in [(["eval", "--input", "digits", "--fold", "banana"], "'banana' is invalid for '--fold"),
+                             (["tui", "--colors", "17"], "--colors must be 256, 8 or 0"),
+                             (["merge"], "Missing expected argument"), (["check"], "Missing expected argument '--input")] {
+            let r = try CLI.run(args)
+            #expect(r.status == 2 && r.stderr.split(separator: "\n").count == 1, "\(args): \(r.stderr)")
+            #expect(r.stderr.contains(text), "\(args): \(r.stderr)")
+        }
+        let help = try CLI.run(["check", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("--float64"))
     }
 
     private func safetensorKeys(_ path: String) throws -> [String: [Int]] {

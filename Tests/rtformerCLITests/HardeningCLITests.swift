@@ -41,8 +41,9 @@ import Testing
         ]
         for (args, message) in cases {
             let r = try CLI.run(args)
-            // 2: a run-time error; 64: ArgumentParser's option validation (bench), never a signal.
-            #expect(r.status == 2 || r.status == 64, "\(args): \(r.stderr)")
+            // One line, exit 2, never a signal (option validation included).
+            #expect(r.status == 2, "\(args): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(args): \(r.stderr)")
             #expect(r.stderr.contains(message), "\(args): \(r.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: out))

@@ -23,6 +23,11 @@ import Testing
         }
         // Distinct glyphs for the characters that are easy to confuse.
         #expect(Set(["0", "O", "D", "8", "B", "1", "I", "l"].map { BitmapFont.rows(Character($0)) }).count >= 6)
+        // Small letters have glyphs of their own (a legend "Ĥ = a·H + b" must not read "A·H + B").
+        for ch in "abcdefghijklmnopqrstuvwxyz" {
+            #expect(BitmapFont.rows(ch) != BitmapFont.rows(Character(ch.uppercased())), "\(ch)")
+        }
+        #expect(BitmapFont.rows("Ĥ") != BitmapFont.rows("H"))
     }
 
     @Test func negativeBarsHangBelowZero() {

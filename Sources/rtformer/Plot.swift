@@ -12,11 +12,14 @@ struct Plot: ParsableCommand {
 
     @OptionGroup var options: SessionOptions
 
-    @Option(name: .long, help: "Layer path (`rtformer info` lists them); not needed for --kind logits.")
+    @Option(name: .long, help: "Layer path (`rtformer info` lists them); required except for --kind logits.")
     var layer: String?
 
     @Option(name: .long, help: ArgumentHelp("What to draw.", valueName: FigurePane.allCases.map(\.rawValue).joined(separator: "|")))
     var kind: String
+
+    @Option(name: .long, help: "Neuron of the membrane trace and marked on the rate map: c,y,x (maps) or c,n (tokens); default: c 0 at the first position.")
+    var neuron: String?
 
     @Option(name: .customLong("t"), help: "Timestep shown (0-based; default: the last).")
     var t: Int?
@@ -38,6 +41,7 @@ struct Plot: ParsableCommand {
         if let e = options.apply(to: session, defaults: true).first { fail(e) }
         var lines: [String] = []
         if let layer { lines.append("layer \(layer)") }
+        if let neuron { lines.append("neuron \(neuron)") }
         lines.append("run")
         if let t { lines.append("goto t=\(t)") }
         // The out path travels as one token: quoted, so spaces and `#` stay part of it.

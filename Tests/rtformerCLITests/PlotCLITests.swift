@@ -15,10 +15,11 @@ import Testing
         #expect(String(decoding: bytes[12..<16], as: UTF8.self) == "IHDR")
         #expect(bytes[16..<24].elementsEqual([0, 0, 3, 0x20, 0, 0, 2, 0x30]))   // 800 × 560
 
-        let b = try CLI.run(["plot", "--input", "digits", "--layer", "patch_embed.proj_lif", "--kind", "membrane", "--out", svg])
+        let b = try CLI.run(["plot", "--input", "digits", "--layer", "patch_embed.proj_lif", "--neuron", "0,10,12", "--kind", "membrane", "--out", svg])
         #expect(b.status == 0, "\(b.stderr)")
         let text = try String(contentsOfFile: svg, encoding: .utf8)
         #expect(text.hasPrefix("<?xml") && text.contains("timestep t") && text.contains("membrane potential"))
+        #expect(text.contains("c 0 (y 10, x 12)"), "the chosen neuron is named in the title")
 
         let c = try CLI.run(["plot", "--input", "digits", "--layer", "patch_embed.proj_tsbn1", "--kind", "tsbn", "--t", "3", "--out", csv])
         #expect(c.status == 0, "\(c.stderr)")

@@ -301,7 +301,9 @@ public final class Session {
             let path = BundledResources.inputAliases[req.source] != nil ? try BundledResources.resolveInput(req.source) : resolve(req.source)
             var options = encoding
             options.format = req.format
-            loaded = try inputSource.load(path: path, index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize, encoding: options)
+            loaded = try BundledResources.naming(req.source, path: path) {
+                try inputSource.load(path: path, index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize, encoding: options)
+            }
         }
         let encoded = loaded.encoded
         guard encoded.rank == 5, encoded.shape[0] == cfg.timesteps, encoded.shape[1] == 1, encoded.shape[2] == cfg.inChannels else {

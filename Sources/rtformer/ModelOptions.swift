@@ -164,7 +164,9 @@ struct InputOptions: ParsableArguments {
         let path = try BundledResources.resolveInput(input)
         let loaded = input == "default" && !FileManager.default.fileExists(atPath: input)
             ? try InputFile.decode(BundledSamples.cifar10TestRecords, path: BundledSamples.cifar10Name, index: index ?? 0, format: .cifar10)
-            : BundledResources.namingDigits(try InputFile.load(path: path, index: index, format: format), path: path)
+            : try BundledResources.naming(input, path: path) {
+                BundledResources.namingDigits(try InputFile.load(path: path, index: index, format: format), path: path)
+            }
         for remark in loaded.notes { note("\(input): \(remark)") }
         let enc = try InputEncoder.encode(loaded, file: input, timesteps: config.timesteps, size: config.imgSize, splitBy: split)
         // How the input was encoded (normalisation, crop/resize, event binning and placement).

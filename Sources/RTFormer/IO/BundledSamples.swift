@@ -426,6 +426,20 @@ extension BundledResources {
     }
 }
 
+extension BundledResources {
+    /// Runs `body`, which reads the file `path` that the alias `name` resolved to, and names the
+    /// alias instead of the resource's install path in any `InputError` (users typed `digits`, not
+    /// the `.build/…/Resources/…` path).
+    public static func naming<T>(_ name: String, path: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch var e as InputError where name != path {
+            e.file = e.file.replacingOccurrences(of: path, with: name)
+            throw e
+        }
+    }
+}
+
 extension BundledSamples {
     /// Inputs to calibrate a seeded model on when no weights are given (the built-in default):
     /// the 10 bundled CIFAR-10 test images for 3-channel models, the bundled DVS Gesture window

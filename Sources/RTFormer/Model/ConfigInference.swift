@@ -144,6 +144,7 @@ public enum ConfigInference {
             for k in ["tsbn_window", "membrane_tsbn", "tsbn_eps"] { json[k] = nil; sources[k] = nil }
         }
         json["name"] = declared(checkpoint).first { $0.0 == "metadata config" }?.1["name"] as? String
+            ?? checkpoint.metadata["model"].flatMap { ModelConfig.named[$0] != nil ? $0 : nil }
             ?? URL(fileURLWithPath: file).lastPathComponent
         let data = try JSONSerialization.data(withJSONObject: json)
         let config = try ModelConfig.parse(json: data, file: file)

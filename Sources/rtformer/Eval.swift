@@ -58,7 +58,10 @@ struct Eval: ParsableCommand {
             }
             let total = min(limit ?? dataset.count, dataset.count)
             let range = slice.range(of: total)
-            let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
+            // Each worker holds its own twin pair, so workers beyond the cores add memory, not speed.
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            if let threads, threads > cores { note("--threads \(threads): this machine has \(cores) cores; using \(cores) workers") }
+            let workers = min(threads ?? cores, cores)
             BLAS.setThreads(1)
             // samples_per_s times the evaluation itself (not loading or calibrating the model).
             let started = DispatchTime.now().uptimeNanoseconds

@@ -80,5 +80,9 @@ import Testing
         #expect(missing.status == 2 && missing.stderr.contains("/nonexistent/data") && missing.stderr.split(separator: "\n").count == 1)
         let notResult = try CLI.run(["merge", Self.weights])
         #expect(notResult.status == 2 && notResult.stderr.contains("expected an eval result"))
+        // A huge --threads would build one twin pair per worker: capped at the cores, and said.
+        let many = try CLI.run(["eval", "--weights", "digits", "--input", "digits", "--threads", "100000", "--json"])
+        #expect(many.status == 0 && many.stderr.contains("--threads 100000: this machine has"), "\(many.stderr)")
+        #expect((try CLI.json(many)["threads"] as? Int) == ProcessInfo.processInfo.activeProcessorCount)
     }
 }

@@ -6,7 +6,9 @@ import RTFormer
 /// runs them.
 public enum Command: Equatable, Sendable {
     /// `model <config-name | file.json>`: build a model with seeded weights.
-    case model(String)
+    /// `model NAME [uncalibrated]`: seeded weights, calibrated on the bundled samples before the
+    /// first input runs unless `uncalibrated`.
+    case model(String, uncalibrated: Bool = false)
     /// `load weights <file> [ema] [key NAME] [map FILE] [heads N]`: strict load; the model is
     /// rebuilt from the file's config when it carries one (or when no model is loaded yet).
     case loadWeights(String, ema: Bool = false, key: String? = nil, keyMap: String? = nil, heads: Int? = nil)

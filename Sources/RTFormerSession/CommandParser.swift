@@ -167,10 +167,16 @@ public enum CommandParser {
 public enum CommandTable {
     /// Every command in help order.
     public static let all: [CommandSpec] = [
-        CommandSpec(name: "model", usage: "model <config-name | file.json>",
+        CommandSpec(name: "model", usage: "model <config-name | file.json> [uncalibrated]",
                     summary: "build a model with seeded weights",
-                    details: "Named configs: \(ModelConfig.namedOrder.joined(separator: ", ")). The input, if any, is rerun.") { s in
-            .model(try s.word("config name or JSON file").text)
+                    details: "Named configs: \(ModelConfig.namedOrder.joined(separator: ", ")). Seeded weights are not a trained model: "
+                        + "their BN/TSBN running statistics are calibrated on the bundled samples before the first input runs "
+                        + "(as every rtformer command does), unless `uncalibrated` (then nearly every neuron stays silent) or "
+                        + "weights are loaded first. The input, if any, is rerun.") { s in
+            let name = try s.word("config name or JSON file").text
+            let uncalibrated = s.peek()?.text == "uncalibrated"
+            if uncalibrated { _ = try s.keyword(["uncalibrated"], what: "option") }
+            return .model(name, uncalibrated: uncalibrated)
         },
         CommandSpec(name: "load", usage: "load weights <file | digits | demo> [ema] [key NAME] [map FILE] [heads N]",
                     summary: "load a checkpoint (strict); rebuild the model from the file's config when it has one",

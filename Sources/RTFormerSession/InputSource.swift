@@ -43,8 +43,9 @@ extension InputSource {
     }
 }
 
-/// The engine's readers (`InputFile`: CIFAR-10/100 batches, PNG, JPEG, PPM, event files, `.npy`,
-/// `.pth`, safetensors) and encoders (`InputEncoder`, SPEC R19 normalisation).
+/// The engine's readers and encoders through `InputPipeline` (CIFAR-10/100 batches, PNG, JPEG,
+/// PPM, event files, `.npy`, `.pth`, safetensors; SPEC R19 normalisation): the same pipeline the
+/// CLI subcommands use.
 public struct FileInputSource: InputSource {
     public init() {}
 
@@ -53,39 +54,8 @@ public struct FileInputSource: InputSource {
     }
 
     public func load(path: String, index: Int?, timesteps: Int, size: Int, encoding: InputEncodingOptions) throws -> SessionInput {
-        let loaded = BundledResources.namingDigits(try InputFile.load(path: path, index: index ?? 0, format: encoding.format), path: path)
-        var input = try Self.encode(loaded, name: Printable.escape(URL(fileURLWithPath: path).lastPathComponent, limit: 80), file: path, index: index,
-                                    timesteps: timesteps, size: size, encoding: encoding)
-        if URL(fileURLWithPath: path).lastPathComponent == BundledResources.digitsTest { input.classNames = ClassNames.digits }
-        // Tensor files carry no label through the reader; the fixtures keep them under `labels`.
-        if loaded.format == .safetensors, input.label == nil, let f = try? Safetensors.read(path: path),
-           let labels = f.tensors["labels"], labels.rank == 1, (index ?? 0) < labels.count {
-            input.label = Int(labels.storage[index ?? 0])
-            if input.encoded.shape[2] == 3 { input.classNames = ClassNames.cifar10 }
-        }
-        return input
-    }
-
-    /// Encodes a decoded input as one sample `[T, 1, C, size, size]`.
-    static func encode(_ loaded: LoadedInput, name: String, file: String, index: Int?, timesteps: Int, size: Int,
-                       encoding: InputEncodingOptions = InputEncodingOptions()) throws -> SessionInput {
-        let enc = try InputEncoder.encode(loaded, file: file, timesteps: timesteps, size: size, splitBy: encoding.splitBy,
-                                          stats: encoding.stats)
-        var x = enc.input
-        if x.shape[1] > 1 {
-            // A tensor batch read whole: keep the one sample the session runs.
-            let i = index ?? 0
-            guard i < x.shape[1] else { throw SessionError.indexOutOfRange(input: file, index: i, count: x.shape[1]) }
-            x = Tensor.stack((0..<x.shape[0]).map { Tensor(shape: [1] + Array(x.shape.dropFirst(2)), storage: x.slice($0).slice(i).storage) })
-        }
-        var names: [String]? = nil
-        switch loaded.format {
-        case .cifar10: names = CIFARVariant.cifar10.classNames
-        case .cifar100: names = CIFARVariant.cifar100.classNames
-        default: break
-        }
-        return SessionInput(name: name + (loaded.recordCount > 1 ? "#\(index ?? 0)" : ""), encoded: x, label: enc.labels.first,
-                            classNames: names, summary: enc.summary)
+        let selection = InputSelection(source: path, index: index, format: encoding.format, splitBy: encoding.splitBy, stats: encoding.stats)
+        return SessionInput(try InputPipeline.load(selection, timesteps: timesteps, size: size, oneSample: true))
     }
 }
 
@@ -99,9 +69,14 @@ public struct BundledInputSource: InputSource {
     }
 
     public func load(path: String, index: Int?, timesteps: Int, size: Int, encoding: InputEncodingOptions) throws -> SessionInput {
-        let loaded = try InputFile.decode(BundledSamples.cifar10TestRecords, path: BundledSamples.cifar10Name, index: index ?? 0,
-                                          format: .cifar10)
-        return try FileInputSource.encode(loaded, name: "bundled CIFAR-10 test", file: BundledSamples.cifar10Name, index: index ?? 0,
-                                          timesteps: timesteps, size: size, encoding: encoding)
+        let selection = InputSelection(source: "default", index: index ?? 0, splitBy: encoding.splitBy, stats: encoding.stats)
+        return SessionInput(try InputPipeline.load(selection, timesteps: timesteps, size: size, oneSample: true))
+    }
+}
+
+extension SessionInput {
+    /// One encoded sample `[T, 1, C, H, W]` as the session holds it.
+    init(_ sample: EncodedSample) {
+        self.init(name: sample.name, encoded: sample.input, label: sample.labels.first, classNames: sample.classNames, summary: sample.summary)
     }
 }

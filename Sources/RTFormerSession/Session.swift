@@ -35,8 +35,13 @@ public final class Session {
     public private(set) var deploy: Network?
     /// Why there is no deploy twin (shown when the user asks for it).
     public private(set) var deployUnavailableReason: String? = "no model"
-    /// Where the weights came from: a file path, or `seeded`.
-    public private(set) var weightsSource = "seeded"
+    /// Where the weights came from and what their statistics were calibrated on.
+    public private(set) var weightOrigin = WeightOrigin(.seeded(seed: 0))
+    /// Seeded weights waiting for their calibration on the bundled samples (done before the first
+    /// input runs, so `model X` followed by `load weights` never calibrates for nothing).
+    public private(set) var calibrationPending = false
+    /// `seeded`, `seeded + calibrated`, a weights file (what the status bar shows).
+    public var weightsSource: String { weightOrigin.description }
     /// The current input as read (one sample).
     public private(set) var input: SessionInput?
     /// The input as both models see it, `[T, 1, C, H, W]`.
@@ -151,7 +156,7 @@ public final class Session {
     /// - Throws: `SessionError` (including a failed `expect`), or the engine's errors (weights, shapes).
     public func execute(_ command: Command) throws -> String {
         switch command {
-        case let .model(name): return try loadModel(name)
+        case let .model(name, uncalibrated): return try loadModel(name, uncalibrated: uncalibrated)
         case let .loadWeights(path, ema, key, map, heads): return try loadWeights(path, ema: ema, key: key, keyMap: map, heads: heads)
         case let .calibrate(source, count): return try calibrate(source: source, count: count)
         case let .input(req): return try loadInput(req)
@@ -200,68 +205,76 @@ public final class Session {
         return URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
     }
 
-    private func loadModel(_ name: String) throws -> String {
+    private func loadModel(_ name: String, uncalibrated: Bool = false) throws -> String {
         // A config name, or a JSON file relative to the script; an unknown word keeps its own
         // spelling in the error (not the path it would resolve to).
         let nameOrPath = ModelConfig.named[name] == nil && FileManager.default.fileExists(atPath: resolve(name)) ? resolve(name) : name
         let cfg = try ModelConfig.load(nameOrPath)
-        try install(try Network(config: cfg), source: "seeded")
+        try installSeeded(cfg, calibrate: !uncalibrated)
         var out = "model \(cfg.name) (\(cfg.family.rawValue)): T \(cfg.timesteps), D \(cfg.embedDims), \(cfg.depths) block(s), "
-            + "\(unfused!.layers.count) layers, \(Fmt.int(unfused!.parameterCount)) parameters (seeded weights; running statistics "
-            + "not calibrated, so most neurons stay silent: `calibrate default` or `load weights <file>`)"
+            + "\(unfused!.layers.count) layers, \(Fmt.int(unfused!.parameterCount)) parameters (seeded weights, not a trained model; "
+            + (uncalibrated ? "running statistics 0/1, so most neurons stay silent)"
+                            : "BN/TSBN statistics calibrated on the bundled samples before the first input runs)")
         if let deploy { out += "; deploy twin \(Fmt.int(deploy.parameterCount)) parameters (fold \(fold.rawValue))" }
         if input != nil { out += "\n" + rerunOrDropInput() }
         return out
     }
 
     private func loadWeights(_ path: String, ema: Bool = false, key: String? = nil, keyMap: String? = nil, heads: Int? = nil) throws -> String {
+        // Relative paths resolve against the script's folder; aliases name bundled files.
         let full = BundledResources.aliases[path] != nil ? try BundledResources.resolve(path) : resolve(path)
-        // safetensors or a PyTorch checkpoint; fixture files hold theirs under `weights.`.
         let selection = WeightSelection(ema: ema, key: key, keyMap: try keyMap.map { try KeyMap.load(path: resolve($0)) })
-        let checkpoint = try CheckpointFile.loadStateDict(path: full, selection: selection)
-        let dict = checkpoint.tensors
-        // The file's own config rebuilds the model (point 6 of issue 12); a file of tensors only
-        // loads into the current model, or — with none — into the config its shapes give.
-        // A model that differs from the file only in fields the user may choose (TSBN window,
-        // image size, pooling, eps) is kept, said in a note.
-        var cfg = config
-        var inferred: InferredConfig?
-        var keptNotes: [String] = []
-        if config == nil || ConfigInference.declaresConfig(checkpoint) {
-            let i = try ConfigInference.infer(checkpoint, heads: heads ?? config?.numHeads, file: path, headsOption: "`heads N`")
-            if let current = config {
-                do { keptNotes = try ConfigInference.check(current, against: i, file: path) } catch is ConfigInferenceError {
-                    cfg = i.config
-                    inferred = i
-                }
-            } else {
-                cfg = i.config
-                inferred = i
-            }
-        }
-        guard let cfg else { throw SessionError.noModel }
-        try install(try Network(config: cfg, weights: dict, source: path), source: path)
-        var out = "loaded \(path) (\(checkpoint.source)): \(dict.count) tensors, \(Fmt.int(unfused!.parameterCount)) parameters"
+        // The file's own config rebuilds the model (issue 12); a file of tensors only loads into
+        // the current model, or — with none — into the config its shapes give. A model that
+        // differs from the file only in fields the user may choose (TSBN window, image size,
+        // pooling, eps) is kept, said in a note.
+        let request = ModelRequest(config: config.map { .current($0) } ?? .fromFile, weights: full, weightsName: path, selection: selection,
+                                   heads: heads, headsOption: "`heads N`")
+        let resolved = try ModelPipeline.resolve(request)
+        let built = try ModelPipeline.unfused(resolved, request)
+        try install(built.network, origin: built.origin)
+        let cfg = resolved.config, dict = resolved.checkpoint?.tensors ?? [:]
+        var out = "loaded \(path) (\(resolved.checkpoint?.source ?? "?")): \(dict.count) tensors, \(Fmt.int(unfused!.parameterCount)) parameters"
         if !unfused!.unusedKeys.isEmpty { out += " (\(unfused!.unusedKeys.count) unused keys: \(unfused!.unusedKeys.joined(separator: ", ")))" }
-        if let inferred {
+        if let inferred = resolved.inferred {
             out += "\nmodel \(cfg.name) (\(cfg.family.rawValue)) built from the file's config: " + inferred.report.joined(separator: ", ")
-            for n in inferred.notes { out += "\nnote: \(n)" }
         }
-        for n in checkpoint.notes + keptNotes { out += "\nnote: \(n)" }
-        if !unfused!.defaultedKeys.isEmpty {
-            out += "\nnote: \(unfused!.defaultedKeys.count) num_batches_tracked buffer(s) absent, set to 0 (not used at inference)"
-        }
+        for n in resolved.notes + built.notes { out += "\nnote: \(n)" }
         if input != nil { out += "\n" + rerunOrDropInput() }
         return out
     }
 
+    /// Makes a seeded model of `config` the unfused model; its calibration on the bundled samples
+    /// waits for the first input (`calibrate` false: none).
+    private func installSeeded(_ config: ModelConfig, calibrate: Bool) throws {
+        let request = ModelRequest(config: .explicit(config), calibrateSeeded: false)
+        let built = try ModelPipeline.unfused(try ModelPipeline.resolve(request), request)
+        try install(built.network, origin: built.origin)
+        calibrationPending = calibrate
+    }
+
+    /// Calibrates a seeded model on the bundled samples if that is still to do (before an input
+    /// runs): the same calibration every rtformer command gives seeded weights.
+    /// - Returns: what was done, or nil.
+    private func calibrateIfPending() throws -> String? {
+        guard calibrationPending, let unfused, let cfg = config else { return nil }
+        calibrationPending = false
+        let inputs = try BundledSamples.calibrationInputs(for: cfg)
+        try Calibration.run(unfused, inputs: inputs, batchSize: 8)
+        weightOrigin.calibration = BundledSamples.calibrationName(for: cfg)
+        try rebuildDeploy()
+        if case let .seeded(seed) = weightOrigin.base { return ModelPipeline.seededNote(seed: seed, calibratedOn: inputs.count) }
+        return nil
+    }
+
     /// Makes `net` the unfused model, rebuilds the deploy twin and resets the build walk and cursor.
-    private func install(_ net: Network, source: String) throws {
+    private func install(_ net: Network, origin: WeightOrigin) throws {
         let previousPath = selectedLayer?.path
         statisticsBeforeTrain = nil
+        calibrationPending = false
         config = net.config
         unfused = net
-        weightsSource = source
+        weightOrigin = origin
         builtLayers = 0
         try rebuildDeploy()
         cursor = Cursor()
@@ -287,13 +300,21 @@ public final class Session {
         guard var cfg = config else { throw SessionError.noModel }
         if req.carry && encodedInput == nil { throw SessionError.noInput }
         if let t = req.timesteps, t != cfg.timesteps {
-            guard weightsSource == "seeded" else {
+            guard weightOrigin.isSeeded else {
                 throw SessionError.timestepsFixedByWeights(model: cfg.name, weights: cfg.timesteps, requested: t)
             }
+            let calibrate = calibrationPending || weightOrigin.calibration != nil
             cfg = cfg.with(timesteps: t)
-            try install(try Network(config: cfg), source: "seeded")
+            try installSeeded(cfg, calibrate: calibrate)
         }
         let loaded: SessionInput
+        // `default` is the bundled sample the model takes: a CIFAR-10 image, or the DVS Gesture
+        // window for event (2-channel) models.
+        if req.source == "default" && cfg.inChannels == 2 {
+            var events = req
+            events.source = "gesture"
+            return try loadInput(events)
+        }
         if req.source == "default" {
             guard let d = defaultInput else { throw SessionError.noDefaultInput }
             loaded = try d.load(path: "default", index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize, encoding: encoding)
@@ -358,7 +379,9 @@ public final class Session {
     /// Starts both twins on the current input and computes t = 0: from rest, or with every
     /// membrane carried over from the previous input (`input … carry`).
     private func restartInput(carry: Bool = false) throws -> String {
-        guard let unfused, let encodedInput else { throw SessionError.noInput }
+        guard unfused != nil, let encodedInput else { throw SessionError.noInput }
+        let calibrated = try calibrateIfPending()
+        guard let unfused else { throw SessionError.noModel }
         if carry {
             // The previous input's remaining timesteps complete first, so the carried state is its final one.
             try unfused.advance(to: unfused.config.timesteps)
@@ -368,7 +391,7 @@ public final class Session {
         if let deploy { try deploy.start(encodedInput, recorder: deployRecorder, carryState: carry) } else { deployRecorder.clear() }
         cursor.t = 0
         try advance(to: 1)
-        return statusLine()
+        return (calibrated.map { $0 + "\n" } ?? "") + statusLine()
     }
 
     /// Calibrates the BN/TSBN running statistics of the unfused model on real inputs
@@ -387,14 +410,15 @@ public final class Session {
             name = BundledSamples.cifar10Name
         } else {
             let path = BundledResources.inputAliases[source] != nil ? try BundledResources.resolveInput(source) : resolve(source)
-            let first = try InputFile.load(path: path, index: 0)
-            for i in 0..<min(limit, max(1, first.recordCount)) {
-                samples.append(try inputSource.load(path: path, index: i, timesteps: cfg.timesteps, size: cfg.imgSize).encoded)
+            samples = try BundledResources.naming(source, path: path) {
+                try InputPipeline.samples(of: path, limit: limit, timesteps: cfg.timesteps, size: cfg.imgSize, channels: cfg.inChannels,
+                                          modelName: cfg.name, splitBy: encoding.splitBy)
             }
         }
         try Calibration.run(unfused, inputs: samples, batchSize: 8)
         statisticsBeforeTrain = nil
-        weightsSource += " + calibrated"
+        calibrationPending = false
+        weightOrigin.calibration = name
         try rebuildDeploy()
         var out = "calibrated \(cfg.name) on \(samples.count) samples of \(name): BN/TSBN running statistics are their cumulative average"
         if input != nil { out += "\n" + rerunOrDropInput() }

@@ -23,30 +23,12 @@ struct Calibrate: ParsableCommand {
 
     func run() throws {
         do {
-            let (config, weights) = try model.resolve()
-            let net = try model.seeded(config: config, dict: weights?.tensors, source: model.weights ?? "<seeded init>", calibrate: false)
-            var files: [String] = []
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { fail("\(input): no such file or directory") }
-            if isDir.boolValue {
-                files = try FileManager.default.contentsOfDirectory(atPath: input).sorted().map { input + "/" + $0 }
-                    .filter { !$0.hasSuffix(".txt") && !$0.hasSuffix(".csv") && !$0.hasSuffix(".md") }
-                    .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue }
-            } else {
-                files = [input]
-            }
-            let limit = count ?? 256
-            var samples: [Tensor] = []
-            for f in files where samples.count < limit {
-                let first = try InputFile.load(path: f, index: 0)
-                let records = max(1, first.recordCount)
-                for i in 0..<records where samples.count < limit {
-                    let loaded = i == 0 ? first : try InputFile.load(path: f, index: i)
-                    let enc = try InputEncoder.encode(loaded, file: f, timesteps: config.timesteps, size: config.imgSize)
-                    samples.append(enc.input)
-                }
-            }
-            guard !samples.isEmpty else { fail("\(input): no inputs found") }
+            let resolved = try model.resolve()
+            let config = resolved.config
+            let net = try model.unfused(resolved, calibrate: false)
+            if let count, count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
+            let samples = try InputPipeline.samples(of: input, limit: count ?? 256, timesteps: config.timesteps, size: config.imgSize,
+                                                    channels: config.inChannels, modelName: config.name)
             let start = Date()
             // A live progress line on a terminal; one line per 10 passes (and the last) otherwise.
             let live = isatty(STDERR_FILENO) != 0

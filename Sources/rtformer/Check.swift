@@ -39,10 +39,11 @@ struct Check: ParsableCommand {
                 setup.append((what, Date().timeIntervalSince(t0)))
                 t0 = Date()
             }
-            let (config, weights) = try model.resolve()
+            let resolved = try model.resolve()
+            let config = resolved.config
             let x = try input.encoded(for: config)
             lap("input")
-            let nets = try model.networks(config: config, weights: weights, deploy: true, fold: fold)
+            let nets = try model.networks(resolved, deploy: true, fold: fold)
             lap(model.weights == nil && !model.uncalibrated ? "model (seeded, calibrated) + deploy conversion" : "model + deploy conversion")
             guard let unfused = nets.unfused else {
                 fail("check needs unfused weights (the deploy model is built from them); \(model.weights ?? "") is a deploy checkpoint")

@@ -19,16 +19,17 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         do {
-            let (config, weights) = try model.resolve()
+            let resolved = try model.resolve()
+            let config = resolved.config
             if canonical {
-                guard weights != nil else { throw ValidationError("--canonical rewrites a weights file: add --weights") }
-                let nets = try model.networks(config: config, weights: weights, deploy: false, fold: fold)
+                guard resolved.checkpoint != nil else { throw ValidationError("--canonical rewrites a weights file: add --weights") }
+                let nets = try model.networks(resolved, deploy: false, fold: fold)
                 guard let unfused = nets.unfused else { fail("\(model.weights ?? "") is a deploy checkpoint: it is already canonical") }
                 try unfused.save(to: out, metadata: ["source": model.weights ?? ""])
                 print("wrote \(out): unfused model \(config.name), \(unfused.parameterKeys.count) tensors under canonical keys, config in the metadata")
                 return
             }
-            let nets = try model.networks(config: config, weights: weights, deploy: true, fold: fold)
+            let nets = try model.networks(resolved, deploy: true, fold: fold)
             guard nets.unfused != nil else { fail("\(model.weights ?? "") is already a deploy checkpoint") }
             let deploy = nets.deploy!
             try deploy.save(to: out, metadata: ["fold": fold.rawValue, "source": model.weights ?? "seeded init"])

@@ -17,9 +17,10 @@ struct Energy: ParsableCommand {
 
     func run() throws {
         do {
-            let (config, weights) = try model.resolve()
+            let resolved = try model.resolve()
+            let config = resolved.config
             let x = try input.encoded(for: config)
-            let nets = try model.networks(config: config, weights: weights, deploy: deploy, fold: .exact)
+            let nets = try model.networks(resolved, deploy: deploy, fold: .exact)
             let net = (deploy ? nets.deploy : nets.unfused)!
             let rec = Recorder()
             _ = try net.forward(x, recorder: rec)

@@ -49,10 +49,11 @@ struct Eval: ParsableCommand {
             if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
             if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
             let slice = try shard.map(ShardSpec.parse) ?? ShardSpec(index: 0, count: 1)
-            let (config, weights) = try model.resolve()
+            let resolved = try model.resolve()
+            let config = resolved.config
             let dataset = try EvalDataset.open(try BundledResources.resolveInput(input))
             for remark in dataset.notes { note("\(input): \(remark)") }
-            let nets = try model.networks(config: config, weights: weights, deploy: false, fold: fold)
+            let nets = try model.networks(resolved, deploy: false, fold: fold)
             guard let unfused = nets.unfused else {
                 fail("eval needs unfused weights (the deploy twin is built from them); \(model.weights ?? "") is a deploy checkpoint")
             }

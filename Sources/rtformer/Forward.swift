@@ -24,9 +24,10 @@ struct Forward: ParsableCommand {
     func run() throws {
         do {
             if fold != nil && !deploy { throw ValidationError("--fold applies to the deploy model: add --deploy") }
-            let (config, weights) = try model.resolve(timesteps: timesteps)
+            let resolved = try model.resolve(timesteps: timesteps)
+            let config = resolved.config
             let x = try input.encoded(for: config)
-            let nets = try model.networks(config: config, weights: weights, deploy: deploy, fold: fold ?? .exact)
+            let nets = try model.networks(resolved, deploy: deploy, fold: fold ?? .exact)
             let net = (deploy ? nets.deploy : nets.unfused)!
             // A deploy checkpoint carries its fold (written by `convert`); it cannot be refolded.
             var foldUsed = deploy ? (fold ?? .exact).rawValue : "none"

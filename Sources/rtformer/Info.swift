@@ -24,8 +24,9 @@ struct Info: ParsableCommand {
                 if json { print(jsonString(d.json)) } else { d.lines.forEach { print($0) } }
                 return
             }
-            let (config, weights) = try model.resolve()
-            let nets = try model.networks(config: config, weights: weights, deploy: deploy, fold: .exact, calibrate: false)
+            let resolved = try model.resolve()
+            let config = resolved.config
+            let nets = try model.networks(resolved, deploy: deploy, fold: .exact, calibrate: false)
             let net = (deploy ? nets.deploy : nets.unfused)!
             if json {
                 let layers: [[String: Any]] = net.layers.map { l in

@@ -54,7 +54,7 @@ enum ModelBench {
         let session = Session()
         let config = try ModelConfig.load(model)
         let input = config.inChannels == 3 ? "input default" : "input gesture"
-        for line in ["model \(model)", config.inChannels == 3 ? "calibrate default 10" : "", input] where !line.isEmpty {
+        for line in ["model \(model)", input] {
             if let e = session.execute(line: line).error { throw BenchError.session(line: line, message: e) }
         }
         var times: [Double] = []

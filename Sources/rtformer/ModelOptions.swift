@@ -24,78 +24,54 @@ struct ModelOptions: ParsableArguments {
     /// The selection options as the library takes them.
     func selection() throws -> WeightSelection { try choice.selection(weights: weights) }
 
-    /// Reads `--weights` (nil when absent), saying on stderr where the tensors came from and
-    /// what was done to them (prefixes stripped, keys renamed, FP16/BF16 widened).
-    func checkpoint() throws -> Checkpoint? {
-        let selection = try selection()   // validates --ema/--key/--key-map/--heads also without --weights
-        guard let weights else { return nil }
-        let c = try CheckpointFile.loadStateDict(path: try BundledResources.resolve(weights), selection: selection)
-        if c.source != "safetensors" { note("\(weights): weights from \(c.source)") }
-        for n in c.notes { note("\(weights): \(n)") }
-        return c
+    /// The request these options make (`ModelPipeline`, shared with the sessions).
+    func request(timesteps: Int? = nil, calibrate: Bool = true) throws -> ModelRequest {
+        let config: ConfigChoice = try model.map { .explicit(try ModelConfig.load($0)) } ?? .fromFile
+        if let timesteps, !(1...Limits.maxTimesteps).contains(timesteps) {
+            throw ValidationError("--timesteps must be in 1...\(Limits.maxTimesteps)")
+        }
+        return ModelRequest(config: config, weights: weights, selection: try selection(), heads: heads, seed: seed,
+                            calibrateSeeded: calibrate && !uncalibrated, timesteps: timesteps)
     }
 
     /// The config and the weights: `--model`, checked against what the weights file says; or,
     /// without `--model`, the config the file carries (said on stderr field by field); or `tiny`.
-    /// `timesteps` overrides T.
-    func resolve(timesteps: Int? = nil) throws -> (config: ModelConfig, weights: Checkpoint?) {
-        let ckpt = try checkpoint()
-        var c: ModelConfig
-        if let model {
-            c = try ModelConfig.load(model)
-            if let ckpt, let inferred = try? ConfigInference.infer(ckpt, heads: heads ?? c.numHeads, file: weights!) {
-                for n in try ConfigInference.check(c, against: inferred, file: weights!) { note("\(weights!): \(n)") }
-            }
-        } else if let ckpt {
-            let inferred = try ConfigInference.infer(ckpt, heads: heads, file: weights!)
-            note("\(weights!): config from the file: " + inferred.report.joined(separator: ", "))
-            for n in inferred.notes { note("\(weights!): \(n)") }
-            c = inferred.config
-        } else {
-            c = ModelConfig.named["tiny"]!
-        }
-        if let timesteps {
-            guard (1...Limits.maxTimesteps).contains(timesteps) else { throw ValidationError("--timesteps must be in 1...\(Limits.maxTimesteps)") }
-            c = c.with(timesteps: timesteps)
-        }
-        return (c, ckpt)
+    /// `timesteps` overrides T. What was done on the way is said on stderr.
+    func resolve(timesteps: Int? = nil) throws -> ResolvedModel {
+        let resolved = try ModelPipeline.resolve(try request(timesteps: timesteps))
+        if let weights, let inferred = resolved.inferred { note("\(weights): config from the file: " + inferred.report.joined(separator: ", ")) }
+        for n in resolved.notes { note("\(weights ?? resolved.config.name): \(n)") }
+        return resolved
     }
 
     /// The unfused model, and the deploy model when `deploy` (converted from unfused weights, or
     /// loaded directly from a deploy checkpoint).
     /// - Parameter calibrate: calibrate seeded weights on the bundled samples (off for `info`,
-    ///   which runs nothing).
-    func networks(config: ModelConfig, weights ckpt: Checkpoint?, deploy: Bool, fold: ThresholdFoldMode,
+    ///   which runs nothing, and `calibrate`, which calibrates on its own inputs).
+    func networks(_ resolved: ResolvedModel, deploy: Bool, fold: ThresholdFoldMode,
                   calibrate: Bool = true) throws -> (unfused: Network?, deploy: Network?) {
-        let dict = ckpt?.tensors
+        let config = resolved.config
         let source = weights ?? "<seeded init>"
-        if let dict, checkpointFlavour(dict) == .deploy {
+        if let dict = resolved.checkpoint?.tensors, checkpointFlavour(dict) == .deploy {
             guard deploy else {
                 throw WeightLoadError.wrongFlavour(file: source, model: config.name, expected: .unfused, found: .deploy)
             }
             return (nil, try Network(config: config, flavour: .deploy, weights: dict, source: source))
         }
-        let unfused = try seeded(config: config, dict: dict, source: source, calibrate: calibrate)
+        let unfused = try self.unfused(resolved, calibrate: calibrate)
         return (unfused, deploy ? try DeployConversion.convert(unfused, fold: fold) : nil)
     }
 
-    /// The unfused model from `dict`, or — with no weights — seeded and (unless `--uncalibrated`)
-    /// calibrated on the bundled samples, said on stderr so nobody mistakes it for a trained model.
-    func seeded(config: ModelConfig, dict: StateDict?, source: String, calibrate: Bool = true) throws -> Network {
-        let net = try Network(config: config, weights: dict, seed: seed, source: source)
-        if !net.defaultedKeys.isEmpty {
-            note("\(source): \(net.defaultedKeys.count) num_batches_tracked buffer(s) absent, set to 0 (not used at inference)")
-        }
-        if dict == nil && calibrate {
-            if uncalibrated {
-                note("no --weights: seeded init (seed \(seed)), running statistics 0/1: most neurons stay silent")
-            } else {
-                let inputs = try BundledSamples.calibrationInputs(for: config)
-                try Calibration.run(net, inputs: inputs, batchSize: 8)
-                note("no --weights: seeded init (seed \(seed)), BN/TSBN statistics calibrated on \(inputs.count) bundled sample(s); not a trained model")
-            }
-        }
-        return net
+    /// The unfused model of `resolved`; without weights seeded and (unless `--uncalibrated` or
+    /// `calibrate` is false) calibrated on the bundled samples, said on stderr so nobody mistakes
+    /// it for a trained model.
+    func unfused(_ resolved: ResolvedModel, calibrate: Bool = true) throws -> Network {
+        let progress = stderrStatus()
+        defer { progress("") }
+        let built = try ModelPipeline.unfused(resolved, try request(timesteps: resolved.config.timesteps, calibrate: calibrate),
+                                              progress: progress)
+        for n in built.notes { note((weights.map { "\($0): " } ?? "") + n) }
+        return built.network
     }
 }
 
@@ -157,25 +133,21 @@ struct InputOptions: ParsableArguments {
         return f
     }
 
-    /// The input encoded as `[T, B, C, H, W]` for `config`; the encoding summary goes to stderr.
-    func encoded(for config: ModelConfig) throws -> Tensor {
+    /// The selection these options make (`InputPipeline`, shared with the sessions).
+    func selection() throws -> InputSelection {
         guard let split = EventSplit(rawValue: splitBy) else { throw ValidationError("--split-by must be number or time") }
-        let format = try inputFormat()
-        let path = try BundledResources.resolveInput(input)
-        let loaded = input == "default" && !FileManager.default.fileExists(atPath: input)
-            ? try InputFile.decode(BundledSamples.cifar10TestRecords, path: BundledSamples.cifar10Name, index: index ?? 0, format: .cifar10)
-            : try BundledResources.naming(input, path: path) {
-                BundledResources.namingDigits(try InputFile.load(path: path, index: index, format: format), path: path)
-            }
-        for remark in loaded.notes { note("\(input): \(remark)") }
-        let enc = try InputEncoder.encode(loaded, file: input, timesteps: config.timesteps, size: config.imgSize, splitBy: split)
+        return InputSelection(source: input, index: index, format: try inputFormat(), splitBy: split)
+    }
+
+    /// The input encoded as `[T, B, C, H, W]` for `config`; the reader's remarks and the encoding
+    /// summary go to stderr.
+    func encoded(for config: ModelConfig) throws -> Tensor {
+        let sample = try InputPipeline.load(try selection(), timesteps: config.timesteps, size: config.imgSize,
+                                            channels: config.inChannels, modelName: config.name)
+        for remark in sample.notes { note("\(input): \(remark)") }
         // How the input was encoded (normalisation, crop/resize, event binning and placement).
-        for line in enc.summary.split(separator: "\n") where !line.isEmpty { note(String(line)) }
-        guard enc.input.shape[2] == config.inChannels else {
-            throw ValidationError("\(input): gives \(enc.input.shape[2]) channels, model '\(config.name)' takes \(config.inChannels)"
-                                  + (enc.input.shape[2] == 2 ? " (event input: use a DVS config such as tiny-dvs)" : ""))
-        }
-        return enc.input
+        for line in sample.summary.split(separator: "\n") where !line.isEmpty { note(String(line)) }
+        return sample.input
     }
 }
 
@@ -185,6 +157,13 @@ extension ThresholdFoldMode: ExpressibleByArgument {}
 /// characters are escaped, as notes quote file names and keys.
 func note(_ message: String) {
     FileHandle.standardError.write(("note: " + Printable.escape(message, limit: 2000) + "\n").data(using: .utf8)!)
+}
+
+/// A one-line status on stderr for long work (model build, calibration), redrawn in place on a
+/// terminal and silent otherwise (logs get the notes, not the animation); "" clears it.
+func stderrStatus() -> (String) -> Void {
+    guard isatty(STDERR_FILENO) != 0 else { return { _ in } }
+    return { line in FileHandle.standardError.write(("\r\u{1b}[K" + Printable.escape(line, limit: 200)).data(using: .utf8)!) }
 }
 
 /// Prints an error as one line on stderr (control characters escaped: errors quote files) and

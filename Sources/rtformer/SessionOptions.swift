@@ -27,31 +27,30 @@ struct SessionOptions: ParsableArguments {
     /// The commands these options stand for, in order. With `defaults`, what is not given comes
     /// from the built-in default (DESIGN §6): the tiny model with the bundled trained digits
     /// weights (`load weights digits`) on bundled test digit 0, classified correctly
-    /// (`input digits`; `--index k` picks digit k). Another model without weights, or
-    /// `--uncalibrated`, is seeded; its BN/TSBN statistics are calibrated on the bundled samples
-    /// (uncalibrated seeded weights leave nearly every neuron silent) unless `--uncalibrated`, and
-    /// its input is the first bundled CIFAR-10 image, or the bundled DVS Gesture window for event
-    /// (2-channel) models. The digits weights, given by name, also default the input to `digits`.
+    /// (`input digits`; `--index k` picks digit k). Another model without weights is seeded; the
+    /// session calibrates its BN/TSBN statistics on the bundled samples before the first input
+    /// runs, as every subcommand does (uncalibrated seeded weights leave nearly every neuron
+    /// silent), unless `--uncalibrated`. Its input is `input default`: the first bundled CIFAR-10
+    /// image, or the bundled DVS Gesture window for event (2-channel) models, whichever model the
+    /// weights file turns out to hold. The digits weights, given by name, also default the input
+    /// to `digits`.
     func preamble(defaults: Bool) -> [String] {
         var lines: [String] = []
-        let events = (try? ModelConfig.load(model ?? "tiny"))?.inChannels == 2
         // The trained digits model is the default for tiny (its only config); weights without
         // --model bring their own config (`load weights` rebuilds the model).
         let trainedDefault = defaults && weights == nil && !uncalibrated && (model ?? "tiny") == "tiny"
         let digits = trainedDefault || weights == "digits"
-        if let model { lines.append("model \(quoted(model))") } else if defaults && (weights == nil || digits) { lines.append("model tiny") }
+        let modelLine = { (name: String) in "model \(quoted(name))" + (uncalibrated && weights == nil ? " uncalibrated" : "") }
+        if let model { lines.append(modelLine(model)) } else if defaults && (weights == nil || digits) { lines.append(modelLine("tiny")) }
         if let weights {
             lines.append("load weights \(quoted(weights))" + choice.sessionOptions)
         } else if trainedDefault {
             lines.append("load weights digits")
-        } else if defaults && !uncalibrated {
-            lines.append(events ? "calibrate gesture" : "calibrate default 10")
         }
         if let input {
             lines.append("input \(quoted(input))" + (index.map { " index \($0)" } ?? "") + (format.map { " format \($0)" } ?? ""))
         } else if defaults {
-            let source = events ? "gesture" : digits ? "digits" : "default"
-            lines.append("input \(source)" + (events ? "" : index.map { " index \($0)" } ?? ""))
+            lines.append("input \(digits ? "digits" : "default")" + (index.map { " index \($0)" } ?? ""))
         }
         return lines
     }

@@ -110,13 +110,34 @@ import Testing
 
     @Test func calibrateSetsRunningStatisticsFromTheBundledImages() throws {
         let s = Session()
-        try SessionFixtures.run(s, ["model tiny", "input default", "run"])
+        try SessionFixtures.run(s, ["model tiny uncalibrated", "input default", "run"])
         #expect(s.value(of: .spikes) == .number(0) || s.unfusedRecorder.lifs["patch_embed.proj_lif2"]!.spikes.allSatisfy { $0 == 0 })
+        #expect(s.weightsSource == "seeded")
         try SessionFixtures.run(s, ["calibrate default 10", "run"])
         let rates = s.unfusedRecorder.lifs.values.map { r in r.spikes.reduce(0, +) }
         #expect(rates.contains { $0 > 0 })
         #expect(s.deploy != nil)
         #expect(s.execute(line: "calibrate").error != nil)
+    }
+
+    /// `model X` gives the seeded model the calibration every CLI subcommand gives it (issue 10:
+    /// one pipeline), before the first input runs — and none when weights are loaded first.
+    @Test func aSeededModelIsCalibratedBeforeItsFirstInputLikeTheCLIDoes() throws {
+        let s = Session()
+        try SessionFixtures.run(s, ["model tiny"])
+        #expect(s.calibrationPending)
+        let out = try s.execute(Command.input(InputRequest(source: "default")))
+        #expect(out.contains("calibrated on 10 bundled sample(s)"))
+        #expect(!s.calibrationPending)
+        #expect(s.weightsSource == "seeded + calibrated")
+        try SessionFixtures.run(s, ["run"])
+        // The same statistics as the CLI's seeded model (ModelPipeline with calibrateSeeded).
+        let request = ModelRequest(config: .explicit(ModelConfig.named["tiny"]!))
+        let cli = try ModelPipeline.unfused(try ModelPipeline.resolve(request), request).network
+        #expect(cli.currentStateDict() == s.unfused!.currentStateDict())
+        let w = Session()
+        try SessionFixtures.run(w, ["model tiny", "load weights \(SessionFixtures.tinyWeights)"])
+        #expect(!w.calibrationPending)
     }
 
     @Test func anotherTRebuildsASeededModelOnly() throws {

@@ -34,7 +34,7 @@ struct ExplorerFixture {
     init(size: Size = Size(width: 120, height: 40), panes: Set<ExplorerPane>? = nil, weights: Weights = .seeded) {
         session = ExplorerSession.make()
         let lines: [String] = switch weights {
-        case .seeded: ["model tiny", "input default"]
+        case .seeded: ["model tiny uncalibrated", "input default"]
         case .calibrated: ["model tiny", "calibrate default 10", "input default"]
         case .digits: ["model tiny", "load weights digits", "input digits"]
         case .trained: ["model tiny", "load weights \(Self.trainedWeights)", "input default"]

@@ -66,21 +66,28 @@ let package = Package(
             dependencies: ["RTFormer", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             path: "Tests/CheckpointWriter"
         ),
+        // Test support shared by every test target: the one `../shared` locator, the closeness
+        // rule (`Tolerance`) as assertions, text snapshots that fail when they record.
+        .target(
+            name: "TestSupport",
+            dependencies: ["RTFormer"],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "RTFormerTests",
-            dependencies: ["RTFormer", "CheckpointWriter"]
+            dependencies: ["RTFormer", "CheckpointWriter", "TestSupport"]
         ),
         .testTarget(
             name: "RTFormerSessionTests",
-            dependencies: ["RTFormerSession", "RTFormer", "CheckpointWriter"]
+            dependencies: ["RTFormerSession", "RTFormer", "CheckpointWriter", "TestSupport"]
         ),
         .testTarget(
             name: "rtformerCLITests",
-            dependencies: ["rtformer", "RTFormer", "CheckpointWriter"]
+            dependencies: ["rtformer", "RTFormer", "CheckpointWriter", "TestSupport"]
         ),
         .testTarget(
             name: "RTFormerTUITests",
-            dependencies: ["RTFormerTUI", "RTFormerSession", "RTFormer"],
+            dependencies: ["RTFormerTUI", "RTFormerSession", "RTFormer", "TestSupport"],
             exclude: ["__Snapshots__"]
         ),
     ],

@@ -64,9 +64,6 @@ extension Session {
         }
         // A folded deploy neuron compares the raw H with θ[t, c] (sign-aware); the others compare
         // Ĥ (TSBN-LIF) or H with V_th.
-        let dict = net.stateDict
-        let theta = dict[layer.path + ".theta"], sign = dict[layer.path + ".sign"], fireConst = dict[layer.path + ".fire_const"]
-        let foldChannels = theta?.shape.last ?? 1
         var trace: [TracePoint] = []
         for k in 0..<r.timesteps {
             guard k < computedSteps else {
@@ -74,13 +71,7 @@ extension Session {
                 continue
             }
             let i = k * n + lay.index(channel: c, position: s)
-            var threshold = r.vThreshold, sg: Float = 1
-            if let theta, let sign {
-                let j = k * foldChannels + min(c, foldChannels - 1)
-                threshold = theta.storage[j]
-                sg = sign.storage[j]
-                if sg == 0, let fireConst { threshold = fireConst.storage[j] }
-            }
+            let (threshold, sg) = net.threshold(of: layer.path, t: k, channel: c) ?? (r.vThreshold, 1)
             trace.append(TracePoint(t: k, computed: true, x: r.x[i], h: r.h[i], compared: r.hHat?[i] ?? r.h[i], v: r.v[i],
                                     spike: r.spikes[i] != 0, threshold: threshold, sign: sg))
         }
@@ -103,7 +94,7 @@ extension Session {
 
     /// The TSBN of the selected layer: itself (TSBN_pre), or `<lif>.tsbn` of a TSBN-LIF.
     func selectedTSBN() throws -> (path: String, lifPath: String?, tsbn: TSBN) {
-        guard let unfused, let cfg = config, let l = selectedLayer else { throw SessionError.noModel }
+        guard let unfused, let l = selectedLayer else { throw SessionError.noModel }
         let path: String
         var lifPath: String? = nil
         if l.isNeuron {
@@ -112,16 +103,7 @@ extension Session {
         } else {
             path = l.path
         }
-        let dict = unfused.currentStateDict()
-        guard let w = dict[path + ".weight"], let b = dict[path + ".bias"], let rm = dict[path + ".running_mean"],
-              let rv = dict[path + ".running_var"], w.rank == 2 else {
-            throw SessionError.notATSBN(path: l.path)
-        }
-        var tsbn = TSBN(timesteps: w.shape[0], channels: w.shape[1], window: cfg.tsbnWindow, eps: cfg.tsbnEps)
-        tsbn.weight = w.storage
-        tsbn.bias = b.storage
-        tsbn.runningMean = rm.storage
-        tsbn.runningVar = rv.storage
+        guard let tsbn = unfused.tsbn(at: path) else { throw SessionError.notATSBN(path: l.path) }
         return (path, lifPath, tsbn)
     }
 
@@ -135,9 +117,8 @@ extension Session {
         var fold: ThresholdFold? = nil
         if let lifPath {
             let vth = unfusedRecorder.lifs[lifPath]?.vThreshold ?? 1
-            if view == .deploy, let d = deploy, let th = d.stateDict[lifPath + ".theta"], let sg = d.stateDict[lifPath + ".sign"],
-               let fc = d.stateDict[lifPath + ".fire_const"] {
-                fold = ThresholdFold(theta: th, sign: sg, fireConst: fc)
+            if view == .deploy, let deployed = deploy?.thresholdFold(of: lifPath) {
+                fold = deployed
             } else {
                 fold = ThresholdFold(tsbn: tsbn, vThreshold: vth, mode: self.fold)
             }

@@ -222,7 +222,7 @@ public final class Session {
 
     private func loadWeights(_ path: String, ema: Bool = false, key: String? = nil, keyMap: String? = nil, heads: Int? = nil) throws -> String {
         // Relative paths resolve against the script's folder; aliases name bundled files.
-        let full = BundledResources.aliases[path] != nil ? try BundledResources.resolve(path) : resolve(path)
+        let full = try BundledResources.locate(path, as: .weights, relativeTo: baseDirectory)
         let selection = WeightSelection(ema: ema, key: key, keyMap: try keyMap.map { try KeyMap.load(path: resolve($0)) })
         // The file's own config rebuilds the model (issue 12); a file of tensors only loads into
         // the current model, or — with none — into the config its shapes give. A model that
@@ -319,7 +319,7 @@ public final class Session {
             guard let d = defaultInput else { throw SessionError.noDefaultInput }
             loaded = try d.load(path: "default", index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize, encoding: encoding)
         } else {
-            let path = BundledResources.inputAliases[req.source] != nil ? try BundledResources.resolveInput(req.source) : resolve(req.source)
+            let path = try BundledResources.locate(req.source, as: .input, relativeTo: baseDirectory)
             var options = encoding
             options.format = req.format
             loaded = try BundledResources.naming(req.source, path: path) {
@@ -409,7 +409,7 @@ public final class Session {
             }
             name = BundledSamples.cifar10Name
         } else {
-            let path = BundledResources.inputAliases[source] != nil ? try BundledResources.resolveInput(source) : resolve(source)
+            let path = try BundledResources.locate(source, as: .input, relativeTo: baseDirectory)
             samples = try BundledResources.naming(source, path: path) {
                 try InputPipeline.samples(of: path, limit: limit, timesteps: cfg.timesteps, size: cfg.imgSize, channels: cfg.inChannels,
                                           modelName: cfg.name, splitBy: encoding.splitBy)

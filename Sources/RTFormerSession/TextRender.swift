@@ -1,10 +1,10 @@
 import Foundation
 import RTFormer
 
-/// Number and shape formatting shared by the text renderings.
-enum Fmt {
+/// Number and shape formatting shared by the text renderings, the TUI and the CLI (one formatter).
+public enum Fmt {
     /// `84258` → `84,258`.
-    static func int(_ n: Int) -> String {
+    public static func int(_ n: Int) -> String {
         let s = String(abs(n))
         var out = ""
         for (i, ch) in s.enumerated() {
@@ -14,21 +14,26 @@ enum Fmt {
         return (n < 0 ? "-" : "") + out
     }
 
-    static func shape(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }
+    /// `[4, 1, 64, 8, 8]`.
+    public static func shape(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }
 
-    static func bytes(_ n: Int) -> String {
+    /// `1536` → `1.5 KiB` (binary units up to GiB).
+    public static func bytes(_ n: Int) -> String {
+        if n >= 1 << 30 { return String(format: "%.1f GiB", Double(n) / Double(1 << 30)) }
         if n >= 1 << 20 { return String(format: "%.1f MiB", Double(n) / Double(1 << 20)) }
         if n >= 1 << 10 { return String(format: "%.1f KiB", Double(n) / Double(1 << 10)) }
         return "\(n) B"
     }
 
-    static func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
+    /// `s` padded with spaces to `width` columns (right-aligned when `right`); never cut.
+    public static func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
         guard s.count < width else { return s }
         let fill = String(repeating: " ", count: width - s.count)
         return right ? fill + s : s + fill
     }
 
-    static func rate(_ r: Double?) -> String { r.map { String(format: "%.4f", $0) } ?? "  -   " }
+    /// A firing rate with 4 decimals, or a dash when unknown.
+    public static func rate(_ r: Double?) -> String { r.map { String(format: "%.4f", $0) } ?? "  -   " }
 }
 
 /// Plain-text renderings of the view models (what the REPL and transcripts print).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RTFormer
+import RTFormerSession
 
 /// `rtformer check`: is the deploy model equivalent to the unfused one, and if not where and why
 /// (SPEC decision 6, R9; issue 11's verdict, `EquivalenceVerdict`).
@@ -142,18 +143,18 @@ struct Check: ParsableCommand {
         print("")
         print("local, real-valued folds (deploy layer fed the unfused layer's input):")
         for c in r.localReal {
-            print("  " + pad(c.path, 28) + "  max-abs " + pad(String(format: "%.3g", c.maxAbs), 9, right: true)
-                  + "  max-rel " + pad(String(format: "%.3g", c.maxRel), 9, right: true)
-                  + "  max|ref| " + pad(String(format: "%.3g", c.refMaxAbs), 7, right: true) + (c.withinTolerance ? "  ok" : "  OUT OF TOLERANCE"))
+            print("  " + Fmt.pad(c.path, 28) + "  max-abs " + Fmt.pad(String(format: "%.3g", c.maxAbs), 9, right: true)
+                  + "  max-rel " + Fmt.pad(String(format: "%.3g", c.maxRel), 9, right: true)
+                  + "  max|ref| " + Fmt.pad(String(format: "%.3g", c.refMaxAbs), 7, right: true) + (c.withinTolerance ? "  ok" : "  OUT OF TOLERANCE"))
         }
         print("local, TSBN-LIF threshold folds (R9):")
         for c in r.localSpikes {
-            print("  " + pad("\(c.path) t=\(c.t)", 28) + "  stateless \(c.stateless.mismatches) (\(c.stateless.structural) structural)"
+            print("  " + Fmt.pad("\(c.path) t=\(c.t)", 28) + "  stateless \(c.stateless.mismatches) (\(c.stateless.structural) structural)"
                   + "   stateful \(c.stateful.mismatches) (\(c.stateful.rounding) rounding, \(c.stateful.structural) structural)")
         }
         print("end to end, spike mismatches per layer (per t); near/far: unfused margin inside/outside R20's band (SPEC R9):")
         for l in r.endToEnd {
-            print("  " + pad(l.path, 28) + "  " + pad(String(l.total.mismatches), 6, right: true)
+            print("  " + Fmt.pad(l.path, 28) + "  " + Fmt.pad(String(l.total.mismatches), 6, right: true)
                   + "  (\(l.total.rounding) near, \(l.total.structural) far)  per t: "
                   + l.perTimestep.map { String($0.mismatches) }.joined(separator: " "))
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RTFormer
+import RTFormerSession
 
 /// `rtformer convert`: saves the deploy (re-parameterized) checkpoint of unfused weights.
 struct Convert: ParsableCommand {
@@ -33,7 +34,7 @@ struct Convert: ParsableCommand {
             guard nets.unfused != nil else { fail("\(model.weights ?? "") is already a deploy checkpoint") }
             let deploy = nets.deploy!
             try deploy.save(to: out, metadata: ["fold": fold.rawValue, "source": model.weights ?? "seeded init"])
-            print("wrote \(out): deploy model \(config.name), fold \(fold.rawValue), \(grouped(deploy.parameterCount)) parameters")
+            print("wrote \(out): deploy model \(config.name), fold \(fold.rawValue), \(Fmt.int(deploy.parameterCount)) parameters")
         } catch {
             fail("\(error)")
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RTFormer
+import RTFormerSession
 
 /// `rtformer energy`: SOPs and energy per layer (SPEC §9).
 struct Energy: ParsableCommand {
@@ -38,16 +39,16 @@ struct Energy: ParsableCommand {
                 return
             }
             print("energy per sample, \(config.name) (\(net.flavour.rawValue)), T = \(config.timesteps); E_MAC 4.6 pJ, E_AC 0.9 pJ")
-            print(pad("layer", 28) + "  kind  " + pad("FL per t", 13, right: true) + "  fr per t" + String(repeating: " ", count: 24)
-                  + pad("SOP", 12, right: true) + pad("energy pJ", 14, right: true))
+            print(Fmt.pad("layer", 28) + "  kind  " + Fmt.pad("FL per t", 13, right: true) + "  fr per t" + String(repeating: " ", count: 24)
+                  + Fmt.pad("SOP", 12, right: true) + Fmt.pad("energy pJ", 14, right: true))
             for l in e.layers {
                 let fr = l.rates.map { $0.map { String(format: "%.4f", $0) }.joined(separator: " ") } ?? "-"
-                print(pad(l.path, 28) + "  " + pad(l.operation.rawValue, 4) + "  " + pad(grouped(l.flPerTimestep), 13, right: true)
-                      + "  " + pad(fr, 32) + pad(l.sop.map { String(format: "%.1f", $0) } ?? "-", 12, right: true)
-                      + pad(String(format: "%.1f", l.energyPJ), 14, right: true))
+                print(Fmt.pad(l.path, 28) + "  " + Fmt.pad(l.operation.rawValue, 4) + "  " + Fmt.pad(Fmt.int(l.flPerTimestep), 13, right: true)
+                      + "  " + Fmt.pad(fr, 32) + Fmt.pad(l.sop.map { String(format: "%.1f", $0) } ?? "-", 12, right: true)
+                      + Fmt.pad(String(format: "%.1f", l.energyPJ), 14, right: true))
             }
             print(String(format: "total: %.4f µJ = %.6f mJ (conv0 counted once); %.4f µJ with conv0 × T; SOP %.0f; AC FL per t %@",
-                         e.totalPJ * 1e-6, e.totalMJ, e.totalPJConv0TimesT * 1e-6, e.sop, grouped(e.acFLPerTimestep)))
+                         e.totalPJ * 1e-6, e.totalMJ, e.totalPJConv0TimesT * 1e-6, e.sop, Fmt.int(e.acFLPerTimestep)))
             if !e.nonBinaryMACLayers.isEmpty {
                 print("counted as MAC (input not binary): " + e.nonBinaryMACLayers.joined(separator: ", "))
             }

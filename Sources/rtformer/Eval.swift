@@ -51,7 +51,7 @@ struct Eval: ParsableCommand {
             let slice = try shard.map(ShardSpec.parse) ?? ShardSpec(index: 0, count: 1)
             let resolved = try model.resolve()
             let config = resolved.config
-            let dataset = try EvalDataset.open(try BundledResources.resolveInput(input))
+            let dataset = try EvalDataset.open(try BundledResources.locate(input, as: .input))
             for remark in dataset.notes { note("\(input): \(remark)") }
             let nets = try model.networks(resolved, deploy: false, fold: fold)
             guard let unfused = nets.unfused else {

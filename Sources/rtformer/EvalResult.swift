@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RTFormer
+import RTFormerSession
 
 /// The report of `eval` and `merge`: JSON (keys below) or text, and the partial result it carries.
 ///
@@ -145,7 +146,7 @@ enum EvalResult {
         let order = ((r["partial"] as? [String: Any])?["layers"] as? [[String: Any]])?.compactMap { $0["path"] as? String } ?? rates.keys.sorted()
         print("firing rates (unfused; mean over samples, t and neurons; then per t):")
         for p in order {
-            print("  " + pad(p, 28) + String(format: "  %.4f   ", rates[p] ?? 0) + (perT[p] ?? []).map { String(format: "%.4f", $0) }.joined(separator: " "))
+            print("  " + Fmt.pad(p, 28) + String(format: "  %.4f   ", rates[p] ?? 0) + (perT[p] ?? []).map { String(format: "%.4f", $0) }.joined(separator: " "))
         }
         print(String(format: "speed      %.1f samples/s (%.2f s, %d parallel workers); peak RSS %.0f MB", (r["samples_per_s"] as? Double) ?? 0,
                      (r["seconds"] as? Double) ?? 0, int("threads"), (r["peak_rss_MB"] as? Double) ?? 0))

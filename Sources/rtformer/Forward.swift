@@ -32,7 +32,7 @@ struct Forward: ParsableCommand {
             // A deploy checkpoint carries its fold (written by `convert`); it cannot be refolded.
             var foldUsed = deploy ? (fold ?? .exact).rawValue : "none"
             if deploy && nets.unfused == nil, let w = model.weights {
-                let recorded = (try? Safetensors.read(path: try BundledResources.resolve(w)))?.metadata["fold"]
+                let recorded = (try? Safetensors.read(path: try BundledResources.locate(w, as: .weights)))?.metadata["fold"]
                 if let f = fold, let recorded, recorded != f.rawValue {
                     throw ValidationError("\(w) is a deploy checkpoint converted with fold \(recorded): drop --fold, or convert the unfused weights with --fold \(f.rawValue)")
                 }

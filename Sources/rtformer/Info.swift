@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RTFormer
+import RTFormerSession
 
 /// `rtformer info`: the layer table (path, kind, output shape, params, FL per t) with totals.
 struct Info: ParsableCommand {
@@ -19,7 +20,7 @@ struct Info: ParsableCommand {
     func run() throws {
         do {
             if let file = model.weights, model.model == nil, !deploy {
-                let ckpt = try CheckpointFile.loadStateDict(path: try BundledResources.resolve(file), selection: try model.selection())
+                let ckpt = try CheckpointFile.loadStateDict(path: try BundledResources.locate(file, as: .weights), selection: try model.selection())
                 let d = CheckpointDescription(file: file, checkpoint: ckpt, heads: model.heads)
                 if json { print(jsonString(d.json)) } else { d.lines.forEach { print($0) } }
                 return
@@ -42,13 +43,13 @@ struct Info: ParsableCommand {
             print("model \(config.name) (\(config.family.rawValue), \(net.flavour.rawValue)), T = \(config.timesteps), input [\(config.timesteps), B, \(config.inChannels), \(config.imgSize), \(config.imgSize)]")
             let rows = net.layers.map { l -> [String] in
                 ["\(l.path)", l.kind, "[T, B, " + l.outputShape.map(String.init).joined(separator: ", ") + "]",
-                 l.parameterCount == 0 ? "-" : grouped(l.parameterCount), l.flPerTimestep == 0 ? "-" : grouped(l.flPerTimestep),
+                 l.parameterCount == 0 ? "-" : Fmt.int(l.parameterCount), l.flPerTimestep == 0 ? "-" : Fmt.int(l.flPerTimestep),
                  l.operation == .none ? "" : l.operation.rawValue]
             }
             let header = ["layer (module path)", "kind", "output shape", "params", "FL per t", "op"]
             let widths = (0..<header.count).map { c in max(header[c].count, rows.map { $0[c].count }.max() ?? 0) }
             func line(_ r: [String]) -> String {
-                (0..<r.count).map { pad(r[$0], widths[$0], right: $0 == 3 || $0 == 4) }.joined(separator: "  ")
+                (0..<r.count).map { Fmt.pad(r[$0], widths[$0], right: $0 == 3 || $0 == 4) }.joined(separator: "  ")
             }
             print(line(header))
             print(String(repeating: "─", count: widths.reduce(0, +) + 2 * (widths.count - 1)))
@@ -56,8 +57,8 @@ struct Info: ParsableCommand {
             print(String(repeating: "─", count: widths.reduce(0, +) + 2 * (widths.count - 1)))
             let ac = net.layers.filter { $0.operation == .ac }.reduce(0) { $0 + $1.flPerTimestep }
             let mac = net.layers.filter { $0.operation == .mac }.reduce(0) { $0 + $1.flPerTimestep }
-            print("parameters: \(grouped(net.parameterCount))" + (net.unusedParameterCount > 0 ? " (+\(grouped(net.unusedParameterCount)) unused: \(net.unusedKeys.count) keys)" : ""))
-            print("FL per timestep: MAC \(grouped(mac)), AC \(grouped(ac))")
+            print("parameters: \(Fmt.int(net.parameterCount))" + (net.unusedParameterCount > 0 ? " (+\(Fmt.int(net.unusedParameterCount)) unused: \(net.unusedKeys.count) keys)" : ""))
+            print("FL per timestep: MAC \(Fmt.int(mac)), AC \(Fmt.int(ac))")
         } catch {
             fail("\(error)")
         }

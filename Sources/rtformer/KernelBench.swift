@@ -1,5 +1,6 @@
 import Foundation
 import RTFormer
+import RTFormerSession
 
 /// One measured kernel: the best wall time over a few runs plus its throughput figure.
 struct KernelBenchRow: Codable {
@@ -130,12 +131,10 @@ struct KernelBench {
 
     /// Plain-text table.
     static func table(_ rows: [KernelBenchRow]) -> String {
-        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
-        func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
-        var out = pad("kernel", 22) + pad("shape", 36) + lpad("thr", 4) + lpad("ms", 10) + lpad("value", 10) + "  unit\n"
+        var out = Fmt.pad("kernel", 22) + Fmt.pad("shape", 36) + Fmt.pad("thr", 4, right: true) + Fmt.pad("ms", 10, right: true) + Fmt.pad("value", 10, right: true) + "  unit\n"
         for r in rows {
-            out += pad(r.kernel, 22) + pad(r.shape, 36) + lpad("\(r.threads)", 4)
-                + lpad(String(format: "%.3f", r.ms), 10) + lpad(String(format: "%.2f", r.value), 10) + "  \(r.unit)\n"
+            out += Fmt.pad(r.kernel, 22) + Fmt.pad(r.shape, 36) + Fmt.pad("\(r.threads)", 4, right: true)
+                + Fmt.pad(String(format: "%.3f", r.ms), 10, right: true) + Fmt.pad(String(format: "%.2f", r.value), 10, right: true) + "  \(r.unit)\n"
         }
         return out
     }

@@ -173,25 +173,6 @@ func fail(_ message: String, code: Int32 = 2) -> Never {
     exit(code)
 }
 
-/// Formats integers with thousands separators (84,258).
-func grouped(_ n: Int) -> String {
-    let s = String(abs(n))
-    var out = ""
-    for (i, ch) in s.enumerated() {
-        if i > 0 && (s.count - i) % 3 == 0 { out.append(",") }
-        out.append(ch)
-    }
-    return (n < 0 ? "-" : "") + out
-}
-
-/// Pads `s` to `width` columns (left-aligned, or right-aligned when `right`).
-func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
-    let n = s.count
-    guard n < width else { return s }
-    let fill = String(repeating: " ", count: width - n)
-    return right ? fill + s : s + fill
-}
-
 /// Encodes JSON-compatible values with sorted keys.
 func jsonString(_ value: Any) -> String {
     let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])) ?? Data("{}".utf8)

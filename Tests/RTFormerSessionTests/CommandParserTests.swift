@@ -101,12 +101,6 @@ private func expectParseError(_ line: String, column: Int, length: Int = 1, ment
         for e in examples { #expect(try CommandParser.parse(e) != nil, "\(e)") }
     }
 
-    @Test func everySuggestedKeyRunsAValidCommand() throws {
-        for k in KeyBindings.suggested where !k.command.contains("c,y,x") {
-            #expect(try CommandParser.parse(k.command) != nil, "\(k.key): \(k.command)")
-        }
-    }
-
     @Test func blankAndCommentLinesAreNoCommand() throws {
         #expect(try CommandParser.parse("") == nil)
         #expect(try CommandParser.parse("   ") == nil)

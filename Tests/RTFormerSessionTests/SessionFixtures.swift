@@ -1,18 +1,13 @@
 import Foundation
 import RTFormer
+@_exported import TestSupport
 import Testing
 @testable import RTFormerSession
 
 /// Paths of the package and of `../shared` beside it (or `$RTFORMER_SHARED`).
 enum SessionFixtures {
-    static let packageRoot: URL = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }   // Tests/RTFormerSessionTests/SessionFixtures.swift → root
-        return url
-    }()
-
-    static let sharedRoot: String = ProcessInfo.processInfo.environment["RTFORMER_SHARED"]
-        ?? packageRoot.deletingLastPathComponent().appendingPathComponent("shared").path
+    static var packageRoot: URL { SharedFiles.packageRoot }
+    static var sharedRoot: String { SharedFiles.root }
 
     static var tinyWeights: String { sharedRoot + "/fixtures/rtformer_tiny.safetensors" }
     static var cifarBin: String { sharedRoot + "/data/cifar10/cifar10_test_first10.bin" }

@@ -25,6 +25,17 @@ import Testing
         #expect(!KeyTable.standard.hints(focused: .layers).contains(HintBar.Hint("m", "H/V")))
     }
 
+    /// The key table is the one list of keys (the session keeps none of its own): every command
+    /// line a key produces, in every pane it applies to, parses in the session language.
+    @Test func everyKeysCommandLinesParse() throws {
+        let f = ExplorerFixture()
+        for binding in KeyTable.standard.bindings {
+            for line in f.app.commands(for: binding.action, session: f.session) {
+                #expect(try CommandParser.parse(line) != nil, "\(binding.label): \(line)")
+            }
+        }
+    }
+
     @Test func filterMatchesLabelSummaryAndScope() {
         let table = KeyTable.standard
         #expect(table.matching("").count == table.bindings.count)

@@ -22,12 +22,7 @@ struct ExplorerFixture {
     var app: ExplorerApp
 
     /// The trained `tiny` checkpoint beside the checkout (`RTFORMER_SHARED` overrides `../shared`).
-    static let trainedWeights: String = {
-        if let env = ProcessInfo.processInfo.environment["RTFORMER_SHARED"] { return env + "/fixtures/rtformer_tiny.safetensors" }
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.deletingLastPathComponent().appendingPathComponent("shared/fixtures/rtformer_tiny.safetensors").path
-    }()
+    static var trainedWeights: String { SharedFiles.fixture("rtformer_tiny.safetensors") }
 
     static var hasTrainedWeights: Bool { FileManager.default.fileExists(atPath: trainedWeights) }
 

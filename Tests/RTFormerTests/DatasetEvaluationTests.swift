@@ -96,8 +96,8 @@ import Testing
                                           indices: 0..<ds.count, workers: 2)
         #expect(e.labels == Array(0..<10))
         #expect(e.unfusedPredictions == Array(0..<10) && e.deployPredictions == Array(0..<10))
-        #expect(try BundledResources.resolveInput("digits") == BundledResources.path(BundledResources.digitsTest))
-        #expect(try BundledResources.resolve("digits") == BundledResources.path(BundledResources.digitsWeights))
+        #expect(try BundledResources.locate("digits", as: .input) == BundledResources.path(BundledResources.digitsTest))
+        #expect(try BundledResources.locate("digits", as: .weights) == BundledResources.path(BundledResources.digitsWeights))
     }
 
     /// A sample's verdict is `Equivalence`'s: shared test digits 10–19 under the paper fold (samples

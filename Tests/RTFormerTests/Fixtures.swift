@@ -1,14 +1,9 @@
 import Foundation
 @testable import RTFormer
 
-/// Locates `../shared/fixtures` (beside the checkout; CI has it there too).
+/// Fixture files of `../shared/fixtures` (located by `SharedFiles`).
 enum Fixtures {
-    static let sharedRoot: String = {
-        if let env = ProcessInfo.processInfo.environment["RTFORMER_SHARED"] { return env }
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }   // Tests/RTFormerTests/Fixtures.swift → package root
-        return url.deletingLastPathComponent().appendingPathComponent("shared").path
-    }()
+    static var sharedRoot: String { SharedFiles.root }
 
     static func path(_ name: String) -> String { sharedRoot + "/fixtures/" + name }
 

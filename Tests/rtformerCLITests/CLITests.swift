@@ -1,16 +1,11 @@
 import Foundation
+@_exported import TestSupport
 import Testing
 
 /// Runs the built `rtformer` executable the way users and scripts do (DESIGN §6).
 enum CLI {
-    static let packageRoot: URL = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url
-    }()
-
-    static let shared = ProcessInfo.processInfo.environment["RTFORMER_SHARED"]
-        ?? packageRoot.deletingLastPathComponent().appendingPathComponent("shared").path
+    static var packageRoot: URL { SharedFiles.packageRoot }
+    static var shared: String { SharedFiles.root }
 
     static var fixtures: String { shared + "/fixtures" }
 

@@ -210,10 +210,9 @@ private final class DoubleTwin {
         }
         let s3 = lif(graph.coreLIF, feat, t: t, steps: steps)
         var u: [Double]
-        if let rep = graph.core as? RepDW5Unit {
-            u = spatialCore(rep, s3, batch: b, side: side, t: t)
-        } else {
-            u = conv(graph.core as! ConvUnit, s3, batch: b, cin: d, side: side, t: t)
+        switch graph.core {
+        case let .repDW5(rep): u = spatialCore(rep, s3, batch: b, side: side, t: t)
+        case let .conv(c): u = conv(c, s3, batch: b, cin: d, side: side, t: t)
         }
         for i in u.indices { u[i] += feat[i] }
         let n = side * side

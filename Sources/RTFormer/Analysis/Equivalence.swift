@@ -107,10 +107,10 @@ public struct EquivalenceReport: Sendable {
 
 /// Runs the unfused and deploy models and compares them (SPEC decision 6, R9).
 public enum Equivalence {
-    /// Relative tolerance of real-valued comparisons.
-    public static let rtol: Float = 1e-5
-    /// Absolute tolerance as a fraction of the reference's largest magnitude.
-    public static let atolScale: Float = 1e-5
+    /// Relative tolerance of real-valued comparisons (`Tolerance.equivalence`).
+    public static var rtol: Float { Tolerance.equivalence(referenceMax: 1).relative }
+    /// Absolute tolerance as a fraction of the reference's largest magnitude (`Tolerance.equivalence`).
+    public static var atolScale: Float { Tolerance.equivalence(referenceMax: 1).absolute }
 
     /// - Parameters:
     ///   - unfused: the trained model (eval mode).
@@ -283,10 +283,10 @@ struct RealComparison {
     init(refMax: Float) { self.refMax = refMax }
 
     mutating func add(_ actual: ArraySlice<Float>, _ reference: ArraySlice<Float>) {
-        let atol = Equivalence.atolScale * refMax
+        let tolerance = Tolerance.equivalence(referenceMax: refMax)
         for (a, r) in zip(actual, reference) {
             let d = abs(a - r)
-            if !(d <= atol + Equivalence.rtol * abs(r)) { ok = false }
+            if !tolerance.accepts(a, reference: r) { ok = false }
             maxAbs = max(maxAbs, d.isNaN ? .infinity : d)
             if abs(r) >= 1e-3 { maxRel = max(maxRel, d / abs(r)) }
         }

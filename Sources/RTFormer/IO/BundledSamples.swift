@@ -394,18 +394,41 @@ public enum BundledResources {
 }
 
 extension BundledResources {
-    /// Short names users can give instead of a path: `digits` (the trained tiny, the default),
-    /// `demo` (the demo checkpoint) and `gesture` (the DVS Gesture window). A file of that name in
-    /// the current directory wins.
-    public static let aliases: [String: String] = ["digits": digitsWeights, "demo": demoWeights, "gesture": dvsGesture]
+    /// What an alias stands for where it is used.
+    public enum AliasUse: Sendable {
+        /// A weights file (`--weights`, `load weights`): `digits` (the trained tiny, the default), `demo`.
+        case weights
+        /// An input (`--input`, `input`, `calibrate`): `digits` (ten test digits), `gesture` (a DVS window).
+        case input
+    }
 
-    /// Where an input names something else than a weight file: `digits` (the ten bundled test digits).
-    public static let inputAliases: [String: String] = ["digits": digitsTest, "gesture": dvsGesture]
+    /// Short names users can give instead of a path: `digits` (the trained tiny as weights, its ten
+    /// test digits as input), `demo` (the demo checkpoint) and `gesture` (the DVS Gesture window).
+    public static let aliases: [String: (weights: String?, input: String?)] = [
+        "digits": (digitsWeights, digitsTest), "demo": (demoWeights, nil), "gesture": (dvsGesture, dvsGesture),
+    ]
 
-    /// `nameOrPath` unchanged, or the bundled file an alias names (weights: `digits`, `demo`).
-    public static func resolve(_ nameOrPath: String) throws -> String {
-        guard let file = aliases[nameOrPath], !FileManager.default.fileExists(atPath: nameOrPath) else { return nameOrPath }
-        return try path(file)
+    /// The one alias resolver: the bundled file `name` stands for as `use`, or — when it is no
+    /// alias, or a file of that name exists (relative to `base`, default the working directory),
+    /// which wins — `name` itself, resolved against `base` when relative (`~` expanded).
+    /// - Throws: `InputError` when the bundled resource is missing.
+    public static func locate(_ name: String, as use: AliasUse, relativeTo base: String? = nil) throws -> String {
+        let path: String
+        if name.hasPrefix("/") || name.hasPrefix("~") {
+            path = (name as NSString).expandingTildeInPath
+        } else if let base {
+            path = URL(fileURLWithPath: base).appendingPathComponent(name).standardizedFileURL.path
+        } else {
+            path = name
+        }
+        let entry = aliases[name].flatMap { use == .weights ? $0.weights : $0.input }
+        guard let file = entry, !FileManager.default.fileExists(atPath: path) else { return path }
+        return try self.path(file)
+    }
+
+    /// Whether `name` is an alias for `use`.
+    public static func isAlias(_ name: String, as use: AliasUse) -> Bool {
+        aliases[name].flatMap { use == .weights ? $0.weights : $0.input } != nil
     }
 
     /// `loaded` with its label named as a digit when `path` is the bundled digits file (its CIFAR-10
@@ -419,11 +442,6 @@ extension BundledResources {
         return out
     }
 
-    /// `nameOrPath` unchanged, or the bundled input an alias names (`digits`, `gesture`).
-    public static func resolveInput(_ nameOrPath: String) throws -> String {
-        guard let file = inputAliases[nameOrPath], !FileManager.default.fileExists(atPath: nameOrPath) else { return nameOrPath }
-        return try path(file)
-    }
 }
 
 extension BundledResources {

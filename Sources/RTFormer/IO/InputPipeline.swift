@@ -4,7 +4,7 @@ import Foundation
 /// `energy`, `plot`, `calibrate` and the session's `input` command all resolve through
 /// `InputPipeline` (so aliases, defaults and messages agree).
 public struct InputSelection: Equatable, Sendable {
-    /// A file path, an alias (`digits`, `gesture`: `BundledResources.inputAliases`) or `default`
+    /// A file path, an alias (`digits`, `gesture`: `BundledResources.aliases`) or `default`
     /// (the bundled CIFAR-10 test images 0–9). A file of that name in the working directory wins.
     public var source: String
     /// Record of a dataset file or sample of a tensor batch; nil: record 0 of a dataset, the whole
@@ -52,7 +52,7 @@ public enum InputPipeline {
     /// - Throws: `InputError` when a bundled resource is missing.
     public static func path(of source: String) throws -> String? {
         if source == "default" && !FileManager.default.fileExists(atPath: source) { return nil }
-        return try BundledResources.resolveInput(source)
+        return try BundledResources.locate(source, as: .input)
     }
 
     /// Reads and encodes `selection` for a model of `timesteps`, `size` and `channels`.

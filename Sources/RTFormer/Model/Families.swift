@@ -5,9 +5,44 @@ protocol FamilyGraph: AnyObject {
     /// Per-timestep head input: logits `[steps, B, classes]` when `logitsPerStep`, else the
     /// token-averaged features `[steps, B, D]` (Spikformer applies its head after the mean over T).
     func run(_ x: Tensor, _ ctx: RunContext) throws -> Tensor
-    func reset()
     var logitsPerStep: Bool { get }
     var head: (weight: Tensor, bias: Tensor) { get }
+    /// Every conv/linear unit (with its norm) in execution order: the one list that reset,
+    /// calibration, deploy conversion and the equivalence checks iterate.
+    var convUnits: [ConvUnit] { get }
+    /// Every LIF unit in execution order (the same order as the LIF rows of `Network.layers`).
+    var lifUnits: [LIFUnit] { get }
+}
+
+extension FamilyGraph {
+    /// Forgets every unit's state (membranes, train-mode windows, cached encodings): a new input.
+    func reset() {
+        convUnits.forEach { $0.reset() }
+        lifUnits.forEach { $0.reset() }
+    }
+}
+
+/// The spatial core after the stem's last neuron: RTFormer's RepDW5 (unfused) or its fused per-t
+/// DW conv (deploy), the Spike-Driven Transformer's `rpe_conv` + `rpe_bn`.
+enum SpatialCore {
+    case repDW5(RepDW5Unit)
+    case conv(ConvUnit)
+
+    /// Its conv units in execution order (RepDW5: the five branches, then the identity).
+    var convUnits: [ConvUnit] {
+        switch self {
+        case let .repDW5(rep): return rep.branches + [rep.identity]
+        case let .conv(c): return [c]
+        }
+    }
+
+    /// `[steps, B, N, D]` spikes → the core's output of the same shape.
+    func forward(_ x: Tensor, _ ctx: RunContext) throws -> Tensor {
+        switch self {
+        case let .repDW5(rep): return try rep.forward(x, ctx)
+        case let .conv(c): return try c.forward(x, ctx)
+        }
+    }
 }
 
 /// Max-pool 3/2/1 over a chunk `[steps, B, C, H, W]`.
@@ -53,7 +88,7 @@ final class SpikeDrivenGraph: FamilyGraph {
     /// rtformer: the STCore neuron; sdt: `proj_lif3`.
     let coreLIF: LIFUnit
     /// rtformer: RepDW5 (unfused) or the fused per-t DW conv (deploy); sdt: rpe_conv + rpe_bn.
-    let core: AnyObject
+    let core: SpatialCore
     let blocks: [Block]
     let headLIF: LIFUnit
     let head: (weight: Tensor, bias: Tensor)
@@ -119,7 +154,7 @@ final class SpikeDrivenGraph: FamilyGraph {
                                         weight: Tensor(shape: [0]), bias: nil, norm: .tsbn(idNorm))
                 b.note("patch_embed.stcore.rep", kind: "RepDW5 Σ5 branches (fused FL)", input: tokenShape, output: tokenShape,
                        fl: 9 * side * side * d, rateSource: "patch_embed.stcore.lif")
-                core = RepDW5Unit(path: "patch_embed.stcore.rep", branches: branches, identity: identity)
+                core = .repDW5(RepDW5Unit(path: "patch_embed.stcore.rep", branches: branches, identity: identity))
             case .deploy:
                 let before = b.weights.requested.count
                 let wt = b.weights.take("patch_embed.stcore.rep.weight", [cfg.timesteps, d, 1, 3, 3], init02)
@@ -132,12 +167,12 @@ final class SpikeDrivenGraph: FamilyGraph {
                                     pad: (1, 1), groups: d, norm: .none)
                 unit.weightPerStep = wt
                 unit.biasPerStep = bs
-                core = unit
+                core = .conv(unit)
             }
         } else {
             coreLIF = b.lif("patch_embed.proj_lif3", shape: tokenShape)
-            core = b.convNorm(path: "patch_embed.rpe_conv", normPath: "patch_embed.rpe_bn", cin: d, cout: d, kernel: (3, 3),
-                              pad: (1, 1), bias: false, inShape: tokenShape, rateSource: "patch_embed.proj_lif3", weightInit: init02)
+            core = .conv(b.convNorm(path: "patch_embed.rpe_conv", normPath: "patch_embed.rpe_bn", cin: d, cout: d, kernel: (3, 3),
+                              pad: (1, 1), bias: false, inShape: tokenShape, rateSource: "patch_embed.proj_lif3", weightInit: init02))
         }
         b.note("patch_embed.out", kind: "x_feat + " + (rt ? "STCore" : "rpe"), input: tokenShape, output: tokenShape)
 
@@ -190,17 +225,12 @@ final class SpikeDrivenGraph: FamilyGraph {
         head = (hw, hb)
     }
 
-    func reset() {
-        stemConvs.forEach { $0.reset() }
-        stemLIFs.forEach { $0.reset() }
-        coreLIF.reset()
-        (core as? RepDW5Unit)?.reset()
-        (core as? ConvUnit)?.reset()
-        for bl in blocks {
-            [bl.shortcutLIF, bl.qLIF, bl.kLIF, bl.vLIF, bl.kvLIF, bl.fc1LIF, bl.fc2LIF].forEach { $0.reset() }
-            [bl.q, bl.k, bl.v, bl.proj, bl.fc1, bl.fc2].forEach { $0.reset() }
-        }
-        headLIF.reset()
+    var convUnits: [ConvUnit] {
+        stemConvs + core.convUnits + blocks.flatMap { [$0.q, $0.k, $0.v, $0.proj, $0.fc1, $0.fc2] }
+    }
+
+    var lifUnits: [LIFUnit] {
+        stemLIFs + [coreLIF] + blocks.flatMap { [$0.shortcutLIF, $0.qLIF, $0.kLIF, $0.vLIF, $0.kvLIF, $0.fc1LIF, $0.fc2LIF] } + [headLIF]
     }
 
     func run(_ input: Tensor, _ ctx: RunContext) throws -> Tensor {
@@ -220,12 +250,7 @@ final class SpikeDrivenGraph: FamilyGraph {
         ctx.recorder?.stream("patch_embed.x_feat", t0: ctx.t0, timesteps: ctx.timesteps, chunk: feat)
         let s3 = try coreLIF.forward(feat, ctx)
         ctx.recordRate(coreLIF.path, s3)
-        var r: Tensor
-        if let rep = core as? RepDW5Unit {
-            r = try rep.forward(s3, ctx)
-        } else {
-            r = try (core as! ConvUnit).forward(s3, ctx)
-        }
+        var r = try core.forward(s3, ctx)
         if config.family == .rtformer {
             ctx.recorder?.stream("patch_embed.stcore.rep.out", t0: ctx.t0, timesteps: ctx.timesteps, chunk: r)
         }
@@ -405,15 +430,12 @@ final class SpikformerGraph: FamilyGraph {
         head = (hw, hb)
     }
 
-    func reset() {
-        stemConvs.forEach { $0.reset() }
-        stemLIFs.forEach { $0.reset() }
-        rpe.reset()
-        rpeLIF.reset()
-        for bl in blocks {
-            [bl.qLIF, bl.kLIF, bl.vLIF, bl.attnLIF, bl.projLIF, bl.fc1LIF, bl.fc2LIF].forEach { $0.reset() }
-            [bl.q, bl.k, bl.v, bl.proj, bl.fc1, bl.fc2].forEach { $0.reset() }
-        }
+    var convUnits: [ConvUnit] {
+        stemConvs + [rpe] + blocks.flatMap { [$0.q, $0.k, $0.v, $0.proj, $0.fc1, $0.fc2] }
+    }
+
+    var lifUnits: [LIFUnit] {
+        stemLIFs + [rpeLIF] + blocks.flatMap { [$0.qLIF, $0.kLIF, $0.vLIF, $0.attnLIF, $0.projLIF, $0.fc1LIF, $0.fc2LIF] }
     }
 
     func run(_ input: Tensor, _ ctx: RunContext) throws -> Tensor {

@@ -110,7 +110,7 @@ public enum ModelPipeline {
         var checkpoint: Checkpoint?
         let name = request.weightsName ?? request.weights ?? "weights"
         if let weights = request.weights {
-            let path = try BundledResources.resolve(weights)
+            let path = try BundledResources.locate(weights, as: .weights)
             let c = try BundledResources.naming(weights, path: path) {
                 try CheckpointFile.loadStateDict(path: path, selection: request.selection)
             }

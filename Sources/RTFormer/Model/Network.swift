@@ -205,34 +205,11 @@ public final class Network {
 
     // MARK: unit access (deploy conversion, equivalence)
 
-    var convUnits: [ConvUnit] {
-        switch graph {
-        case let g as SpikeDrivenGraph:
-            var u = g.stemConvs
-            if let rep = g.core as? RepDW5Unit { u += rep.branches + [rep.identity] } else if let c = g.core as? ConvUnit { u.append(c) }
-            for bl in g.blocks { u += [bl.q, bl.k, bl.v, bl.proj, bl.fc1, bl.fc2] }
-            return u
-        case let g as SpikformerGraph:
-            var u = g.stemConvs + [g.rpe]
-            for bl in g.blocks { u += [bl.q, bl.k, bl.v, bl.proj, bl.fc1, bl.fc2] }
-            return u
-        default: return []
-        }
-    }
+    /// Every conv/linear unit of the graph in execution order (the graph's own list).
+    var convUnits: [ConvUnit] { graph.convUnits }
 
-    var lifUnits: [LIFUnit] {
-        switch graph {
-        case let g as SpikeDrivenGraph:
-            var u = g.stemLIFs + [g.coreLIF]
-            for bl in g.blocks { u += [bl.shortcutLIF, bl.qLIF, bl.kLIF, bl.vLIF, bl.kvLIF, bl.fc1LIF, bl.fc2LIF] }
-            return u + [g.headLIF]
-        case let g as SpikformerGraph:
-            var u = g.stemLIFs + [g.rpeLIF]
-            for bl in g.blocks { u += [bl.qLIF, bl.kLIF, bl.vLIF, bl.attnLIF, bl.projLIF, bl.fc1LIF, bl.fc2LIF] }
-            return u
-        default: return []
-        }
-    }
+    /// Every LIF unit of the graph in execution order (the graph's own list).
+    var lifUnits: [LIFUnit] { graph.lifUnits }
 
     /// LIF module paths in execution order.
     public var lifPaths: [String] { layers.filter(\.isNeuron).map(\.path) }

@@ -99,5 +99,8 @@ extension RepDW5Unit {
 
 extension Network {
     /// The unfused RepDW5 spatial core (rtformer family), nil otherwise.
-    var repDW5: RepDW5Unit? { (graph as? SpikeDrivenGraph)?.core as? RepDW5Unit }
+    var repDW5: RepDW5Unit? {
+        guard let g = graph as? SpikeDrivenGraph, case let .repDW5(rep) = g.core else { return nil }
+        return rep
+    }
 }

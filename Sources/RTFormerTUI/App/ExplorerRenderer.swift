@@ -63,7 +63,7 @@ public enum ExplorerRenderer {
             input.label.map { l in input.classNames.flatMap { l < $0.count ? " " + $0[l] : nil } ?? " label \(l)" }
         } ?? ""
         segments.append(s.input.map { $0 + label } ?? "no input")
-        segments.append("mem " + formatBytes(s.memoryBytes))
+        segments.append("mem " + Fmt.bytes(s.memoryBytes))
         var trailing = app.isPlaying ? "▶ \(app.playInterval) ms" : ""
         if !layout.hiddenPanes.isEmpty {
             let hidden = "+\(layout.hiddenPanes.count) hidden"
@@ -159,17 +159,6 @@ public enum ExplorerRenderer {
     }
 
     // MARK: formatting
-
-    static func formatBytes(_ n: Int) -> String {
-        let units = ["B", "KiB", "MiB", "GiB"]
-        var v = Double(n)
-        var u = 0
-        while v >= 1024 && u < units.count - 1 {
-            v /= 1024
-            u += 1
-        }
-        return u == 0 ? "\(n) B" : String(format: "%.1f", v) + " " + units[u]
-    }
 
     private static func lastPathComponent(_ path: String) -> String {
         path.split(separator: "/").last.map(String.init) ?? path

@@ -83,10 +83,13 @@ wait_for '│ t 2/4 │'
 step="toggle view"
 send 'v'
 wait_for '│ deploy │'
-wait_for 'membrane · H · .* · deploy' 5
+wait_for 'membrane · map H · trace H · .* · deploy' 5
 
 step="help"
-send '?'
+send '?'                             # ? explains the focused pane first
+wait_for '\? layers pane'
+wait_for 'Every layer of the model' 5
+send '?'                             # ? again: every key
 wait_for 'help · keys'
 wait_for 'fold: exact ↔ paper' 5
 send Escape

@@ -139,7 +139,7 @@ public enum ExplorerRenderer {
         let (tableRect, footer) = rest.splitBottom(1)
         // key | where | what it does, the description wrapped over as many rows as it needs.
         let keyWidth = max(3, matches.map(\.label.count).max() ?? 3)
-        let scopeWidth = min(24, max(5, matches.map(\.scope.count).max() ?? 5))
+        let scopeWidth = min(tableRect.width >= 90 ? 20 : 14, max(5, matches.map(\.scope.count).max() ?? 5))
         let actionWidth = max(10, tableRect.width - keyWidth - scopeWidth - 3)
         var rows: [[String]] = []
         var rowOf: [Int] = []

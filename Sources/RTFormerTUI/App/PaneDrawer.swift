@@ -126,16 +126,22 @@ struct PaneDrawer {
     private func drawMembrane(_ m: MembraneView, label: String?, in rect: Rect, into screen: inout Screen) {
         let point = m.trace.first { $0.t == m.t }
         // What matters first (where, when, spike or not), then the values; two rows when one is short.
-        var head = (label.map { $0 + " · " } ?? "") + "c \(m.channel) (y \(m.y), x \(m.x)) t \(m.t)"
+        // Where (compact in a narrow half), when, spike or not: kept whole, in this order.
+        let position = rect.width >= 40 ? "c \(m.channel) (y \(m.y), x \(m.x)) t \(m.t)" : "c\(m.channel) y\(m.y) x\(m.x) t\(m.t)"
+        var headFields = (label.map { [$0] } ?? []) + [position]
         var values: [String] = []
         if let p = point {
-            if let s = p.spike { head += s ? "  spike" : "  silent" }
+            if let s = p.spike { headFields.append(s ? "spike" : "silent") }
             // What the comparator sees and its threshold first; H and V after.
             if m.comparedQuantity != "H", let c = p.compared { values.append("\(m.comparedQuantity.prefix(1) == "Ĥ" ? "Ĥ" : "cmp") " + ColorScale.label(c)) }
             if let th = p.threshold { values.append("θ " + ColorScale.label(th)) }
             if let h = p.h { values.append("H " + ColorScale.label(h)) }
             if let v = p.v { values.append("V " + ColorScale.label(v)) }
         }
+        // A half too narrow for its `unfused`/`deploy` label drops it (left is unfused, as the title says).
+        if label != nil && text(headFields.joined(separator: " ")).count > rect.width { headFields.removeFirst() }
+        let head = text(headFields.joined(separator: "  ")).count <= rect.width
+            ? headFields.joined(separator: "  ") : Self.wholeFields(headFields.map(text), width: rect.width, separator: " ")
         let oneRow = text(([head] + values).joined(separator: "  "))
         var infoLines = [oneRow]
         if oneRow.count > rect.width {

@@ -82,6 +82,20 @@ import Testing
         #expect(f.app.collapsedGroups.isEmpty)
     }
 
+    @Test func columnKeysScrollTheLayerTableAndStopAtItsLastColumn() {
+        var f = ExplorerFixture()
+        let header = { (f: ExplorerFixture) in f.render().plainText().split(separator: "\n")[2] }
+        #expect(!header(f).contains(" # "))
+        for _ in 0..<10 { f.press(.character(">")) }
+        let frame = ExplorerRenderer.renderFrame(f.app, session: f.session, size: f.app.size, appearance: .standard)
+        f.app.columnOffsets = frame.columnOffsets
+        #expect(header(f).contains("#"), "the last column is reached: \(header(f))")
+        let last = f.app.columnOffsets[.layers] ?? 0
+        #expect(last > 0 && last < 7)
+        f.press(.character("<"))
+        #expect(f.app.columnOffsets[.layers] == last - 1, "one < undoes one column, not the presses past the end")
+    }
+
     @Test func aKeyThePopUpDoesNotUsePassesThrough() {
         var f = ExplorerFixture()
         f.press(.character(":"))

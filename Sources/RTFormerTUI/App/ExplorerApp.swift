@@ -164,7 +164,9 @@ public struct ExplorerApp: Sendable {
         case .toggleQuantity: quantity = quantity == .h ? .v : .h
         case .columnsLeft, .columnsRight:
             let delta = action == .columnsLeft ? -1 : 1
-            columnOffsets[focus] = min(max(0, (columnOffsets[focus] ?? 0) + delta), 12)
+            // At most the pane's scrolling columns less one; the table clamps further to its width.
+            let scrolling: [ExplorerPane: Int] = [.layers: 7, .tsbn: 5, .diff: 4, .energy: 3]
+            columnOffsets[focus] = min(max(0, (columnOffsets[focus] ?? 0) + delta), max(0, (scrolling[focus] ?? 1) - 1))
         case .toggleGroup: toggleGroup(session: session)
         case .move(let direction) where focus == .layers && !collapsedGroups.isEmpty && (direction == .up || direction == .down):
             let paths = session.unfused?.layers.map(\.path) ?? []

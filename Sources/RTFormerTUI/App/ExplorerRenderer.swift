@@ -15,11 +15,20 @@ public enum ExplorerRenderer {
     public static func renderWithScrollOffsets(_ app: ExplorerApp, session: Session, size: Size, appearance: Appearance)
         -> (screen: Screen, scrollOffsets: [ExplorerPane: Int])
     {
+        let frame = renderFrame(app, session: session, size: size, appearance: appearance)
+        return (frame.screen, frame.scrollOffsets)
+    }
+
+    /// The frame, the first row each scrolling pane showed and the first column each table pane
+    /// showed (clamped to what its width can use); the run loop stores both in the app.
+    public static func renderFrame(_ app: ExplorerApp, session: Session, size: Size, appearance: Appearance)
+        -> (screen: Screen, scrollOffsets: [ExplorerPane: Int], columnOffsets: [ExplorerPane: Int])
+    {
         var app = app
         app.size = size
         var screen = Screen(size: size, appearance: appearance)
         if ExplorerLayout.minimumSize.drawMessageIfTooSmall(into: &screen) {
-            return (screen, app.scrollOffsets)
+            return (screen, app.scrollOffsets, app.columnOffsets)
         }
         let layout = app.layout
         var drawer = PaneDrawer(app: app, session: session, ascii: appearance.isASCII)
@@ -37,7 +46,7 @@ public enum ExplorerRenderer {
         case nil:
             break
         }
-        return (screen, drawer.scrollOffsets)
+        return (screen, drawer.scrollOffsets, drawer.columnOffsets)
     }
 
     // MARK: rows

@@ -111,7 +111,7 @@ public struct KeyTable: Sendable {
 
     /// Global actions in the order the hint bar offers them.
     private static let hintPriority: [KeyAction] = [
-        .step, .back, .togglePlay, .cycleView, .toggleFold, .help, .commandLine, .quit, .nextLayer, .nextChannel,
+        .step, .back, .help, .togglePlay, .cycleView, .toggleFold, .commandLine, .quit, .nextLayer, .nextChannel,
         .focusNext, .zoom, .togglePane(.layers),
     ]
 
@@ -158,7 +158,7 @@ public struct KeyTable: Sendable {
                             panes: [.layers], hint: "group", hintLabel: "Enter"),
             ExplorerBinding([c("<")], "<", .columnsLeft, "table columns: scroll one column left", panes: tablePanes),
             ExplorerBinding([c(">")], ">", .columnsRight, "table columns: scroll one column right (‹ › in the heading mark hidden columns)",
-                            panes: tablePanes, hint: "columns", hintLabel: "< >"),
+                            panes: tablePanes),
             ExplorerBinding([.pageUp], "PgUp", .pageUp, "ten layers up", panes: [.layers]),
             ExplorerBinding([.pageDown], "PgDn", .pageDown, "ten layers down", panes: [.layers]),
             ExplorerBinding([.home], "Home", .first, "first layer", panes: [.layers]),

@@ -11,12 +11,15 @@ struct PaneDrawer {
     let ascii: Bool
     /// Rows each scrolling pane started at in this frame.
     var scrollOffsets: [ExplorerPane: Int]
+    /// First scrolling column each table pane showed in this frame.
+    var columnOffsets: [ExplorerPane: Int]
 
     init(app: ExplorerApp, session: Session, ascii: Bool) {
         self.app = app
         self.session = session
         self.ascii = ascii
         self.scrollOffsets = app.scrollOffsets
+        self.columnOffsets = app.columnOffsets
     }
 
     private func text(_ s: String) -> String { ASCIIText.fold(s, ascii: ascii) }
@@ -81,6 +84,7 @@ struct PaneDrawer {
                              isFocused: app.focus == .layers)
         tree.draw(into: &screen, in: body)
         scrollOffsets[.layers] = tree.visibleOffset(in: body)
+        columnOffsets[.layers] = tree.visibleColumnOffset(in: body)
         return "\(view.rows.count) · \(Self.compact(Double(view.parameters))) params"
     }
 
@@ -226,6 +230,7 @@ struct PaneDrawer {
         }
         table.draw(into: &screen, in: tableRect)
         scrollOffsets[.tsbn] = table.visibleOffset(in: tableRect)
+        columnOffsets[.tsbn] = table.visibleColumnOffset(in: tableRect)
         return "\(view.path) · t \(view.t) · fold \(view.fold.rawValue)"
     }
 
@@ -302,6 +307,7 @@ struct PaneDrawer {
         ], cells: cells, scrollOffset: scrollOffsets[.diff] ?? 0, columnOffset: app.columnOffsets[.diff] ?? 0, isFocused: false)
         tree.draw(into: &screen, in: tableRect)
         scrollOffsets[.diff] = tree.visibleOffset(in: tableRect)
+        columnOffsets[.diff] = tree.visibleColumnOffset(in: tableRect)
         return "deploy vs unfused · fold \(view.fold.rawValue) · \(view.computedSteps) step(s)"
     }
 
@@ -321,6 +327,7 @@ struct PaneDrawer {
         ], cells: cells, scrollOffset: scrollOffsets[.energy] ?? 0, columnOffset: app.columnOffsets[.energy] ?? 0, isFocused: false)
         tree.draw(into: &screen, in: tableRect)
         scrollOffsets[.energy] = tree.visibleOffset(in: tableRect)
+        columnOffsets[.energy] = tree.visibleColumnOffset(in: tableRect)
         return "\(view.computedSteps) step(s), per sample"
     }
 

@@ -164,6 +164,12 @@ public struct Table: Sendable {
         return widths
     }
 
+    /// `columnOffset` as drawn in `rect` (clamped to the largest useful one); callers keep it so
+    /// a key past the last column does not have to be undone.
+    public func visibleColumnOffset(in rect: Rect) -> Int {
+        min(max(0, columnOffset), maxColumnOffset(total: bodyWidth(in: rect)))
+    }
+
     /// The width the body of the table takes in `rect` (less the scrollbar when one is drawn).
     public func bodyWidth(in rect: Rect) -> Int {
         let visible = Table.visibleRowCount(in: rect)

@@ -74,6 +74,9 @@ public struct TreeTable: Sendable {
     /// The first visible row drawn in `rect`.
     public func visibleOffset(in rect: Rect) -> Int { table(ascii: false).visibleOffset(in: rect) }
 
+    /// The column offset as drawn in `rect` (see `Table.visibleColumnOffset`).
+    public func visibleColumnOffset(in rect: Rect) -> Int { table(ascii: false).visibleColumnOffset(in: rect) }
+
     // MARK: navigation
 
     /// The innermost group holding `path` (nil at the top level).

@@ -39,8 +39,8 @@ import Testing
         #expect(rows.contains("▾ block.0"))
         var collapsed = tree
         collapsed.collapsed = ["block.0.attn"]
-        let selectedRow = try? #require(collapsed.selectedRow)
-        #expect(collapsed.visibleNodes[selectedRow ?? 0].path == "block.0.attn", "a hidden selection selects its group")
+        let row = collapsed.selectedRow ?? -1
+        #expect(row >= 0 && collapsed.visibleNodes[row].path == "block.0.attn", "a hidden selection selects its group")
     }
 
     @Test func stepsSkipCollapsedGroups() {
@@ -94,6 +94,17 @@ import Testing
         #expect(last > 0 && last < 7)
         f.press(.character("<"))
         #expect(f.app.columnOffsets[.layers] == last - 1, "one < undoes one column, not the presses past the end")
+    }
+
+    @Test func trainPreviewSaysWhyDeployDiffersAndKeepsT() {
+        var f = ExplorerFixture()
+        f.press(.character(" "), .character(" "), .character("t"))
+        #expect(f.session.cursor.t == 2)
+        let status = f.render().plainText().split(separator: "\n")[0]
+        #expect(status.contains("train preview (deploy: running stats)"), "\(status)")
+        #expect(!status.contains("not_equivalent"))
+        f.press(.character("t"))
+        #expect(f.session.cursor.t == 2)
     }
 
     @Test func aKeyThePopUpDoesNotUsePassesThrough() {

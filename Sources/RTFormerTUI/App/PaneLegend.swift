@@ -21,46 +21,53 @@ public enum PaneLegend {
         }
     }
 
-    /// The marks of `pane`, most important first (the legend row shows those that fit).
-    public static func items(for pane: ExplorerPane) -> [Item] {
-        switch pane {
-        case .layers:
+    /// The marks of `pane`, most important first (the legend row shows those that fit); none for
+    /// a pane without an entry.
+    public static func items(for pane: ExplorerPane) -> [Item] { itemsByPane[pane] ?? [] }
+
+    /// The explanation `?` shows for `pane`: paragraphs, wrapped by the pop-up.
+    public static func explanation(for pane: ExplorerPane) -> [String] {
+        explanations[pane] ?? ["The \(pane) pane."]
+    }
+
+    /// Legend items per pane (a new pane adds its entry here).
+    static let itemsByPane: [ExplorerPane: [Item]] = [
+        .layers:
             [Item("dep:", ""), Item("fold", "folded"), Item("abs", "absorbed"), Item("=", "as is"),
-             Item("‹›", ascii: "<>", "more columns"), Item("▾▸", ascii: "v>", "group open/closed")]
-        case .membrane:
+             Item("‹›", ascii: "<>", "more columns"), Item("▾▸", ascii: "v>", "group open/closed")],
+        .membrane:
             [Item("●", ascii: "*", "value", style: CellStyle(fg: .indexed(14), attributes: .bold)),
              Item("╌", ascii: "-", "threshold θ", style: CellStyle(fg: .indexed(9))),
              Item("▲", ascii: "^", "spike", style: CellStyle(fg: .indexed(11), attributes: .bold)),
              Item("·", ascii: ".", "silent", style: .dim),
-             Item("■", ascii: "X", "cursor neuron")]
-        case .tsbn:
-            [Item("!", "γ ≤ 0 (comparison flips)"), Item("θ", "folded threshold")]
-        case .rates:
-            [Item("map", "channels spiking"), Item("■", ascii: "X", "cursor"), Item("bars", "rate per channel")]
-        case .diff:
+             Item("■", ascii: "X", "cursor neuron")],
+        .tsbn:
+            [Item("!", "γ ≤ 0 (comparison flips)"), Item("θ", "folded threshold")],
+        .rates:
+            [Item("map", "channels spiking"), Item("■", ascii: "X", "cursor"), Item("bars", "rate per channel")],
+        .diff:
             [Item("✓", ascii: "ok", "equivalent"), Item("≈", ascii: "~", "equal up to rounding"), Item("✗", ascii: "x", "not equivalent"),
-             Item("loc s/r", "local structural/rounding")]
-        case .energy:
-            [Item("AC", "spike-driven accumulate"), Item("MAC", "multiply-accumulate"), Item("µJ", ascii: "uJ", "per sample")]
-        case .logits:
-            [Item("bar", "from 0 (negative to the left)"), Item("✓✗", ascii: "ok/x", "top-1 vs label")]
-        }
-    }
+             Item("loc s/r", "local structural/rounding")],
+        .energy:
+            [Item("AC", "spike-driven accumulate"), Item("MAC", "multiply-accumulate"), Item("µJ", ascii: "uJ", "per sample")],
+        .logits:
+            [Item("bar", "from 0 (negative to the left)"), Item("✓✗", ascii: "ok/x", "top-1 vs label")],
+    ]
 
-    /// The explanation `?` shows for `pane`: paragraphs, wrapped by the pop-up.
-    public static func explanation(for pane: ExplorerPane) -> [String] {
-        switch pane {
-        case .layers:
+    /// Explanations per pane (a new pane adds its entry here).
+    static let explanations: [ExplorerPane: [String]] = [
+        .layers:
             [
                 "Every layer of the model in the order it runs, as a tree by module path: blocks → attn / mlp → layers. "
                     + "Enter (or c) collapses the selected layer's group and opens it again; the selected row shows the full path.",
-                "Columns: rate = share of the layer's neurons that spike at t; dep = what the deploy twin does with the layer: "
-                    + "fold = replaced by its folded form (BN/TSBN folded into the conv, threshold θ per t and channel), "
-                    + "abs = absorbed into the layer before it (gone from the deploy model), = = unchanged; shape = output "
-                    + "[C,H,W]; params = learned parameters; SOP = synaptic operations at t; kind = module type; # = index for `layer N`.",
+                "Columns: rate — share of the layer's neurons that spike at t; dep — what the deploy twin does with the "
+                    + "layer: fold — replaced by its folded form (BN/TSBN folded into the conv, threshold θ per t and channel), "
+                    + "abs — absorbed into the layer before it (gone from the deploy model), = — unchanged; shape — output "
+                    + "[C,H,W]; params — learned parameters; SOP — synaptic operations at t; kind — module type; # — the "
+                    + "index `layer N` selects.",
                 "Columns that do not fit scroll sideways with < and >; ‹ and › in the heading mark hidden columns.",
-            ]
-        case .membrane:
+            ],
+        .membrane:
             [
                 "One channel of the selected spiking layer at t: the heatmap shows every neuron's membrane potential "
                     + "(m switches between H, charged before the spike, and V, after the reset), blue below 0, red above, "
@@ -71,22 +78,22 @@ public enum PaneLegend {
                     + "the deploy twin folds that norm into θ and compares H. The title names what the trace shows.",
                 "Magenta neurons (! without colours) sit within rounding distance of their threshold, where deploy and "
                     + "unfused may disagree by rounding alone.",
-            ]
-        case .tsbn:
+            ],
+        .tsbn:
             [
                 "The temporal batch norm feeding the selected spiking layer, per channel at t: γ, β (affine weights at t), "
                     + "μ, σ² (the statistics used: running ones in eval, the causal window's in the train preview) and the "
                     + "threshold θ the deploy twin folds them into.",
                 "! marks a channel whose γ ≤ 0: there the folded comparison flips (spike below θ instead of above). "
                     + "The window line lists the timesteps whose statistics t uses and the window length L.",
-            ]
-        case .rates:
+            ],
+        .rates:
             [
                 "Firing at t in the selected layer: the map shows, per position, the share of channels that spiked "
                     + "(0 to 1, scale under it), with the cursor neuron's position marked; the sparkline the layer's rate "
                     + "per t; the bars each channel's rate at t (the selected channel highlighted).",
-            ]
-        case .diff:
+            ],
+        .diff:
             [
                 "The deploy twin against the unfused model over the computed timesteps. ✓ equivalent: every spike agrees; "
                     + "≈ equivalent up to rounding: the only mismatches start at neurons within rounding distance of "
@@ -94,19 +101,18 @@ public enum PaneLegend {
                 "Per spiking layer: e2e = spike mismatches end to end, orig = mismatches that start there, loc s / loc r = "
                     + "local structural / rounding mismatches when the layer is fed the same input in both models. o jumps "
                     + "to the first origin.",
-            ]
-        case .energy:
+            ],
+        .energy:
             [
                 "Synaptic operations and energy of the computed timesteps for one sample: AC layers (fed spikes) cost "
                     + "0.9 pJ per operation, MAC layers (fed real values, the first conv) 4.6 pJ. SOP = operations, µJ = energy.",
-            ]
-        case .logits:
+            ],
+        .logits:
             [
                 "The class scores averaged over the computed timesteps, one bar per class drawn from 0 (negative scores to "
                     + "the left); the top class is highlighted and checked against the input's label (✓ right, ✗ wrong).",
-            ]
-        }
-    }
+            ],
+    ]
 
     /// The title of `pane`'s explanation pop-up.
     public static func title(for pane: ExplorerPane) -> String { "? \(pane) pane · ? again lists every key · q closes" }

@@ -178,7 +178,8 @@ public struct LegendRow: Sendable {
                 let mark = ascii ? item.asciiMark : item.mark
                 x += screen.write(mark, x: x, y: row.y, style: item.style, clip: row)
                 if !item.meaning.isEmpty { x += screen.write(" " + ASCIIText.fold(item.meaning, ascii: ascii), x: x, y: row.y, style: .dim, clip: row) }
-                x += 2
+                // A heading item (`dep:`) sits one space from what it heads.
+                x += item.meaning.isEmpty ? 1 : 2
             }
         }
     }

@@ -264,7 +264,7 @@ struct PaneDrawer {
     private mutating func drawDiff(in rect: Rect, into screen: inout Screen) throws -> String {
         let view = try session.diffView()
         let summary = view.summary
-        let (header, tableRect) = withLegend(.diff, in: rect, minimumBody: 6, into: &screen).splitTop(3)
+        let body = withLegend(.diff, in: rect, minimumBody: 6, into: &screen)
         let mark = switch summary.verdict {
         case .equivalent: "✓ "
         case .equivalentUpToRounding: "≈ "
@@ -284,16 +284,18 @@ struct PaneDrawer {
             first,
             "logits max |Δ| \(ColorScale.label(view.logitsMaxAbs)) · rel \(ColorScale.label(view.logitsMaxRel)) · e2e \(view.e2e.mismatches)",
         ]
-        for (i, line) in lines.enumerated() {
-            var style: CellStyle = .plain
-            if i == 0 {
-                switch summary.verdict {
-                case .notEquivalent: style = CellStyle(fg: .indexed(9), attributes: .bold)
-                case .equivalentUpToRounding: style = CellStyle(fg: .indexed(11), attributes: .bold)
-                case .equivalent: style = CellStyle(attributes: .bold)
-                }
-            }
-            screen.write(TextLayout.truncate(text(line), to: header.width, ascii: ascii), x: header.x, y: header.y + i, style: style,
+        // The summary wraps (a long origin and its cause are not cut) into at most half the pane.
+        let verdictStyle: CellStyle = switch summary.verdict {
+        case .notEquivalent: CellStyle(fg: .indexed(9), attributes: .bold)
+        case .equivalentUpToRounding: CellStyle(fg: .indexed(11), attributes: .bold)
+        case .equivalent: CellStyle(attributes: .bold)
+        }
+        let wrapped = lines.enumerated().flatMap { i, line in
+            TextLayout.wrap(text(line), width: body.width).map { ($0, i == 0 ? verdictStyle : CellStyle.plain) }
+        }
+        let (header, tableRect) = body.splitTop(min(wrapped.count, max(3, body.height / 2)))
+        for (i, (line, style)) in wrapped.prefix(header.height).enumerated() {
+            screen.write(TextLayout.truncate(line, to: header.width, ascii: ascii), x: header.x, y: header.y + i, style: style,
                          clip: header)
         }
         var cells: [String: [String]] = [:]

@@ -180,8 +180,8 @@ public enum CommandTable {
         },
         CommandSpec(name: "load", usage: "load weights <file | digits | demo> [ema] [key NAME] [map FILE] [heads N]",
                     summary: "load a checkpoint (strict); rebuild the model from the file's config when it has one",
-                    details: "safetensors or PyTorch .pth/.pt/.pth.tar (a state_dict or a training checkpoint) with the keys of "
-                        + "SPEC §6.4/§7; a file whose keys all start with `weights.` (the fixtures) is accepted, `module.`/"
+                    details: "safetensors or PyTorch .pth/.pt/.pth.tar (a state_dict or a training checkpoint) with the model's "
+                        + "parameter names (unfused or deploy); a file whose keys all start with `weights.` (the fixtures) is accepted, `module.`/"
                         + "`_orig_mod.` prefixes are stripped. `ema`: the EMA weights; `key NAME`: another top-level entry; "
                         + "`map FILE`: a JSON key map [{\"from\": regex, \"to\": replacement}]; `heads N`: heads for a file "
                         + "without a config. Without a model, or when the file carries its config (args, metadata), the model "
@@ -208,7 +208,7 @@ public enum CommandTable {
         },
         CommandSpec(name: "encode", usage: "encode cifar | cifar10 | cifar100 | png | events [number|time]",
                     summary: "how inputs are encoded; the current input is encoded again",
-                    details: "cifar/cifar10, cifar100: normalise images with those statistics (SPEC R19); png: the reader's "
+                    details: "cifar/cifar10, cifar100: normalise images with those datasets' mean and standard deviation; png: the reader's "
                         + "choice (CIFAR-100 statistics for CIFAR-100 batches, CIFAR-10 otherwise); events number|time: bin "
                         + "event streams into T frames by equal event counts or equal durations.") { s in
             switch try s.keyword(["cifar", "cifar10", "cifar100", "png", "events"], what: "encoding") {
@@ -319,12 +319,13 @@ public enum CommandTable {
                     details: "") { s in
             .view(ViewMode(rawValue: try s.keyword(ViewMode.allCases.map(\.rawValue), what: "view"))!)
         },
-        CommandSpec(name: "fold", usage: "fold exact | paper", summary: "threshold fold of the deploy twin (SPEC decision 5)",
-                    details: "`paper` is Eq.7 literally (no ε, no sign handling).") { s in
+        CommandSpec(name: "fold", usage: "fold exact | paper", summary: "how the deploy twin folds the norm into each threshold: exact or as in the paper",
+                    details: "`exact` keeps spikes identical (an ε guard, and the comparison flipped where γ ≤ 0); "
+                        + "`paper` is the paper's Eq. 7 as written (no ε, no sign handling), which can change spikes.") { s in
             .fold(ThresholdFoldMode(rawValue: try s.keyword(ThresholdFoldMode.allCases.map(\.rawValue), what: "fold mode"))!)
         },
         CommandSpec(name: "mode", usage: "mode eval | train", summary: "norm statistics: running (eval) or window (train)",
-                    details: "Train mode normalises each TSBN with its causal window's statistics (SPEC §3.2) and updates the "
+                    details: "Train mode normalises each TSBN with its causal window's statistics (the timesteps up to t) and updates the "
                         + "running statistics as timesteps are computed; the input is rerun from t = 0. It is a preview: "
                         + "`mode eval` restores the running statistics exactly as they were before `mode train`.") { s in
             .mode(ForwardMode(rawValue: try s.keyword(["eval", "train"], what: "mode"))!)
@@ -333,7 +334,7 @@ public enum CommandTable {
                     summary: "print a pane", details: "") { s in
             .show(Pane(rawValue: try s.keyword(Pane.allCases.map(\.rawValue), what: "pane"))!)
         },
-        CommandSpec(name: "diff", usage: "diff [local|e2e|float64]", summary: "the verdict and spike mismatches deploy vs unfused (SPEC R9)",
+        CommandSpec(name: "diff", usage: "diff [local|e2e|float64]", summary: "the verdict and spike mismatches deploy vs unfused (near: within rounding of θ)",
                     details: "Without an argument shows both tables; `float64` recomputes both twins in Double for the current "
                         + "input and says whether the Float32 origins disappear.") { s in
             if s.atEnd { return .diff(.both) }
@@ -341,7 +342,7 @@ public enum CommandTable {
         },
         CommandSpec(name: "origin", usage: "origin", summary: "cursor to the first mismatch origin of the diff",
                     details: "Layer, t, channel and neuron of the first structural origin, else of the first rounding flip.") { _ in .origin },
-        CommandSpec(name: "energy", usage: "energy", summary: "SOPs and energy of the computed timesteps (SPEC §9)",
+        CommandSpec(name: "energy", usage: "energy", summary: "synaptic operations and energy of the computed timesteps (0.9 pJ per AC, 4.6 pJ per MAC)",
                     details: "") { _ in .energy },
         CommandSpec(name: "layers", usage: "layers", summary: "the layer table", details: "") { _ in .layers },
         CommandSpec(name: "save", usage: "save <file.session>", summary: "write the commands so far as a script",
@@ -396,7 +397,13 @@ public enum CommandTable {
         if let name, let spec = spec(named: name) {
             return ([spec.usage, "  " + spec.summary] + (spec.details.isEmpty ? [] : [spec.details])).joined(separator: "\n")
         }
-        let width = all.map(\.usage.count).max() ?? 0
-        return all.map { $0.usage.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.summary }.joined(separator: "\n")
+        // Usage and summary in two columns; a usage too long for the first column gets a line of
+        // its own, its summary under it, so no summary starts beyond column 34.
+        let width = 32
+        return all.map { spec in
+            spec.usage.count <= width
+                ? spec.usage.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + spec.summary
+                : spec.usage + "\n" + String(repeating: " ", count: width + 2) + spec.summary
+        }.joined(separator: "\n")
     }
 }

@@ -627,7 +627,12 @@ public final class Session {
             out += " (running statistics restored to their values before `mode train`)"
         }
         unfused.mode = mode
-        if encodedInput != nil { out += "\n" + (try restartInput()) }
+        if encodedInput != nil {
+            // The input is rerun from rest with the new statistics; the cursor stays at its t.
+            let t = cursor.t
+            out += "\n" + (try restartInput())
+            if t > 0 { out = out.split(separator: "\n").dropLast().joined(separator: "\n") + "\n" + (try goto(t)) }
+        }
         return out
     }
 

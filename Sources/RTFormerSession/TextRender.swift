@@ -130,7 +130,7 @@ public enum TextRender {
                      "verdict: " + v.summary.sentence]
         lines += chain(v.summary)
         if scope != .local {
-            lines.append("end to end: \(v.e2e.mismatches) (near/far from threshold, SPEC R9: \(v.e2e.rounding)/\(v.e2e.structural))"
+            lines.append("end to end: \(v.e2e.mismatches) (near/far from threshold: \(v.e2e.rounding)/\(v.e2e.structural))"
                          + (v.firstDivergence.map { " · first divergence \($0.layer) at t \($0.t)" } ?? " · no divergence"))
             for r in v.rows {
                 lines.append("  " + Fmt.pad(r.path, 34) + Fmt.pad("\(r.e2e.mismatches) (\(r.e2e.rounding)/\(r.e2e.structural))", 16, right: true)
@@ -178,12 +178,20 @@ public enum TextRender {
     /// The energy pane.
     public static func energy(_ v: EnergyView) -> String {
         var lines = ["energy over \(v.computedSteps) computed timestep(s), per sample (E_MAC 4.6 pJ, E_AC 0.9 pJ)"]
-        for r in v.rows {
-            let rates = r.ratePerT.map { $0.map { String(format: "%.4f", $0) }.joined(separator: " ") } ?? "-"
-            lines.append("  " + Fmt.pad(r.path, 30) + " " + r.operation.rawValue + Fmt.pad(Fmt.int(r.flPerTimestep), 11, right: true)
-                         + "  fr " + Fmt.pad(rates, 30) + Fmt.pad(String(format: "%.1f", r.sop), 12, right: true)
-                         + Fmt.pad(String(format: "%.1f pJ", r.picoJoules), 15, right: true))
+        // Columns sized to their content, two spaces apart, under headings.
+        let rows: [[String]] = v.rows.map { r in
+            [r.path, r.operation.rawValue.uppercased(), Fmt.int(r.flPerTimestep),
+             r.ratePerT.map { $0.map { String(format: "%.4f", $0) }.joined(separator: " ") } ?? "-",
+             String(format: "%.1f", r.sop), String(format: "%.1f", r.picoJoules)]
         }
+        let headings = ["layer", "op", "FL/t", "input rate per t", "SOP", "pJ"]
+        let right = [false, false, true, false, true, true]
+        let widths = headings.indices.map { i in rows.reduce(headings[i].count) { max($0, $1[i].count) } }
+        func line(_ cells: [String]) -> String {
+            "  " + cells.indices.map { Fmt.pad(cells[$0], widths[$0], right: right[$0]) }.joined(separator: "  ")
+        }
+        lines.append(line(headings))
+        lines += rows.map(line)
         lines.append(String(format: "total %.4f µJ = %.6f mJ (conv0 ×T: %.4f µJ) · SOP %.1f", v.totalPicoJoules * 1e-6, v.totalMilliJoules,
                             v.totalPicoJoulesConv0PerT * 1e-6, v.totalSOP))
         return lines.joined(separator: "\n")

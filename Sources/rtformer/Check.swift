@@ -147,12 +147,12 @@ struct Check: ParsableCommand {
                   + "  max-rel " + Fmt.pad(String(format: "%.3g", c.maxRel), 9, right: true)
                   + "  max|ref| " + Fmt.pad(String(format: "%.3g", c.refMaxAbs), 7, right: true) + (c.withinTolerance ? "  ok" : "  OUT OF TOLERANCE"))
         }
-        print("local, TSBN-LIF threshold folds (R9):")
+        print("local, TSBN-LIF threshold folds (each fed the same input in both models):")
         for c in r.localSpikes {
             print("  " + Fmt.pad("\(c.path) t=\(c.t)", 28) + "  stateless \(c.stateless.mismatches) (\(c.stateless.structural) structural)"
                   + "   stateful \(c.stateful.mismatches) (\(c.stateful.rounding) rounding, \(c.stateful.structural) structural)")
         }
-        print("end to end, spike mismatches per layer (per t); near/far: unfused margin inside/outside R20's band (SPEC R9):")
+        print("end to end, spike mismatches per layer (per t); near/far: the unfused margin to the threshold inside/outside the rounding band:")
         for l in r.endToEnd {
             print("  " + Fmt.pad(l.path, 28) + "  " + Fmt.pad(String(l.total.mismatches), 6, right: true)
                   + "  (\(l.total.rounding) near, \(l.total.structural) far)  per t: "

@@ -5,7 +5,7 @@ import RTFormerSession
 
 /// `rtformer convert`: saves the deploy (re-parameterized) checkpoint of unfused weights.
 struct Convert: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Save the deploy checkpoint (SPEC R14 keys) of unfused weights.")
+    static let configuration = CommandConfiguration(abstract: "Save the deploy checkpoint (folded parameter names) of unfused weights.")
 
     @OptionGroup var model: ModelOptions
 

@@ -145,7 +145,8 @@ import Testing
 
     @Test func helpFiltersAndEnterRunsTheSelectedBinding() {
         var f = ExplorerFixture()
-        f.press(.character("?"))
+        // `?` explains the focused pane (LayerTreeKeyTests); `?` again lists the keys.
+        f.press(.character("?"), .character("?"))
         #expect(f.app.overlay == .help(filter: "", selected: 0))
         f.type("fold")
         #expect(f.app.overlay == .help(filter: "fold", selected: 0))
@@ -222,9 +223,13 @@ import Testing
     @Test func layoutDropsLowPriorityPanesWhenSmall() {
         let big = ExplorerFixture()
         #expect(big.app.layout.panes == [.layers, .membrane, .tsbn, .rates])
+        // At 80×24 the rates pane goes under the layer list (issue 15: it was hidden there).
         let small = ExplorerFixture(size: Size(width: 80, height: 24))
-        #expect(small.app.layout.panes == [.layers, .membrane, .tsbn])
-        #expect(small.app.layout.hiddenPanes == [.rates])
+        #expect(small.app.layout.panes == [.layers, .membrane, .tsbn, .rates])
+        #expect(small.app.layout.hiddenPanes.isEmpty)
+        var tiny = ExplorerFixture(size: Size(width: 80, height: 20))
+        tiny.press(.character("5"))
+        #expect(tiny.app.layout.hiddenPanes.contains(.diff))
     }
 
     @Test func resizeChangesTheLayoutSize() {

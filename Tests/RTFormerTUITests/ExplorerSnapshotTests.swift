@@ -37,7 +37,7 @@ struct ExplorerSnapshotTests {
 
     @Test func helpOverlay() {
         var f = ExplorerFixture(weights: .trained)
-        f.press(.character("?"))
+        f.press(.character("?"), .character("?"))
         f.type("chan")
         assertSnapshot(f.render(), named: "explorer-help-overlay", annotated: false)
     }

@@ -4,7 +4,7 @@
 #   RTFORMER_BIN=.build/release/rtformer Tests/tmux/e2e.sh
 #
 # Starts `rtformer` (no arguments: the TUI on the built-in default) in a shell inside tmux on a
-# private socket (`tmux -L rtformer-e2e`, 120x40, TERM=xterm-256color), sends keys (step twice,
+# private socket (`tmux -L rtformer-e2e-PID`, 120x40, TERM=xterm-256color), sends keys (step twice,
 # toggle the view, open and close help, one Esc too many, `:goto t=0`, `:export png|svg`, resize, quit), asserts on `capture-pane -p`,
 # and checks that the shell is back with the terminal restored (alternate screen left, tty in
 # cooked mode with echo). Then the same for SIGTERM and Ctrl-C (SIGINT), for forced crashes
@@ -16,7 +16,7 @@ case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
 [ -x "$BIN" ] || { echo "e2e: no executable at $BIN (set RTFORMER_BIN)"; exit 2; }
 command -v tmux >/dev/null || { echo "e2e: tmux is not installed"; exit 2; }
 
-TMUX_CMD=(tmux -L rtformer-e2e)
+TMUX_CMD=(tmux -L "rtformer-e2e-$$")   # one server per run: concurrent runs (other checkouts) do not meet
 WORK=$(mktemp -d)
 CAP="$WORK/capture.txt"
 cleanup() { "${TMUX_CMD[@]}" kill-server 2>/dev/null; rm -rf "$WORK"; }
@@ -83,10 +83,13 @@ wait_for '│ t 2/4 │'
 step="toggle view"
 send 'v'
 wait_for '│ deploy │'
-wait_for 'membrane · H · .* · deploy' 5
+wait_for 'membrane · map H · trace H · .* · deploy' 5
 
 step="help"
-send '?'
+send '?'                             # ? explains the focused pane first
+wait_for '\? layers pane'
+wait_for 'Every layer of the model' 5
+send '?'                             # ? again: every key
 wait_for 'help · keys'
 wait_for 'fold: exact ↔ paper' 5
 send Escape

@@ -44,7 +44,8 @@ extension Session {
             }
             var s = [series("X (input current)", \.x), series("H (charged)", \.h)]
             if v.comparedQuantity != "H" { s.append(series(v.comparedQuantity + " (compared)", \.compared)) }
-            s += [series("V (after reset)", \.v), series("threshold", \.threshold, dashed: true)]
+            // V equals H wherever the neuron did not spike: dashed, so the H line under it stays visible.
+            s += [series("V (after reset, dashed)", \.v, dashed: true), series("threshold", \.threshold, dashed: true)]
             s.append(Figure.Series("spike", pts.compactMap { p in p.spike == true ? PlotPoint(Double(p.t), Double(p.compared ?? p.h ?? 0)) : nil },
                                    markers: true))
             return Figure(title: "membrane · \(v.path) · c \(v.channel) (y \(v.y), x \(v.x)) · \(model)", xLabel: "timestep t",

@@ -66,6 +66,12 @@ public struct ExplorerApp: Sendable {
     public var needsFullRedraw = false
     /// First row shown per scrolling pane; the renderer keeps the selection in view from here.
     public var scrollOffsets: [ExplorerPane: Int] = [:]
+    /// First scrolling column shown per table pane (`<` `>`); the table clamps it when drawn.
+    public var columnOffsets: [ExplorerPane: Int] = [:]
+    /// Module-path groups collapsed in the layer tree (Enter or `c` on the layers pane).
+    public private(set) var collapsedGroups: Set<String> = []
+    /// First column shown of a table-like output pop-up (`←` `→`).
+    public private(set) var outputColumn = 0
     /// The command lines the last `handle` call ran, in order (for timing logs and tests).
     public private(set) var lastCommands: [String] = []
 
@@ -112,8 +118,14 @@ public struct ExplorerApp: Sendable {
             handleHelp(key, filter: filter, selected: selected, session: session)
             return
         case .output(let title, let text, let offset):
-            handleOutput(key, title: title, text: text, offset: offset)
-            return
+            if key == .character("?") && title == PaneLegend.title(for: focus) {
+                overlay = .help(filter: "", selected: 0)
+                return
+            }
+            guard !handleOutput(key, title: title, text: text, offset: offset) else { return }
+            // Any other key closes the pop-up and does what it does (a `:load weights` result
+            // must not swallow the next key).
+            overlay = nil
         case nil:
             break
         }
@@ -134,7 +146,10 @@ public struct ExplorerApp: Sendable {
         case .zoom: isZoomed.toggle()
         case .focusNext: moveFocus(by: 1)
         case .focusPrevious: moveFocus(by: -1)
-        case .help: overlay = .help(filter: "", selected: 0)
+        case .help:
+            // `?` explains the focused pane (a pop-up that wraps and scrolls); `?` again lists every key.
+            overlay = .output(title: PaneLegend.title(for: focus), text: PaneLegend.document(for: focus, keys: keyTable), offset: 0)
+            outputColumn = 0
         case .commandLine:
             isEditingCommand = true
             commandLine.open()
@@ -147,6 +162,19 @@ public struct ExplorerApp: Sendable {
             run("quit", session: session)
         case .redraw: needsFullRedraw = true
         case .toggleQuantity: quantity = quantity == .h ? .v : .h
+        case .columnsLeft, .columnsRight:
+            let delta = action == .columnsLeft ? -1 : 1
+            // At most the pane's scrolling columns less one; the table clamps further to its width.
+            let scrolling: [ExplorerPane: Int] = [.layers: 7, .tsbn: 5, .diff: 4, .energy: 3]
+            columnOffsets[focus] = min(max(0, (columnOffsets[focus] ?? 0) + delta), max(0, (scrolling[focus] ?? 1) - 1))
+        case .toggleGroup: toggleGroup(session: session)
+        case .move(let direction) where focus == .layers && !collapsedGroups.isEmpty && (direction == .up || direction == .down):
+            let paths = session.unfused?.layers.map(\.path) ?? []
+            if let l = session.selectedLayer,
+               let target = TreeTable.step(paths: paths, collapsed: collapsedGroups, selected: l.path, by: direction == .up ? -1 : 1),
+               let index = paths.firstIndex(of: target) {
+                run("layer \(index)", session: session)
+            }
         case .move, .pageUp, .pageDown, .first, .last:
             if let scroll = scrollAmount(action) {
                 scrollOffsets[focus] = max(0, (scrollOffsets[focus] ?? 0) + scroll)
@@ -263,6 +291,7 @@ public struct ExplorerApp: Sendable {
         if let error = result.error {
             if error.contains("\n") {
                 overlay = .output(title: line, text: error, offset: 0)
+                outputColumn = 0
             }
             message = Message(text: error.split(separator: "\n").last.map(String.init) ?? error, isError: true)
             if isPlaying { isPlaying = false }
@@ -271,6 +300,7 @@ public struct ExplorerApp: Sendable {
         let output = result.output
         if fromCommandLine && output.contains("\n") {
             overlay = .output(title: line, text: output, offset: 0)
+            outputColumn = 0
             message = Message(text: "\(line): \(output.split(separator: "\n").count) lines (q closes)", isError: false)
         } else {
             let first = output.split(separator: "\n").first.map(String.init) ?? ""
@@ -292,6 +322,21 @@ public struct ExplorerApp: Sendable {
         } else {
             message = Message(text: "replayed \(file): \(result.failures.count) failed (first: \(result.failures[0]))", isError: true)
             overlay = .output(title: "replay \(file)", text: result.transcript, offset: 0)
+            outputColumn = 0
+        }
+    }
+
+    /// Collapses the group of the selected layer, or opens the collapsed group that hides it.
+    private mutating func toggleGroup(session: Session) {
+        guard let path = session.selectedLayer?.path else { return }
+        if let hiding = collapsedGroups.filter({ path.hasPrefix($0 + ".") }).min(by: { $0.count < $1.count }) {
+            collapsedGroups.remove(hiding)
+            message = Message(text: "opened \(hiding)", isError: false)
+        } else if let group = TreeTable.group(of: path) {
+            collapsedGroups.insert(group)
+            message = Message(text: "collapsed \(group) (Enter opens it)", isError: false)
+        } else {
+            message = Message(text: "\(path) is at the top level", isError: false)
         }
     }
 
@@ -441,21 +486,34 @@ public struct ExplorerApp: Sendable {
         }
     }
 
-    private mutating func handleOutput(_ key: Key, title: String, text: String, offset: Int) {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
-        let page = max(1, size.height - 8)
-        func scrolled(_ o: Int) -> Overlay { .output(title: title, text: text, offset: min(max(0, o), max(0, lines - 1))) }
+    /// Handles a key of the output pop-up; false for a key it has no use for.
+    private mutating func handleOutput(_ key: Key, title: String, text: String, offset: Int) -> Bool {
+        let layout = OutputLayout(text: text, size: size)
+        let lines = layout.lineCount
+        let page = max(1, layout.visibleRows)
+        let scrolls = lines > page
+        func scrolled(_ o: Int) -> Overlay { .output(title: title, text: text, offset: min(max(0, o), max(0, lines - page))) }
         switch key {
-        case .character("q"), .escape, .enter: overlay = nil
-        case .up, .character("k"): overlay = scrolled(offset - 1)
-        case .down, .character("j"): overlay = scrolled(offset + 1)
-        case .pageUp: overlay = scrolled(offset - page)
-        case .pageDown, .character(" "): overlay = scrolled(offset + page)
-        case .home, .character("g"): overlay = scrolled(0)
-        case .end, .character("G"): overlay = scrolled(lines - page)
+        case .character("q"), .escape, .enter:
+            overlay = nil
+            outputColumn = 0
+        case .up where scrolls, .character("k") where scrolls: overlay = scrolled(offset - 1)
+        case .down where scrolls, .character("j") where scrolls: overlay = scrolled(offset + 1)
+        case .pageUp where scrolls: overlay = scrolled(offset - page)
+        case .pageDown where scrolls, .character(" ") where scrolls: overlay = scrolled(offset + page)
+        case .home where scrolls, .character("g") where scrolls: overlay = scrolled(0)
+        case .end where scrolls, .character("G") where scrolls: overlay = scrolled(lines - page)
+        case .left where layout.maxColumn > 0, .character("h") where layout.maxColumn > 0:
+            outputColumn = max(0, outputColumn - 8)
+        case .right where layout.maxColumn > 0, .character("l") where layout.maxColumn > 0:
+            outputColumn = min(layout.maxColumn, outputColumn + 8)
         case .redraw: needsFullRedraw = true
-        default: break
+        case .resize, .timeout: break
+        default:
+            outputColumn = 0
+            return false
         }
+        return true
     }
 
     /// How a key is written in messages.

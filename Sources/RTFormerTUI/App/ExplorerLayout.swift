@@ -50,7 +50,7 @@ public struct ExplorerLayout: Sendable {
         var candidates = enabled
         var dropped: [ExplorerPane] = []
         while true {
-            if let arranged = Self.arrange(candidates, in: panesRect) {
+            if let arranged = Self.arrange(candidates, in: panesRect) ?? Self.arrangeUnderLayers(candidates, in: panesRect) {
                 frames = arranged
                 break
             }
@@ -61,6 +61,21 @@ public struct ExplorerLayout: Sendable {
             dropped.insert(last, at: 0)
         }
         hiddenPanes = dropped
+    }
+
+    /// As `arrange`, with the last pane moved under the layer list in the left column (a short
+    /// terminal has room there when the right column has none), or nil.
+    static func arrangeUnderLayers(_ panes: [ExplorerPane], in rect: Rect) -> [(pane: ExplorerPane, rect: Rect)]? {
+        guard panes.count >= 3, panes.first == .layers, let last = panes.last else { return nil }
+        guard var out = arrange(Array(panes.dropLast()), in: rect), let i = out.firstIndex(where: { $0.pane == .layers }) else { return nil }
+        let column = out[i].rect
+        let parts = column.rows(weights: [3, 2])
+        out[i].rect = parts[0]
+        out.append((last, parts[1]))
+        if out.contains(where: { $0.rect.width < $0.pane.minimumSize.width || $0.rect.height < $0.pane.minimumSize.height }) {
+            return nil
+        }
+        return out.sorted { $0.pane.rawValue < $1.pane.rawValue }
     }
 
     /// The frames of `panes` in `rect`, or nil when one would be smaller than its minimum.
@@ -74,7 +89,7 @@ public struct ExplorerLayout: Sendable {
             if rest.isEmpty {
                 out.append((.layers, rect))
             } else {
-                let leftWidth = rect.width >= 160 ? 56 : rect.width >= 110 ? 44 : max(26, rect.width * 3 / 8)
+                let leftWidth = rect.width >= 160 ? 56 : rect.width >= 110 ? 44 : max(26, min(44, rect.width * 2 / 5 + 2))
                 let (left, r) = rect.splitLeft(leftWidth)
                 out.append((.layers, left))
                 right = r

@@ -56,9 +56,10 @@ public enum ExplorerLoop {
         -> (rendered: ContinuousClock.Instant, flushed: ContinuousClock.Instant)
     {
         app.size = terminal.size
-        let (screen, offsets) = ExplorerRenderer.renderWithScrollOffsets(app, session: session, size: terminal.size,
-                                                                         appearance: terminal.appearance)
+        let (screen, offsets, columns) = ExplorerRenderer.renderFrame(app, session: session, size: terminal.size,
+                                                                      appearance: terminal.appearance)
         app.scrollOffsets = offsets
+        app.columnOffsets = columns
         let rendered = ContinuousClock.now
         terminal.flush(screen)
         return (rendered, ContinuousClock.now)

@@ -15,11 +15,20 @@ public enum ExplorerRenderer {
     public static func renderWithScrollOffsets(_ app: ExplorerApp, session: Session, size: Size, appearance: Appearance)
         -> (screen: Screen, scrollOffsets: [ExplorerPane: Int])
     {
+        let frame = renderFrame(app, session: session, size: size, appearance: appearance)
+        return (frame.screen, frame.scrollOffsets)
+    }
+
+    /// The frame, the first row each scrolling pane showed and the first column each table pane
+    /// showed (clamped to what its width can use); the run loop stores both in the app.
+    public static func renderFrame(_ app: ExplorerApp, session: Session, size: Size, appearance: Appearance)
+        -> (screen: Screen, scrollOffsets: [ExplorerPane: Int], columnOffsets: [ExplorerPane: Int])
+    {
         var app = app
         app.size = size
         var screen = Screen(size: size, appearance: appearance)
         if ExplorerLayout.minimumSize.drawMessageIfTooSmall(into: &screen) {
-            return (screen, app.scrollOffsets)
+            return (screen, app.scrollOffsets, app.columnOffsets)
         }
         let layout = app.layout
         var drawer = PaneDrawer(app: app, session: session, ascii: appearance.isASCII)
@@ -33,11 +42,11 @@ public enum ExplorerRenderer {
         case .help(let filter, let selected):
             drawHelp(app, filter: filter, selected: selected, into: &screen)
         case .output(let title, let text, let offset):
-            drawOutput(title: title, text: text, offset: offset, into: &screen)
+            drawOutput(title: title, text: text, offset: offset, column: app.outputColumn, into: &screen)
         case nil:
             break
         }
-        return (screen, drawer.scrollOffsets)
+        return (screen, drawer.scrollOffsets, drawer.columnOffsets)
     }
 
     // MARK: rows
@@ -45,32 +54,38 @@ public enum ExplorerRenderer {
     private static func drawStatus(_ app: ExplorerApp, session: Session, layout: ExplorerLayout, into screen: inout Screen) {
         let s = session.statusView()
         // What changes as the user explores comes first, so narrow terminals keep it.
-        var segments: [String] = []
+        // Each field with how readily it is left out when the row is short (0: never); `?`
+        // explains the fields (PaneLegend.statusLine).
+        var fields: [(text: String, priority: Int)] = []
         var model = s.model ?? "no model"
-        if s.weights != "seeded" { model += " " + lastPathComponent(s.weights) } else if s.model != nil { model += " seeded" }
-        segments.append(model)
-        segments.append("t \(s.t)/\(s.timesteps)")
-        segments.append(s.view.rawValue)
-        segments.append("fold \(s.fold.rawValue)")
-        // The verdict (issue 11): computed here for recordings up to 256 MiB; larger models show
-        // it once the diff pane (or `diff`) has computed it for the current state.
-        if let v = session.cachedVerdict ?? (s.memoryBytes <= 256 << 20 ? session.verdict : nil) {
-            segments.append(v.rawValue)
+        if s.weights != "seeded" { model += " " + TextLayout.truncate(lastPathComponent(s.weights), to: 28) } else if s.model != nil { model += " seeded" }
+        fields.append((model, 0))
+        fields.append(("t \(s.t)/\(s.timesteps)", 0))
+        fields.append((s.view.rawValue, 0))
+        fields.append(("fold \(s.fold.rawValue)", 1))
+        let train = session.unfused?.mode == .train
+        if train {
+            // Deploy keeps the running statistics, so a verdict against the preview says nothing.
+            fields.append(("train preview (deploy: running stats)", 0))
+        } else if let v = session.cachedVerdict ?? (s.memoryBytes <= 256 << 20 ? session.verdict : nil) {
+            // The verdict (issue 11): computed here for recordings up to 256 MiB; larger models show
+            // it once the diff pane (or `diff`) has computed it for the current state.
+            fields.append((v.rawValue, 1))
         }
-        segments.append(s.neuronState.rawValue)
-        if session.unfused?.mode == .train { segments.append("train stats") }
+        fields.append((s.neuronState == .fresh ? "from rest" : "state carried", 4))
         let label = session.input.flatMap { input in
             input.label.map { l in input.classNames.flatMap { l < $0.count ? " " + $0[l] : nil } ?? " label \(l)" }
         } ?? ""
-        segments.append(s.input.map { $0 + label } ?? "no input")
-        segments.append("mem " + Fmt.bytes(s.memoryBytes))
+        fields.append((s.input.map { TextLayout.truncate($0, to: 32) + label } ?? "no input", 2))
+        fields.append(("mem " + Fmt.bytes(s.memoryBytes), 3))
         var trailing = app.isPlaying ? "▶ \(app.playInterval) ms" : ""
         if !layout.hiddenPanes.isEmpty {
             let hidden = "+\(layout.hiddenPanes.count) hidden"
             trailing = trailing.isEmpty ? hidden : trailing + " · " + hidden
         }
         let ascii = screen.appearance.isASCII
-        StatusLine(segments: segments.map { ASCIIText.fold($0, ascii: ascii) }, trailing: ASCIIText.fold(trailing, ascii: ascii))
+        StatusLine(segments: fields.map { ASCIIText.fold($0.text, ascii: ascii) }, trailing: ASCIIText.fold(trailing, ascii: ascii),
+                   priorities: fields.map(\.priority))
             .draw(into: &screen, in: layout.statusRow)
     }
 
@@ -82,9 +97,13 @@ public enum ExplorerRenderer {
         }
         guard let message = app.message else { return }
         let style = message.isError ? CellStyle(fg: .indexed(9), attributes: .bold) : CellStyle.dim
-        let text = ASCIIText.fold(message.text, ascii: screen.appearance.isASCII)
-        screen.write(TextLayout.truncate(text, to: row.width, ascii: screen.appearance.isASCII), x: row.x, y: row.y,
-                     style: style, clip: row)
+        let ascii = screen.appearance.isASCII
+        let text = ASCIIText.fold(message.text, ascii: ascii)
+        // A long result loses whole ` · ` fields from its end rather than a cut word.
+        let separator = ASCIIText.fold(" · ", ascii: ascii)
+        let fitted = text.count <= row.width ? text
+            : PaneDrawer.wholeFields(text.components(separatedBy: separator), width: row.width, separator: separator)
+        screen.write(TextLayout.truncate(fitted, to: row.width, ascii: ascii), x: row.x, y: row.y, style: style, clip: row)
     }
 
     private static func drawHints(_ app: ExplorerApp, layout: ExplorerLayout, into screen: inout Screen) {
@@ -103,7 +122,7 @@ public enum ExplorerRenderer {
             case .help:
                 hints = [.init("type", "filter"), .init("↑↓", "select"), .init("Enter", "run"), .init("Esc", "close")]
             case .output:
-                hints = [.init("↑↓ PgUp PgDn", "scroll"), .init("q Esc", "close")]
+                hints = [.init("↑↓ PgUp PgDn", "scroll"), .init("←→", "columns"), .init("q Esc", "close"), .init("other keys", "close and act")]
             case nil:
                 hints = app.keyTable.hints(focused: app.focus)
             }
@@ -114,10 +133,7 @@ public enum ExplorerRenderer {
 
     // MARK: overlays
 
-    private static func overlayRect(in screen: Screen) -> Rect {
-        screen.bounds.inset(top: 1, left: 0, bottom: 2, right: 0)
-            .centered(Size(width: min(screen.width - 4, 100), height: screen.height - 5))
-    }
+    private static func overlayRect(in screen: Screen) -> Rect { OutputLayout.box(for: screen.size) }
 
     private static func drawHelp(_ app: ExplorerApp, filter: String, selected: Int, into screen: inout Screen) {
         let ascii = screen.appearance.isASCII
@@ -130,30 +146,55 @@ public enum ExplorerRenderer {
         InputLine(prompt: "filter: ", text: filter).draw(into: &screen, in: filterRow)
         let matches = app.keyTable.matching(filter)
         let (tableRect, footer) = rest.splitBottom(1)
-        let table = Table(columns: [Table.Column("key", width: .fixed(9)), Table.Column("action", width: .flexible(1)),
-                                    Table.Column("where", width: .fixed(20))],
-                          rows: matches.map { [ASCIIText.fold($0.label, ascii: ascii), ASCIIText.fold($0.summary, ascii: ascii),
-                                               $0.scope] },
-                          selected: matches.isEmpty ? nil : min(selected, matches.count - 1))
+        // key | where | what it does, the description wrapped over as many rows as it needs.
+        let keyWidth = max(3, matches.map(\.label.count).max() ?? 3)
+        let scopeWidth = min(tableRect.width >= 90 ? 20 : 14, max(5, matches.map(\.scope.count).max() ?? 5))
+        let actionWidth = max(10, tableRect.width - keyWidth - scopeWidth - 3)
+        var rows: [[String]] = []
+        var rowOf: [Int] = []
+        for (i, m) in matches.enumerated() {
+            let scope = TextLayout.wrap(m.scope, width: scopeWidth)
+            let action = TextLayout.wrap(ASCIIText.fold(m.summary, ascii: ascii), width: actionWidth)
+            for j in 0..<max(scope.count, action.count) {
+                rows.append([j == 0 ? ASCIIText.fold(m.label, ascii: ascii) : "", j < scope.count ? scope[j] : "", j < action.count ? action[j] : ""])
+                rowOf.append(i)
+            }
+        }
+        let pick = matches.isEmpty ? nil : min(selected, matches.count - 1)
+        var table = Table(columns: [Table.Column("key", width: .fixed(keyWidth)), Table.Column("where", width: .fixed(scopeWidth)),
+                                    Table.Column("what it does", width: .flexible(1))],
+                          rows: rows, selected: pick.flatMap { p in rowOf.lastIndex(of: p) })
+        var scroll = table.visibleOffset(in: tableRect)
+        if let p = pick, let start = rowOf.firstIndex(of: p), start < scroll { scroll = start }
+        table.scrollOffset = scroll
+        table.rowStyles = rowOf.map { $0 == pick ? CellStyle.reverse : nil }
         table.draw(into: &screen, in: tableRect)
         let note = matches.isEmpty ? "no key matches \"\(filter)\"" : "\(matches.count) of \(app.keyTable.bindings.count) keys · `:help` lists the session commands"
         screen.write(TextLayout.truncate(note, to: footer.width, ascii: ascii), x: footer.x, y: footer.y, style: .dim, clip: footer)
     }
 
-    private static func drawOutput(title: String, text: String, offset: Int, into screen: inout Screen) {
+    private static func drawOutput(title: String, text: String, offset: Int, column: Int, into screen: inout Screen) {
         let ascii = screen.appearance.isASCII
         let box = overlayRect(in: screen)
         screen.fill(box)
-        Frame(title: ASCIIText.fold(":\(title)", ascii: ascii), isFocused: true).draw(into: &screen, in: box)
+        // A command's output is titled with its line; a pane's explanation (`?`) with its own title.
+        Frame(title: ASCIIText.fold(title.hasPrefix("?") ? title : ":\(title)", ascii: ascii), isFocused: true).draw(into: &screen, in: box)
         let inner = Frame.contentRect(for: box)
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let layout = OutputLayout(text: ASCIIText.fold(text, ascii: ascii), size: screen.size)
+        let lines = layout.lines
+        let column = min(column, layout.maxColumn)
         for (i, line) in lines.dropFirst(offset).prefix(inner.height).enumerated() {
             let style: CellStyle = line.hasPrefix("error") ? CellStyle(fg: .indexed(9), attributes: .bold) : .plain
-            screen.write(TextLayout.truncate(ASCIIText.fold(String(line), ascii: ascii), to: inner.width, ascii: ascii),
-                         x: inner.x, y: inner.y + i, style: style, clip: inner)
+            let shown = String(line.dropFirst(column))
+            screen.write(String(shown.prefix(inner.width)), x: inner.x, y: inner.y + i, style: style, clip: inner)
+            if shown.count > inner.width { screen.put(ascii ? ">" : "›", x: inner.maxX - 1, y: inner.y + i, style: .reverse) }
+            if column > 0 && !line.isEmpty { screen.put(ascii ? "<" : "‹", x: inner.x, y: inner.y + i, style: .reverse) }
         }
-        if lines.count > inner.height {
-            let position = " \(offset + 1)-\(min(lines.count, offset + inner.height)) of \(lines.count) "
+        var notes: [String] = []
+        if lines.count > inner.height { notes.append("\(offset + 1)-\(min(lines.count, offset + inner.height)) of \(lines.count)") }
+        if layout.maxColumn > 0 { notes.append(ascii ? "<- -> columns" : "← → columns") }
+        if !notes.isEmpty {
+            let position = " " + notes.joined(separator: " · ") + " "
             screen.write(position, x: box.maxX - position.count - 1, y: box.maxY - 1, style: .dim)
         }
     }

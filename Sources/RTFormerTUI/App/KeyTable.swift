@@ -25,6 +25,11 @@ public enum KeyAction: Hashable, Sendable {
     case first
     case last
     case toggleQuantity
+    /// Table columns scroll one column left / right (`<` `>`).
+    case columnsLeft
+    case columnsRight
+    /// Collapse the layer tree's group of the selected layer, or open the one hiding it.
+    case toggleGroup
     case togglePane(ExplorerPane)
     case zoom
     case focusNext
@@ -106,7 +111,7 @@ public struct KeyTable: Sendable {
 
     /// Global actions in the order the hint bar offers them.
     private static let hintPriority: [KeyAction] = [
-        .step, .back, .togglePlay, .cycleView, .toggleFold, .help, .commandLine, .quit, .nextLayer, .nextChannel,
+        .step, .back, .help, .togglePlay, .cycleView, .toggleFold, .commandLine, .quit, .nextLayer, .nextChannel,
         .focusNext, .zoom, .togglePane(.layers),
     ]
 
@@ -125,6 +130,7 @@ public struct KeyTable: Sendable {
         let c = Key.character
         let neuronPanes: Set<ExplorerPane> = [.membrane, .rates]
         let scrollPanes: Set<ExplorerPane> = [.diff, .energy, .logits]
+        let tablePanes: Set<ExplorerPane> = [.layers, .tsbn, .diff, .energy]
         var b: [ExplorerBinding] = [
             ExplorerBinding([c(" "), c(".")], "space .", .step, "step: compute the next timestep (session `step`)", hint: "step"),
             ExplorerBinding([c(",")], ",", .back, "back one timestep (session `back`)", hint: "back"),
@@ -148,6 +154,11 @@ public struct KeyTable: Sendable {
             ExplorerBinding([.down, c("j")], "↓ j", .move(.down), "next layer", panes: [.layers]),
             ExplorerBinding([.left, c("h")], "← h", .move(.left), "back one timestep", panes: [.layers], hint: "t", hintLabel: "←→"),
             ExplorerBinding([.right, c("l")], "→ l", .move(.right), "step one timestep", panes: [.layers]),
+            ExplorerBinding([.enter, c("c")], "Enter c", .toggleGroup, "collapse the selected layer's group (blocks → attn/mlp), or open it again",
+                            panes: [.layers], hint: "group", hintLabel: "Enter"),
+            ExplorerBinding([c("<")], "<", .columnsLeft, "table columns: scroll one column left", panes: tablePanes),
+            ExplorerBinding([c(">")], ">", .columnsRight, "table columns: scroll one column right (‹ › in the heading mark hidden columns)",
+                            panes: tablePanes),
             ExplorerBinding([.pageUp], "PgUp", .pageUp, "ten layers up", panes: [.layers]),
             ExplorerBinding([.pageDown], "PgDn", .pageDown, "ten layers down", panes: [.layers]),
             ExplorerBinding([.home], "Home", .first, "first layer", panes: [.layers]),
@@ -177,7 +188,8 @@ public struct KeyTable: Sendable {
             ExplorerBinding([c("e")], "e", .zoom, "zoom the focused pane (again to unzoom)", hint: "zoom"),
             ExplorerBinding([.tab], "Tab", .focusNext, "focus the next pane", hint: "focus"),
             ExplorerBinding([.backTab], "S-Tab", .focusPrevious, "focus the previous pane"),
-            ExplorerBinding([c("?")], "?", .help, "this help (type to filter, Enter runs)", hint: "help"),
+            ExplorerBinding([c("?")], "?", .help, "what the focused pane shows and its marks, then every key (type to filter, Enter runs)",
+                            hint: "help"),
             ExplorerBinding([c(":")], ":", .commandLine, "command line: any session command (Tab completes, ↑↓ history)", hint: "cmd"),
             ExplorerBinding([.escape], "Esc", .dismiss, "close a pop-up, cancel the command line, unzoom (never quits)"),
             ExplorerBinding([c("q")], "q", .quit, "quit", hint: "quit"),

@@ -11,12 +11,15 @@ struct PaneDrawer {
     let ascii: Bool
     /// Rows each scrolling pane started at in this frame.
     var scrollOffsets: [ExplorerPane: Int]
+    /// First scrolling column each table pane showed in this frame.
+    var columnOffsets: [ExplorerPane: Int]
 
     init(app: ExplorerApp, session: Session, ascii: Bool) {
         self.app = app
         self.session = session
         self.ascii = ascii
         self.scrollOffsets = app.scrollOffsets
+        self.columnOffsets = app.columnOffsets
     }
 
     private func text(_ s: String) -> String { ASCIIText.fold(s, ascii: ascii) }
@@ -44,42 +47,44 @@ struct PaneDrawer {
 
     // MARK: layers
 
+    /// The legend row at the bottom of `rect` when the pane has room for it; the rest above.
+    private func withLegend(_ pane: ExplorerPane, in rect: Rect, minimumBody: Int, into screen: inout Screen) -> Rect {
+        withLegend(LegendRow(PaneLegend.items(for: pane)), in: rect, minimumBody: minimumBody, into: &screen)
+    }
+
+    /// `legend` on the bottom one or two rows of `rect` (two when it needs them and the body
+    /// keeps `minimumBody` rows); the rest above.
+    private func withLegend(_ legend: LegendRow, in rect: Rect, minimumBody: Int, into screen: inout Screen) -> Rect {
+        guard rect.height >= minimumBody + 1 else { return rect }
+        let needed = legend.rows(width: rect.width, ascii: ascii).count
+        let rows = min(needed, rect.height - minimumBody >= 2 && rect.height >= 12 ? 2 : 1)
+        let (body, legendRows) = rect.splitBottom(rows)
+        legend.draw(into: &screen, in: legendRows)
+        return body
+    }
+
     private mutating func drawLayers(in rect: Rect, into screen: inout Screen) throws -> String {
         let view = try session.layerTable()
-        let wide = rect.width >= 72, narrow = rect.width < 40
-        let shapes = view.rows.map { "[" + $0.outputShape.map(String.init).joined(separator: ",") + "]" }
-        let shapeWidth = min(13, max(5, shapes.map(\.count).max() ?? 5))
-        var columns: [Table.Column] = []
-        if wide { columns.append(Table.Column("#", width: .fixed(3), alignment: .right)) }
-        columns.append(Table.Column("layer", width: .flexible(1)))
-        if wide { columns.append(Table.Column("kind", width: .fixed(16))) }
-        if !narrow { columns.append(Table.Column("shape", width: .fixed(shapeWidth))) }
-        if wide {
-            columns.append(Table.Column("params", width: .fixed(8), alignment: .right))
-            columns.append(Table.Column("SOP", width: .fixed(8), alignment: .right))
+        let body = withLegend(.layers, in: rect, minimumBody: 5, into: &screen)
+        let columns = [
+            Table.Column("layer", width: .flexible(1)), Table.Column("rate", alignment: .right), Table.Column("dep"),
+            Table.Column("shape"), Table.Column("params", alignment: .right), Table.Column("SOP", alignment: .right),
+            Table.Column("kind"), Table.Column("#", alignment: .right),
+        ]
+        var cells: [String: [String]] = [:]
+        for row in view.rows {
+            cells[row.path] = [row.rate.map { Self.fixed($0, 3) } ?? "-", Self.marker(row.deploy),
+                               "[" + row.outputShape.map(String.init).joined(separator: ",") + "]",
+                               Self.compact(Double(row.parameters)), row.sop.map(Self.compact) ?? "-", text(row.kind), String(row.index)]
         }
-        columns.append(Table.Column("rate", width: .fixed(5), alignment: .right))
-        if !narrow { columns.append(Table.Column("dep", width: .fixed(4))) }
-        var table = Table(columns: columns, rows: [], selected: view.selected, scrollOffset: scrollOffsets[.layers] ?? 0,
-                          isFocused: app.focus == .layers)
-        let scrollbar = view.rows.count > Table.visibleRowCount(in: rect) ? 1 : 0
-        let pathWidth = table.columnWidths(total: rect.width - scrollbar)[wide ? 1 : 0]
-        table.rows = zip(view.rows, shapes).map { row, shape in
-            var cells: [String] = []
-            if wide { cells.append(String(row.index)) }
-            cells.append(Self.leftTruncated(row.path, to: pathWidth, ascii: ascii))
-            if wide { cells.append(text(row.kind)) }
-            if !narrow { cells.append(shape) }
-            if wide {
-                cells.append(Self.compact(Double(row.parameters)))
-                cells.append(row.sop.map(Self.compact) ?? "-")
-            }
-            cells.append(row.rate.map { Self.fixed($0, 3) } ?? "-")
-            if !narrow { cells.append(Self.marker(row.deploy)) }
-            return cells
-        }
-        table.draw(into: &screen, in: rect)
-        scrollOffsets[.layers] = table.visibleOffset(in: rect)
+        let paths = view.rows.map(\.path)
+        let selected = view.selected < paths.count ? paths[view.selected] : nil
+        let tree = TreeTable(paths: paths, collapsed: app.collapsedGroups, selected: selected, columns: columns, cells: cells,
+                             scrollOffset: scrollOffsets[.layers] ?? 0, columnOffset: app.columnOffsets[.layers] ?? 0,
+                             isFocused: app.focus == .layers)
+        tree.draw(into: &screen, in: body)
+        scrollOffsets[.layers] = tree.visibleOffset(in: body)
+        columnOffsets[.layers] = tree.visibleColumnOffset(in: body)
         return "\(view.rows.count) · \(Self.compact(Double(view.parameters))) params"
     }
 
@@ -94,44 +99,81 @@ struct PaneDrawer {
 
     // MARK: membrane
 
+    /// What the trace of `m` plots: Ĥ for an unfused TSBN-LIF, else H.
+    private static func tracedQuantity(_ m: MembraneView) -> String { m.comparedQuantity.hasPrefix("Ĥ") ? "Ĥ" : "H" }
+
     private func drawMembrane(in rect: Rect, into screen: inout Screen) throws -> String {
         let q = app.quantity.rawValue
         if session.view == .split {
             let unfused = try session.membraneView(for: .unfused)
             let deploy = try session.membraneView(for: .deploy)
-            let halves = rect.columns(weights: [1, 1])
+            let body = membraneLegend(traced: "unfused \(Self.tracedQuantity(unfused)), deploy \(Self.tracedQuantity(deploy))", in: rect, into: &screen)
+            let halves = body.columns(weights: [1, 1])
             drawMembrane(unfused, label: "unfused", in: halves[0].inset(right: 1), into: &screen)
-            for y in rect.y..<rect.maxY { screen.put(ascii ? "|" : "│", x: halves[1].x - 1, y: y, style: .dim) }
+            for y in body.y..<body.maxY { screen.put(ascii ? "|" : "│", x: halves[1].x - 1, y: y, style: .dim) }
             drawMembrane(deploy, label: "deploy", in: halves[1], into: &screen)
-            return "\(q) · \(unfused.path) · split"
+            return "map \(q) · trace \(Self.tracedQuantity(unfused)) | \(Self.tracedQuantity(deploy)) · \(unfused.path) · split"
         }
         let m = try session.membraneView(for: session.view == .deploy ? .deploy : .unfused)
-        drawMembrane(m, label: nil, in: rect, into: &screen)
-        return "\(q) · \(m.path) · \(m.model.rawValue)"
+        let body = membraneLegend(traced: Self.tracedQuantity(m), in: rect, into: &screen)
+        drawMembrane(m, label: nil, in: body, into: &screen)
+        return "map \(q) · trace \(Self.tracedQuantity(m)) · \(m.path) · \(m.model.rawValue)"
+    }
+
+    /// The trace's legend row (what ● plots, θ, spikes, the cursor neuron) at the bottom.
+    private func membraneLegend(traced: String, in rect: Rect, into screen: inout Screen) -> Rect {
+        var items = PaneLegend.items(for: .membrane)
+        items[0].meaning = traced == "Ĥ" ? "Ĥ (H after the norm)" : traced
+        return withLegend(LegendRow(items), in: rect, minimumBody: 8, into: &screen)
     }
 
     private func drawMembrane(_ m: MembraneView, label: String?, in rect: Rect, into screen: inout Screen) {
-        let (infoRow, body) = rect.splitTop(1)
         let point = m.trace.first { $0.t == m.t }
-        var info = (label.map { $0 + " · " } ?? "") + "c \(m.channel) (y \(m.y), x \(m.x)) t \(m.t)"
+        // What matters first (where, when, spike or not), then the values; two rows when one is short.
+        // Where (compact in a narrow half), when, spike or not: kept whole, in this order.
+        let position = rect.width >= 40 ? "c \(m.channel) (y \(m.y), x \(m.x)) t \(m.t)" : "c\(m.channel) y\(m.y) x\(m.x) t\(m.t)"
+        var headFields = (label.map { [$0] } ?? []) + [position]
+        var values: [String] = []
         if let p = point {
-            if let h = p.h { info += "  H " + ColorScale.label(h) }
-            if m.comparedQuantity != "H", let c = p.compared { info += "  \(m.comparedQuantity.prefix(1) == "Ĥ" ? "Ĥ" : "cmp") " + ColorScale.label(c) }
-            if let v = p.v { info += "  V " + ColorScale.label(v) }
-            if let th = p.threshold { info += "  θ " + ColorScale.label(th) }
-            if let s = p.spike { info += s ? "  spike" : "  silent" }
+            if let s = p.spike { headFields.append(s ? "spike" : "silent") }
+            // What the comparator sees and its threshold first; H and V after.
+            if m.comparedQuantity != "H", let c = p.compared { values.append("\(m.comparedQuantity.prefix(1) == "Ĥ" ? "Ĥ" : "cmp") " + ColorScale.label(c)) }
+            if let th = p.threshold { values.append("θ " + ColorScale.label(th)) }
+            if let h = p.h { values.append("H " + ColorScale.label(h)) }
+            if let v = p.v { values.append("V " + ColorScale.label(v)) }
         }
-        screen.write(TextLayout.truncate(text(info), to: infoRow.width, ascii: ascii), x: infoRow.x, y: infoRow.y,
-                     style: .bold, clip: infoRow)
-        let values = app.quantity == .h ? m.h : m.v
-        var heatmap = Heatmap(values: values, rows: m.rows, columns: m.columns, kind: .diverging,
+        // A half too narrow for its `unfused`/`deploy` label drops it (left is unfused, as the title says).
+        if label != nil && text(headFields.joined(separator: " ")).count > rect.width { headFields.removeFirst() }
+        let head = text(headFields.joined(separator: "  ")).count <= rect.width
+            ? headFields.joined(separator: "  ") : Self.wholeFields(headFields.map(text), width: rect.width, separator: " ")
+        let oneRow = text(([head] + values).joined(separator: "  "))
+        var infoLines = [oneRow]
+        if oneRow.count > rect.width {
+            if rect.height >= 10 {
+                infoLines = [text(head), Self.wholeFields(values.map(text), width: rect.width)]
+            } else {
+                infoLines = [Self.wholeFields([text(head)] + values.map(text), width: rect.width)]
+            }
+        }
+        let (infoRect, body) = rect.splitTop(infoLines.count)
+        for (i, line) in infoLines.enumerated() {
+            screen.write(TextLayout.truncate(line, to: infoRect.width, ascii: ascii), x: infoRect.x, y: infoRect.y + i,
+                         style: .bold, clip: infoRect)
+        }
+        let values2 = app.quantity == .h ? m.h : m.v
+        var heatmap = Heatmap(values: values2, rows: m.rows, columns: m.columns, kind: .diverging,
                               marker: GridPoint(row: m.y, column: m.x))
         // Neurons within the rounding bound of the threshold (issue 11), keyed on the legend row.
         heatmap.flagged = Set(m.nearThreshold.indices.filter { m.nearThreshold[$0] }.map { GridPoint(row: $0 / m.columns, column: $0 % m.columns) })
         heatmap.flagLabel = m.roundingBound.map { text("|H−θ| ≤ ") + ColorScale.label($0) }
+        heatmap.label = app.quantity.rawValue
         let trace = Self.trace(m)
         if body.width >= 50 {
-            let (heatRect, traceRect) = body.splitLeft(max(20, body.width * 2 / 5))
+            // The map gets the share of the width its aspect ratio can use at the body's height.
+            let pixelRows = 2 * max(1, body.height - 1)
+            let wanted = Int((Double(pixelRows) * Double(m.columns) / Double(max(1, m.rows))).rounded(.up)) + 3
+            let heatWidth = min(max(20, body.width * 2 / 5), max(20, min(wanted, body.width / 2)))
+            let (heatRect, traceRect) = body.splitLeft(heatWidth)
             heatmap.draw(into: &screen, in: heatRect.inset(right: 2))
             // A rule keeps the legend's range and the trace's axis labels from reading as one.
             for y in heatRect.y..<heatRect.maxY { screen.put(ascii ? "|" : "│", x: heatRect.maxX - 1, y: y, style: .dim) }
@@ -153,21 +195,34 @@ struct PaneDrawer {
                          spikes: m.trace.map { $0.spike ?? false }, cursor: m.t)
     }
 
+    /// The fields that fit in `width`, whole, in order, two spaces apart (the first is cut only
+    /// when it alone is too wide).
+    static func wholeFields(_ fields: [String], width: Int, separator: String = "  ") -> String {
+        var out = ""
+        for f in fields {
+            let next = out.isEmpty ? f : out + separator + f
+            if next.count <= width { out = next } else if out.isEmpty { return TextLayout.truncate(f, to: width) }
+        }
+        return out
+    }
+
     // MARK: TSBN
 
     private mutating func drawTSBN(in rect: Rect, into screen: inout Screen) throws -> String {
         let view = try session.tsbnView()
-        let (infoRow, tableRect) = rect.splitTop(1)
-        var info = "window t∈{\(view.window.map(String.init).joined(separator: ","))} L \(view.windowLength) · \(view.statistics)"
-        if !view.nonPositiveGammaChannels.isEmpty { info += " · γ≤0: \(view.nonPositiveGammaChannels.count) ch" }
-        screen.write(TextLayout.truncate(text(info), to: infoRow.width, ascii: ascii), x: infoRow.x, y: infoRow.y,
+        let body = view.nonPositiveGammaChannels.isEmpty ? rect : withLegend(.tsbn, in: rect, minimumBody: 5, into: &screen)
+        let (infoRow, tableRect) = body.splitTop(1)
+        var info = ["window t∈{\(view.window.map(String.init).joined(separator: ","))} L \(view.windowLength)", view.statistics]
+        if !view.nonPositiveGammaChannels.isEmpty { info.append("γ≤0: \(view.nonPositiveGammaChannels.count) ch") }
+        screen.write(Self.wholeFields(info.map(text), width: infoRow.width, separator: text(" · ")), x: infoRow.x, y: infoRow.y,
                      style: .dim, clip: infoRow)
-        let columns = [Table.Column("c", width: .fixed(4), alignment: .right)]
+        let columns = [Table.Column("c", alignment: .right)]
             + ["γ", "β", "μ", "σ²", "θ"].map { Table.Column(text($0), width: .flexible(1), alignment: .right) }
         var table = Table(columns: columns, rows: [], selected: view.channels.firstIndex { $0.channel == session.cursor.channel },
-                          scrollOffset: scrollOffsets[.tsbn] ?? 0, isFocused: app.focus == .tsbn)
-        let scrollbar = view.channels.count > Table.visibleRowCount(in: tableRect) ? 1 : 0
-        let width = table.columnWidths(total: tableRect.width - scrollbar)[1]
+                          scrollOffset: scrollOffsets[.tsbn] ?? 0, isFocused: app.focus == .tsbn,
+                          columnOffset: app.columnOffsets[.tsbn] ?? 0)
+        // Three significant digits where five numbers fit beside the channel, fewer in a narrow pane.
+        let width = max(4, min(9, (tableRect.width - 1 - 3 - 5) / 5))
         table.rows = view.channels.map { row in
             [(row.flagged ? "!" : "") + String(row.channel)]
                 + [row.gamma, row.beta, row.mean, row.variance].map { Self.number($0, width: width) }
@@ -175,6 +230,7 @@ struct PaneDrawer {
         }
         table.draw(into: &screen, in: tableRect)
         scrollOffsets[.tsbn] = table.visibleOffset(in: tableRect)
+        columnOffsets[.tsbn] = table.visibleColumnOffset(in: tableRect)
         return "\(view.path) · t \(view.t) · fold \(view.fold.rawValue)"
     }
 
@@ -182,7 +238,8 @@ struct PaneDrawer {
 
     private func drawRates(in rect: Rect, into screen: inout Screen) throws -> String {
         let view = try session.ratesView()
-        let (heatRect, right) = rect.splitLeft(max(12, rect.width * 2 / 5))
+        let body = withLegend(.rates, in: rect, minimumBody: 7, into: &screen)
+        let (heatRect, right) = body.splitLeft(max(12, body.width * 2 / 5))
         let marker = session.cursor.position < view.rows * view.columns
             ? GridPoint(row: session.cursor.position / max(1, view.columns), column: session.cursor.position % max(1, view.columns)) : nil
         Heatmap(values: view.positionMap.map(Float.init), rows: view.rows, columns: view.columns, kind: .sequential,
@@ -207,7 +264,7 @@ struct PaneDrawer {
     private mutating func drawDiff(in rect: Rect, into screen: inout Screen) throws -> String {
         let view = try session.diffView()
         let summary = view.summary
-        let (header, tableRect) = rect.splitTop(3)
+        let body = withLegend(.diff, in: rect, minimumBody: 6, into: &screen)
         let mark = switch summary.verdict {
         case .equivalent: "✓ "
         case .equivalentUpToRounding: "≈ "
@@ -218,62 +275,67 @@ struct PaneDrawer {
             first = (o.kind == .structural ? "structural " : "rounding ") + "\(o.path) t \(o.t) c \(o.channel) n \(o.position)"
                 + " margin \(ColorScale.label(o.margin))" + (o.cause.map { " (\($0))" } ?? "") + " · o: jump"
         }
+        if session.unfused?.mode == .train {
+            first = "train preview: unfused uses window statistics, deploy the running ones, so they differ by design"
+        }
         let lines = [
             mark + summary.verdict.rawValue + " · origins \(summary.structuralOrigins) structural, \(summary.roundingFlips) rounding"
                 + " · propagated \(summary.propagated)",
             first,
             "logits max |Δ| \(ColorScale.label(view.logitsMaxAbs)) · rel \(ColorScale.label(view.logitsMaxRel)) · e2e \(view.e2e.mismatches)",
         ]
-        for (i, line) in lines.enumerated() {
-            var style: CellStyle = .plain
-            if i == 0 {
-                switch summary.verdict {
-                case .notEquivalent: style = CellStyle(fg: .indexed(9), attributes: .bold)
-                case .equivalentUpToRounding: style = CellStyle(fg: .indexed(11), attributes: .bold)
-                case .equivalent: style = CellStyle(attributes: .bold)
-                }
-            }
-            screen.write(TextLayout.truncate(text(line), to: header.width, ascii: ascii), x: header.x, y: header.y + i, style: style,
+        // The summary wraps (a long origin and its cause are not cut) into at most half the pane.
+        let verdictStyle: CellStyle = switch summary.verdict {
+        case .notEquivalent: CellStyle(fg: .indexed(9), attributes: .bold)
+        case .equivalentUpToRounding: CellStyle(fg: .indexed(11), attributes: .bold)
+        case .equivalent: CellStyle(attributes: .bold)
+        }
+        let wrapped = lines.enumerated().flatMap { i, line in
+            TextLayout.wrap(text(line), width: body.width).map { ($0, i == 0 ? verdictStyle : CellStyle.plain) }
+        }
+        let (header, tableRect) = body.splitTop(min(wrapped.count, max(3, body.height / 2)))
+        for (i, (line, style)) in wrapped.prefix(header.height).enumerated() {
+            screen.write(TextLayout.truncate(line, to: header.width, ascii: ascii), x: header.x, y: header.y + i, style: style,
                          clip: header)
         }
-        var table = Table(
-            columns: [Table.Column("LIF", width: .flexible(1)), Table.Column("e2e", width: .fixed(6), alignment: .right),
-                      Table.Column("orig", width: .fixed(6), alignment: .right),
-                      Table.Column("loc s", width: .fixed(6), alignment: .right), Table.Column("loc r", width: .fixed(6), alignment: .right)],
-            rows: [], scrollOffset: scrollOffsets[.diff] ?? 0)
-        let pathWidth = table.columnWidths(total: tableRect.width - 1)[0]
-        table.rows = view.rows.map { r in
-            [Self.leftTruncated(r.path, to: pathWidth, ascii: ascii), String(r.e2e.mismatches), String(r.origins),
-             r.local.map { String($0.structural) } ?? "-", r.local.map { String($0.rounding) } ?? "-"]
+        var cells: [String: [String]] = [:]
+        for r in view.rows {
+            cells[r.path] = [String(r.e2e.mismatches), String(r.origins), r.local.map { String($0.structural) } ?? "-",
+                             r.local.map { String($0.rounding) } ?? "-"]
         }
-        table.draw(into: &screen, in: tableRect)
-        scrollOffsets[.diff] = table.visibleOffset(in: tableRect)
+        let tree = TreeTable(paths: view.rows.map(\.path), columns: [
+            Table.Column("spiking layer", width: .flexible(1)), Table.Column("e2e", alignment: .right),
+            Table.Column("orig", alignment: .right), Table.Column("loc s", alignment: .right), Table.Column("loc r", alignment: .right),
+        ], cells: cells, scrollOffset: scrollOffsets[.diff] ?? 0, columnOffset: app.columnOffsets[.diff] ?? 0, isFocused: false)
+        tree.draw(into: &screen, in: tableRect)
+        scrollOffsets[.diff] = tree.visibleOffset(in: tableRect)
+        columnOffsets[.diff] = tree.visibleColumnOffset(in: tableRect)
         return "deploy vs unfused · fold \(view.fold.rawValue) · \(view.computedSteps) step(s)"
     }
 
     private mutating func drawEnergy(in rect: Rect, into screen: inout Screen) throws -> String {
         let view = try session.energyView()
-        let (header, tableRect) = rect.splitTop(1)
-        let line = "SOP \(Self.compact(view.totalSOP)) · \(Self.fixed(view.totalMilliJoules * 1000, 3)) µJ"
-            + " (conv0 per t: \(Self.fixed(view.totalPicoJoulesConv0PerT * 1e-6, 3)) µJ)"
-        screen.write(TextLayout.truncate(text(line), to: header.width, ascii: ascii), x: header.x, y: header.y, style: .bold, clip: header)
-        var table = Table(
-            columns: [Table.Column("layer", width: .flexible(1)), Table.Column("op", width: .fixed(3)),
-                      Table.Column("SOP", width: .fixed(8), alignment: .right), Table.Column(text("µJ"), width: .fixed(8), alignment: .right)],
-            rows: [], scrollOffset: scrollOffsets[.energy] ?? 0)
-        let pathWidth = table.columnWidths(total: tableRect.width - 1)[0]
-        table.rows = view.rows.map { r in
-            [Self.leftTruncated(r.path, to: pathWidth, ascii: ascii), r.operation.rawValue,
-             r.operation == .ac ? Self.compact(r.sop) : "-", Self.fixed(r.picoJoules * 1e-6, 4)]
+        let (header, tableRect) = withLegend(.energy, in: rect, minimumBody: 5, into: &screen).splitTop(1)
+        let fields = ["SOP \(Self.compact(view.totalSOP))", "\(Self.fixed(view.totalMilliJoules * 1000, 3)) µJ",
+                      "(conv0 per t: \(Self.fixed(view.totalPicoJoulesConv0PerT * 1e-6, 3)) µJ)"]
+        screen.write(Self.wholeFields(fields.map(text), width: header.width, separator: text(" · ")), x: header.x, y: header.y, style: .bold, clip: header)
+        var cells: [String: [String]] = [:]
+        for r in view.rows {
+            cells[r.path] = [r.operation.rawValue.uppercased(), r.operation == .ac ? Self.compact(r.sop) : "-", Self.fixed(r.picoJoules * 1e-6, 4)]
         }
-        table.draw(into: &screen, in: tableRect)
-        scrollOffsets[.energy] = table.visibleOffset(in: tableRect)
+        let tree = TreeTable(paths: view.rows.map(\.path), columns: [
+            Table.Column("layer", width: .flexible(1)), Table.Column("op"), Table.Column("SOP", alignment: .right),
+            Table.Column(text("µJ"), alignment: .right),
+        ], cells: cells, scrollOffset: scrollOffsets[.energy] ?? 0, columnOffset: app.columnOffsets[.energy] ?? 0, isFocused: false)
+        tree.draw(into: &screen, in: tableRect)
+        scrollOffsets[.energy] = tree.visibleOffset(in: tableRect)
+        columnOffsets[.energy] = tree.visibleColumnOffset(in: tableRect)
         return "\(view.computedSteps) step(s), per sample"
     }
 
     private mutating func drawLogits(in rect: Rect, into screen: inout Screen) throws -> String {
         let view = try session.logitsView()
-        var (header, chart) = rect.splitTop(1)
+        var (header, chart) = withLegend(.logits, in: rect, minimumBody: 6, into: &screen).splitTop(1)
         if let warning = view.namesWarning, chart.height > 2 {
             let (w, rest) = chart.splitTop(1)
             screen.write(TextLayout.truncate(text("⚠ " + warning), to: w.width, ascii: ascii), x: w.x, y: w.y, style: .dim, clip: w)
@@ -303,12 +365,6 @@ struct PaneDrawer {
     }
 
     // MARK: formatting
-
-    /// `path` cut from the left to `width` columns, so the layer's own name stays visible.
-    static func leftTruncated(_ path: String, to width: Int, ascii: Bool) -> String {
-        guard width > 0, path.count > width else { return path }
-        return (ascii ? "~" : "…") + String(path.suffix(width - 1))
-    }
 
     /// `v` in at most `width` columns: three significant digits, fewer when they do not fit.
     static func number(_ v: Float, width: Int) -> String {

@@ -18,8 +18,11 @@ public struct GridPoint: Hashable, Sendable {
 /// * monochrome: one data row per cell, two columns per value, shade characters only (`░▒▓█`, or
 ///   the ASCII ramp).
 ///
-/// The map is scaled by the largest whole factor that fits (at most `maxZoom`); a map larger than
-/// the rectangle is sampled down (nearest value). Non-finite values are drawn as `×` (`x`), or in
+/// The map is scaled to the largest size that fits the rectangle with its aspect ratio kept (at
+/// most `maxZoom` times, at least 2× when zoomed; nearest value, so a neuron may take one pixel
+/// more than its neighbour); a
+/// map larger than the rectangle is sampled down, and the marked value then marks the pixel that
+/// stands for it. Non-finite values are drawn as `×` (`x`), or in
 /// the terminal's default colour with half blocks. The legend, on the row under the map, reads `lower <ramp> upper` for the scale in use.
 public struct Heatmap: Sendable {
     /// The values, shape `[rows, columns]` row-major (`values[r * columns + c]`).
@@ -40,6 +43,8 @@ public struct Heatmap: Sendable {
     public var flagLabel: String?
     public var showsLegend: Bool
     public var maxZoom: Int
+    /// What the values are (`H`), written before the legend's range.
+    public var label: String?
 
     /// - Parameters:
     ///   - values: shape `[rows, columns]`, row-major; a count that does not match draws an
@@ -48,7 +53,7 @@ public struct Heatmap: Sendable {
     ///     ones (membrane potential).
     ///   - scale: a fixed scale (keeps colours stable across timesteps); nil fits the data.
     public init(values: [Float], rows: Int, columns: Int, kind: ColorScale.Kind = .sequential,
-                scale: ColorScale? = nil, marker: GridPoint? = nil, showsLegend: Bool = true, maxZoom: Int = 4) {
+                scale: ColorScale? = nil, marker: GridPoint? = nil, showsLegend: Bool = true, maxZoom: Int = 64) {
         self.values = values
         self.rows = rows
         self.columns = columns
@@ -80,7 +85,11 @@ public struct Heatmap: Sendable {
             ? drawHalfBlocks(into: &screen, in: mapRect, scale: scale)
             : drawShades(into: &screen, in: mapRect, scale: scale)
         if withLegend {
-            let row = Rect(x: rect.x, y: rect.y + usedRows, width: rect.width, height: 1)
+            var row = Rect(x: rect.x, y: rect.y + usedRows, width: rect.width, height: 1)
+            if let label, label.count + 12 <= row.width {
+                let w = screen.write(label + " ", x: row.x, y: row.y, style: .bold, clip: row)
+                row = row.inset(left: w)
+            }
             let used = Legend(scale: scale).drawMeasured(into: &screen, in: row)
             if !flagged.isEmpty, let flagLabel {
                 let key = "  " + (screen.appearance.colors == .monochrome ? "!" : (screen.appearance.isASCII ? "#" : "█")) + " " + flagLabel
@@ -95,38 +104,46 @@ public struct Heatmap: Sendable {
 
     /// How many data rows and columns are shown and how many cells each takes, for a map drawn
     /// with `rowsPerCell` data rows per cell row and `columnsPerValue` cells per value at zoom 1.
-    private func layout(in rect: Rect, rowsPerCell: Int, columnsPerValue: Int)
-        -> (shownRows: Int, shownColumns: Int, zoom: Int)
-    {
+    /// The pixels drawn (data rows × columns after scaling), for `rowsPerCell` pixel rows per
+    /// cell row and `columnsPerValue` cells per pixel column.
+    private func layout(in rect: Rect, rowsPerCell: Int, columnsPerValue: Int) -> (pixelRows: Int, pixelColumns: Int) {
         let capacityRows = rect.height * rowsPerCell
         let capacityColumns = rect.width / columnsPerValue
-        var zoom = 1
-        while zoom < maxZoom && rows * (zoom + 1) <= capacityRows && columns * (zoom + 1) <= capacityColumns {
-            zoom += 1
-        }
-        return (min(rows, capacityRows), min(columns, capacityColumns), zoom)
+        var factor = min(Double(capacityRows) / Double(rows), Double(capacityColumns) / Double(columns), Double(maxZoom))
+        // Between 1× and 2× a fractional zoom would double every other value: stay at 1×.
+        if factor > 1 && factor < 2 { factor = 1 }
+        return (min(capacityRows, max(1, Int(Double(rows) * factor))), min(capacityColumns, max(1, Int(Double(columns) * factor))))
     }
 
-    private func value(shownRow: Int, of shownRows: Int, shownColumn: Int, of shownColumns: Int) -> (Float, GridPoint) {
-        let r = shownRow * rows / shownRows, c = shownColumn * columns / shownColumns
-        return (values[r * columns + c], GridPoint(row: r, column: c))
+    /// The data range pixel `p` of `pixels` stands for along an axis of `count` values.
+    private static func span(_ p: Int, of pixels: Int, count: Int) -> Range<Int> {
+        let lo = p * count / pixels
+        return lo..<max(lo + 1, (p + 1) * count / pixels)
+    }
+
+    /// The value and grid point drawn at a pixel, and whether it is the marked one.
+    private func value(pixelRow: Int, of pixelRows: Int, pixelColumn: Int, of pixelColumns: Int) -> (Float, GridPoint, Bool) {
+        let rs = Self.span(pixelRow, of: pixelRows, count: rows), cs = Self.span(pixelColumn, of: pixelColumns, count: columns)
+        let r = rs.lowerBound, c = cs.lowerBound
+        let marked = marker.map { rs.contains($0.row) && cs.contains($0.column) } ?? false
+        return (values[r * columns + c], GridPoint(row: r, column: c), marked)
     }
 
     /// Returns the number of cell rows drawn.
     private func drawHalfBlocks(into screen: inout Screen, in rect: Rect, scale: ColorScale) -> Int {
-        let (shownRows, shownColumns, zoom) = layout(in: rect, rowsPerCell: 2, columnsPerValue: 1)
+        let (pixelRows, pixelColumns) = layout(in: rect, rowsPerCell: 2, columnsPerValue: 1)
         let mode = screen.appearance.colors
         func color(_ pixelRow: Int, _ pixelColumn: Int) -> TermColor {
-            guard pixelRow < shownRows * zoom else { return .default }
-            let (v, point) = value(shownRow: pixelRow / zoom, of: shownRows, shownColumn: pixelColumn / zoom, of: shownColumns)
-            if point == marker { return scale.markerColor(mode: mode) }
+            guard pixelRow < pixelRows else { return .default }
+            let (v, point, marked) = value(pixelRow: pixelRow, of: pixelRows, pixelColumn: pixelColumn, of: pixelColumns)
+            if marked { return scale.markerColor(mode: mode) }
             if flagged.contains(point) { return Self.flagColor }
             guard let p = scale.position(of: v), v.isFinite else { return .default }
             return scale.color(at: p, mode: mode)
         }
-        let cellRows = (shownRows * zoom + 1) / 2
+        let cellRows = (pixelRows + 1) / 2
         for cy in 0..<min(cellRows, rect.height) {
-            for cx in 0..<min(shownColumns * zoom, rect.width) {
+            for cx in 0..<min(pixelColumns, rect.width) {
                 let style = CellStyle(fg: color(2 * cy, cx), bg: color(2 * cy + 1, cx))
                 screen.put("▀", x: rect.x + cx, y: rect.y + cy, style: style)
             }
@@ -136,13 +153,13 @@ public struct Heatmap: Sendable {
 
     /// Returns the number of cell rows drawn.
     private func drawShades(into screen: inout Screen, in rect: Rect, scale: ColorScale) -> Int {
-        let (shownRows, shownColumns, zoom) = layout(in: rect, rowsPerCell: 1, columnsPerValue: 2)
+        let (pixelRows, pixelColumns) = layout(in: rect, rowsPerCell: 1, columnsPerValue: 2)
         let appearance = screen.appearance
-        for cy in 0..<min(shownRows * zoom, rect.height) {
-            for cx in 0..<min(shownColumns * zoom * 2, rect.width) {
-                let (v, point) = value(shownRow: cy / zoom, of: shownRows, shownColumn: cx / (2 * zoom), of: shownColumns)
+        for cy in 0..<min(pixelRows, rect.height) {
+            for cx in 0..<min(pixelColumns * 2, rect.width) {
+                let (v, point, marked) = value(pixelRow: cy, of: pixelRows, pixelColumn: cx / 2, of: pixelColumns)
                 let cell: Cell
-                if point == marker {
+                if marked {
                     cell = Cell("X", style: CellStyle(fg: scale.markerColor(mode: appearance.colors), attributes: .bold))
                 } else if flagged.contains(point) {
                     cell = Cell("!", style: CellStyle(fg: Self.flagColor, attributes: .bold))
@@ -155,7 +172,7 @@ public struct Heatmap: Sendable {
                 screen.put(cell.character, x: rect.x + cx, y: rect.y + cy, style: cell.style)
             }
         }
-        return min(shownRows * zoom, rect.height)
+        return min(pixelRows, rect.height)
     }
 }
 

@@ -6,13 +6,18 @@ import Testing
 /// (SSA) and `<block>.attn.kv_sum` (SDSA), equal to attention recomputed from the fixtures' own
 /// q/k (and v) spikes; `plot --kind attention` draws it.
 @Suite(.serialized) struct AttentionCLITests {
-    @Test func ssaDumpEqualsQKOfTheSpikformerFixtureSpikes() throws {
-        let out = CLI.temp("ssa-dump.safetensors")
+    /// `rtformer forward` on a fixture's weights and input: the dump read back, and the fixture.
+    static func forwardDump(model: String, fixture: String) throws -> (dump: SafetensorsFile, fixture: SafetensorsFile) {
+        let out = CLI.temp("\(model)-attention-dump.safetensors")
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let fx = CLI.fixtures + "/spikformer_tiny.safetensors"
-        let r = try CLI.run(["forward", "--model", "spikformer-tiny", "--weights", fx, "--input", fx, "--dump", out])
+        let fx = CLI.fixtures + "/" + fixture
+        let r = try CLI.run(["forward", "--model", model, "--weights", fx, "--input", fx, "--dump", out])
         #expect(r.status == 0, "\(r.stderr)")
-        let dump = try Safetensors.read(path: out), f = try Safetensors.read(path: fx)
+        return (try Safetensors.read(path: out), try Safetensors.read(path: fx))
+    }
+
+    @Test func ssaDumpEqualsQKOfTheSpikformerFixtureSpikes() throws {
+        let (dump, f) = try Self.forwardDump(model: "spikformer-tiny", fixture: "spikformer_tiny.safetensors")
         let a = try #require(dump.tensors["block.0.attn.attention"]), counts = try #require(dump.tensors["block.0.attn.qk_counts"])
         let q = try #require(f.tensors["out.block.0.attn.q_lif"]), k = try #require(f.tensors["out.block.0.attn.k_lif"])
         let (tt, b, n, d, heads) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3], 4)
@@ -34,12 +39,7 @@ import Testing
     }
 
     @Test func sdsaDumpEqualsKVOfTheRTFormerFixtureSpikes() throws {
-        let out = CLI.temp("sdsa-dump.safetensors")
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        let fx = CLI.fixtures + "/rtformer_tiny.safetensors"
-        let r = try CLI.run(["forward", "--model", "tiny", "--weights", fx, "--input", fx, "--dump", out])
-        #expect(r.status == 0, "\(r.stderr)")
-        let dump = try Safetensors.read(path: out), f = try Safetensors.read(path: fx)
+        let (dump, f) = try Self.forwardDump(model: "tiny", fixture: "rtformer_tiny.safetensors")
         let kv = try #require(dump.tensors["block.0.attn.kv_sum"]), m = try #require(dump.tensors["block.0.attn.kv_mask"])
         let k = try #require(f.tensors["unfused.block.0.attn.k_lif.spikes"]), v = try #require(f.tensors["unfused.block.0.attn.v_lif.spikes"])
         #expect(kv.shape == [4, 2, 64, 1])

@@ -83,12 +83,15 @@ extension Session {
 
     // MARK: reading the recordings
 
-    /// Spike S[t] of `channel` at token `position` of the LIF `path` (sample 0), through the
-    /// recorder's record and the layer layout (the one place the attention pane reads spikes).
-    private func spike(_ path: String, t: Int, channel: Int, position: Int, in recorder: Recorder) -> Bool? {
-        guard let layer = unfused?.layers.first(where: { $0.path == path }), let r = recorder.lifs[path] else { return nil }
-        let i = t * r.perStep + layout(of: layer).index(channel: channel, position: position)
-        return i < r.spikes.count ? r.spikes[i] != 0 : nil
+    /// Reads S[t] of (channel, token position) of the LIF `path`, sample 0, through its record
+    /// and layer layout: the one place the attention pane reads spikes (false where not recorded).
+    private func spikeReader(_ path: String, in recorder: Recorder) -> (_ t: Int, _ channel: Int, _ position: Int) -> Bool {
+        guard let layer = unfused?.layers.first(where: { $0.path == path }), let r = recorder.lifs[path] else { return { _, _, _ in false } }
+        let lay = layout(of: layer)
+        return { t, c, n in
+            let i = t * r.perStep + lay.index(channel: c, position: n)
+            return i < r.spikes.count && r.spikes[i] != 0
+        }
     }
 
     /// The attention pane of the selected layer's block at the cursor's t, head and token, in
@@ -122,14 +125,10 @@ extension Session {
             v.kvSum = (0..<g.heads).map { h in (0..<dh).map { kv.storage[t * per + h * dh + $0] } }
             v.mask = (0..<g.heads).map { h in (0..<dh).map { m.storage[t * per + h * dh + $0] != 0 } }
             let channels = (head * dh)..<((head + 1) * dh)
-            let k = g.block + ".attn.k_lif", val = g.block + ".attn.v_lif", q = g.block + ".attn.q_lif"
-            v.tokenMap = (0..<n).map { position in
-                Float(channels.filter { c in
-                    spike(k, t: t, channel: c, position: position, in: recorder) == true
-                        && spike(val, t: t, channel: c, position: position, in: recorder) == true
-                }.count)
-            }
-            v.query = channels.map { spike(q, t: t, channel: $0, position: token, in: recorder) ?? false }
+            let k = spikeReader(g.block + ".attn.k_lif", in: recorder), value = spikeReader(g.block + ".attn.v_lif", in: recorder)
+            let q = spikeReader(g.block + ".attn.q_lif", in: recorder)
+            v.tokenMap = (0..<n).map { position in Float(channels.filter { k(t, $0, position) && value(t, $0, position) }.count) }
+            v.query = channels.map { q(t, $0, token) }
         }
         return v
     }

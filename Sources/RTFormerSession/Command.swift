@@ -38,8 +38,18 @@ public enum Command: Equatable, Sendable {
     case neuronMove(dy: Int, dx: Int)
     /// `neuron <c,y,x>` or `neuron <y,x>` (channel unchanged).
     case neuron(channel: Int?, y: Int, x: Int)
-    /// `token <n>`: position n of a token layer (row-major `n = y·W′ + x`).
+    /// `token <n>`: position n of a token layer (row-major `n = y·W′ + x`); also the attention
+    /// pane's selected token.
     case token(Int)
+    /// `token up | down | left | right`: the attention pane's token one step on the H′×W′ grid (clamped).
+    case tokenMove(dy: Int, dx: Int)
+    /// `head <h>`: the attention pane's head.
+    case head(Int)
+    /// `head next | prev`: the head after or before the cursor's (clamped).
+    case headStep(Int)
+    /// `show attention [head h] [token n]`: print the attention of the selected layer's block,
+    /// selecting head and token first when given.
+    case showAttention(head: Int?, token: Int?)
     /// `view unfused | deploy | split`.
     case view(ViewMode)
     /// `fold exact | paper`: rebuild the deploy twin with that threshold fold.
@@ -146,6 +156,8 @@ public enum ViewMode: String, Sendable, Equatable, CaseIterable {
 /// A pane of the explorer (what `show` prints; the TUI draws the same view models).
 public enum Pane: String, Sendable, Equatable, CaseIterable {
     case layers, membrane, tsbn, rates, diff, energy, logits, weights, status
+    /// `show attention [head h] [token n]` (`Command.showAttention`).
+    case attention
 }
 
 /// Which equivalence check `diff` reports (SPEC R9).

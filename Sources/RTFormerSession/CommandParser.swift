@@ -312,8 +312,24 @@ public enum CommandTable {
             return values.count == 3 ? .neuron(channel: values[0], y: values[1], x: values[2])
                 : .neuron(channel: nil, y: values[0], x: values[1])
         },
-        CommandSpec(name: "token", usage: "token <n>", summary: "select token n of a token layer", details: "") { s in
-            .token(try s.integer("token"))
+        CommandSpec(name: "token", usage: "token <n | up | down | left | right>",
+                    summary: "select token n of a token layer and of the attention pane, or move the attention token",
+                    details: "Tokens are numbered row-major over the H′×W′ token grid (n = y·W′ + x).") { s in
+            let moves = ["up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)]
+            if let word = s.peek()?.text, let (dy, dx) = moves[word] {
+                _ = s.next()
+                return .tokenMove(dy: dy, dx: dx)
+            }
+            return .token(try s.integer("token"))
+        },
+        CommandSpec(name: "head", usage: "head <h | next | prev>", summary: "select the attention pane's head",
+                    details: "SSA: the head's token × token map; SDSA: the head's channels head·d_h … (the head count does not "
+                        + "change an SDSA output, SPEC §6.1).") { s in
+            switch s.peek()?.text {
+            case "next": _ = s.next(); return .headStep(1)
+            case "prev": _ = s.next(); return .headStep(-1)
+            default: return .head(try s.integer("head"))
+            }
         },
         CommandSpec(name: "view", usage: "view unfused | deploy | split", summary: "which model the panes show",
                     details: "") { s in
@@ -330,9 +346,18 @@ public enum CommandTable {
                         + "`mode eval` restores the running statistics exactly as they were before `mode train`.") { s in
             .mode(ForwardMode(rawValue: try s.keyword(["eval", "train"], what: "mode"))!)
         },
-        CommandSpec(name: "show", usage: "show " + Pane.allCases.map(\.rawValue).joined(separator: " | "),
-                    summary: "print a pane", details: "") { s in
-            .show(Pane(rawValue: try s.keyword(Pane.allCases.map(\.rawValue), what: "pane"))!)
+        CommandSpec(name: "show", usage: "show " + Pane.allCases.map(\.rawValue).joined(separator: " | ") + " [head h] [token n]",
+                    summary: "print a pane", details: "`show attention [head h] [token n]` selects head and token first.") { s in
+            let pane = Pane(rawValue: try s.keyword(Pane.allCases.map(\.rawValue), what: "pane"))!
+            guard pane == .attention else { return .show(pane) }
+            var head: Int?, token: Int?
+            while !s.atEnd {
+                switch try s.keyword(["head", "token"], what: "attention option") {
+                case "head": head = try s.integer("head")
+                default: token = try s.integer("token")
+                }
+            }
+            return .showAttention(head: head, token: token)
         },
         CommandSpec(name: "diff", usage: "diff [local|e2e|float64]", summary: "the verdict and spike mismatches deploy vs unfused (near: within rounding of θ)",
                     details: "Without an argument shows both tables; `float64` recomputes both twins in Double for the current "

@@ -10,6 +10,10 @@ public struct Cursor: Equatable, Sendable {
     public var channel: Int = 0
     /// Selected position within the channel (row-major `y·W + x`, or token index n).
     public var position: Int = 0
+    /// Attention pane: the head shown (SSA map or SDSA channel group `head·d_h …`).
+    public var head: Int = 0
+    /// Attention pane: the selected (query) token n, row-major `n = y·W′ + x` over the token grid.
+    public var token: Int = 0
 
     public init() {}
 }

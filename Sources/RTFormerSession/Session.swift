@@ -47,7 +47,7 @@ public final class Session {
     /// The input as both models see it, `[T, 1, C, H, W]`.
     public private(set) var encodedInput: Tensor?
     /// Layer, timestep, channel and position the panes show.
-    public private(set) var cursor = Cursor()
+    public internal(set) var cursor = Cursor()
     /// The running statistics as they were when `mode train` began; `mode eval` puts them back
     /// (nil in eval mode, and after `calibrate` or a model/weights change, which keep their own).
     public private(set) var statisticsBeforeTrain: NormStatistics?
@@ -179,6 +179,10 @@ public final class Session {
             return try selectNeuron(channel: nil, y: y, x: x)
         case let .neuron(c, y, x): return try selectNeuron(channel: c, y: y, x: x)
         case let .token(n): return try selectToken(n)
+        case let .tokenMove(dy, dx): return try moveAttentionToken(dy: dy, dx: dx)
+        case let .head(h): return try selectHead(h)
+        case let .headStep(d): return try selectHead(cursor.head + d, clamped: true)
+        case let .showAttention(head, token): return try showAttention(head: head, token: token)
         case let .view(mode): return try setView(mode)
         case let .fold(mode): return try setFold(mode)
         case let .mode(mode): return try setMode(mode)
@@ -586,7 +590,12 @@ public final class Session {
     private func selectToken(_ n: Int) throws -> String {
         guard let l = selectedLayer else { throw SessionError.noModel }
         let lay = layout(of: l)
-        guard n < lay.positions else { throw SessionError.positionOutOfRange(path: l.path, what: "token \(n)", limit: "0…\(lay.positions - 1)") }
+        // The attention pane's token too, when the model has attention blocks (issue 14).
+        if let g = attentionGeometry(), n < g.tokens { cursor.token = n }
+        guard n < lay.positions else {
+            if let g = attentionGeometry(), n < g.tokens { return "attention token \(n) of \(g.block)" }
+            throw SessionError.positionOutOfRange(path: l.path, what: "token \(n)", limit: "0…\(lay.positions - 1)")
+        }
         cursor.position = n
         return "token \(n) of \(l.path)"
     }
@@ -700,6 +709,7 @@ public final class Session {
                 tensors.append((p + ".v", r.tensor(\.v)))
                 if r.hHat != nil { tensors.append((p + ".h_hat", r.comparedTensor)) }
             }
+            tensors += rec.attentionDumpTensors
             try Safetensors.write(tensors, metadata: ["computed_steps": String(computedSteps), "view": view.rawValue], to: full)
             return "wrote \(tensors.count) tensors (\(computedSteps) of \(timesteps) timesteps computed) to \(path)"
         case .transcript:
@@ -823,6 +833,7 @@ public final class Session {
         case .logits: return TextRender.logits(try logitsView())
         case .weights: return TextRender.weights(try weightsView())
         case .status: return statusLine()
+        case .attention: return try showAttention(head: nil, token: nil)
         }
     }
 }
@@ -832,8 +843,10 @@ extension Command {
     var changesState: Bool {
         switch self {
         case .model, .loadWeights, .calibrate, .encode, .input, .step, .back, .goto, .run, .reset, .layer, .channel, .channelStep, .neuron, .neuronMove,
-             .token, .view, .fold, .mode:
+             .token, .tokenMove, .head, .headStep, .view, .fold, .mode:
             return true
+        case let .showAttention(head, token):
+            return head != nil || token != nil
         default:
             return false
         }

@@ -18,7 +18,7 @@ struct Forward: ParsableCommand {
     @Option(name: .long, help: "Threshold fold of the deploy model: exact | paper (default exact; needs --deploy).")
     var fold: ThresholdFoldMode?
 
-    @Option(name: .long, help: "Output safetensors: `logits` [B, classes] and `<lif>.spikes/.h/.v` [T, B, ...].")
+    @Option(name: .long, help: "Output safetensors: `logits` [B, classes], `<lif>.spikes/.h/.v` [T, B, ...], and per block `<block>.attn.attention`/`.qk_counts` [T, B, heads, N, N] (SSA) or `<block>.attn.kv_sum`/`.kv_mask` (SDSA).")
     var dump: String
 
     func run() throws {
@@ -48,6 +48,8 @@ struct Forward: ParsableCommand {
                 tensors.append(("\(path).v", r.tensor(\.v)))
                 if r.hHat != nil { tensors.append(("\(path).h_hat", r.comparedTensor)) }
             }
+            // Per block: SSA `attn.attention` (scaled) and `attn.qk_counts`, SDSA `attn.kv_sum` and `attn.kv_mask`.
+            tensors += rec.attentionDumpTensors
             try Safetensors.write(tensors, metadata: ["model": config.name, "flavour": net.flavour.rawValue,
                                                       "fold": foldUsed,
                                                       "lif_order": jsonString(rec.lifOrder)], to: dump)

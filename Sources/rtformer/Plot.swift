@@ -8,7 +8,7 @@ struct Plot: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a pane as a figure (PNG or SVG, by --out's extension) or its numbers (.csv).",
         discussion: "Kinds: rates (firing-rate heatmap at t), membrane (the neuron's trace over t), tsbn (γ, β, μ, σ², θ over the "
-            + "channels at t), logits (bars from 0). Every timestep is computed; --t picks the one shown (default: the last).")
+            + "channels at t), logits (bars from 0), attention (--layer block.N, or any layer in it: SSA the head's token × token map (q·kᵀ)·0.125, SDSA the KV token sums per channel; head 0, token 0). Every timestep is computed; --t picks the one shown (default: the last).")
 
     @OptionGroup var options: SessionOptions
 
@@ -40,7 +40,10 @@ struct Plot: ParsableCommand {
         let session = Session()
         if let e = options.apply(to: session, defaults: true).first { fail(e) }
         var lines: [String] = []
-        if let layer { lines.append("layer \(layer)") }
+        // Attention belongs to a block: `--layer block.N` stands for the block's q_lif.
+        if let layer, pane == .attention, layer.range(of: #"^block\.[0-9]+$"#, options: .regularExpression) != nil {
+            lines.append("layer \(layer).attn.q_lif")
+        } else if let layer { lines.append("layer \(layer)") }
         if let neuron { lines.append("neuron \(neuron)") }
         lines.append("run")
         if let t { lines.append("goto t=\(t)") }

@@ -62,6 +62,10 @@ private func expectParseError(_ line: String, column: Int, length: Int = 1, ment
         ("neuron 5,3,4", .neuron(channel: 5, y: 3, x: 4)),
         ("neuron 3,4", .neuron(channel: nil, y: 3, x: 4)),
         ("token 17", .token(17)),
+        ("token down", .tokenMove(dy: 1, dx: 0)),
+        ("head 2", .head(2)),
+        ("head next", .headStep(1)),
+        ("show attention head 1 token 3", .showAttention(head: 1, token: 3)),
         ("view unfused", .view(.unfused)),
         ("view deploy", .view(.deploy)),
         ("view split", .view(.split)),
@@ -95,7 +99,7 @@ private func expectParseError(_ line: String, column: Int, length: Int = 1, ment
 
     @Test func everyCommandOfTheTableHasAParsedExample() throws {
         let examples = ["model tiny", "load weights w", "calibrate default", "encode cifar", "input default", "build", "step", "back", "goto t=1", "run", "reset", "layer 0",
-                        "channel 0", "neuron 0,0", "token 0", "view split", "fold exact", "mode eval", "show layers", "diff",
+                        "channel 0", "neuron 0,0", "token 0", "head 0", "view split", "fold exact", "mode eval", "show layers", "diff",
                         "origin", "energy", "layers", "save s", "export weights w", "expect t == 0", "help", "quit"]
         #expect(Set(examples.map { String($0.split(separator: " ")[0]) }) == Set(CommandTable.names))
         for e in examples { #expect(try CommandParser.parse(e) != nil, "\(e)") }

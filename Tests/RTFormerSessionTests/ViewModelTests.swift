@@ -57,7 +57,9 @@ import Testing
         let r = try #require(s.unfusedRecorder.lifs["block.0.attn.kv_lif"])
         #expect(m.rows == 1 && m.columns == 1)
         #expect(m.h == [r.h[9]])
-        #expect(s.execute(line: "token 1").error != nil)
+        // kv_lif has one position per channel: `token 1` selects only the attention pane's token (issue 14).
+        #expect(s.execute(line: "token 1").error == nil && s.cursor.position == 0 && s.cursor.token == 1)
+        #expect(s.execute(line: "token 64").error != nil)
         let spik = NeuronLayout(shape: [64, 384], path: "block.0.attn.attn_lif", family: .spikformer)
         #expect(spik.channels == 384 && spik.positions == 64 && spik.rows == 8 && spik.columns == 8)
         #expect(spik.index(channel: 2, position: 3) == 3 * 384 + 2)

@@ -5,7 +5,7 @@
 #
 # Starts `rtformer` (no arguments: the TUI on the built-in default) in a shell inside tmux on a
 # private socket (`tmux -L rtformer-e2e-PID`, 120x40, TERM=xterm-256color), sends keys (step twice,
-# toggle the view, open and close help, one Esc too many, `:goto t=0`, `:export png|svg`, resize, quit), asserts on `capture-pane -p`,
+# toggle the view, open and close help, one Esc too many, `:goto t=0`, `:export png|svg`, the attention pane, resize, quit), asserts on `capture-pane -p`,
 # and checks that the shell is back with the terminal restored (alternate screen left, tty in
 # cooked mode with echo). Then the same for SIGTERM and Ctrl-C (SIGINT), for forced crashes
 # (RTFORMER_DEBUG_TRAP: a Swift trap, SIGSEGV, SIGABRT; stty settings compared before and after),
@@ -121,6 +121,16 @@ python3 -c 'import xml.dom.minidom,sys; d=xml.dom.minidom.parse(sys.argv[1]); as
     || fail "fig.svg does not parse as SVG XML"
 grep -q 'membrane potential' "$WORK/fig.svg" || fail "fig.svg has no y-axis label"
 
+step="attention pane"
+send '8'
+wait_for '8 attention · block\.0 · SDSA · t 0' 10
+send Down                            # the focused attention pane moves its token
+wait_for 'token 8 \(y 1, x 0\)' 5
+send 'n'
+wait_for 'head 1/4 c16…31' 5
+send '8'
+wait_gone '8 attention' 5
+
 step="resize"
 "${TMUX_CMD[@]}" resize-window -t e2e -x 80 -y 24
 wait_for '│ t 0/4 │'
@@ -175,4 +185,4 @@ step="not a TTY"
 printf 'help\nquit\n' | "$BIN" > "$WORK/repl.txt" 2>&1 || { cat "$WORK/repl.txt"; step="not a TTY"; fail "REPL exited non-zero"; }
 grep -q '^step \[n\]' "$WORK/repl.txt" || { cp "$WORK/repl.txt" "$CAP"; fail "piped stdin did not get the plain REPL"; }
 
-echo "e2e: ok (start, step x2, view, help, extra Esc, :goto, export png+svg, resize 80x24/50x12, quit, SIGTERM, SIGINT, --ascii, trap x3 (SIGILL, SIGSEGV, SIGABRT), no-TTY REPL)"
+echo "e2e: ok (start, step x2, view, help, extra Esc, :goto, export png+svg, attention pane, resize 80x24/50x12, quit, SIGTERM, SIGINT, --ascii, trap x3 (SIGILL, SIGSEGV, SIGABRT), no-TTY REPL)"

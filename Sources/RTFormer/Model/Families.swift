@@ -302,7 +302,9 @@ final class SpikeDrivenGraph: FamilyGraph {
             }
         }
         ctx.recordRate("\(p).attn.kv_product", kvProduct)
+        ctx.recorder?.stream(Recorder.kvSumKey(block: p), t0: ctx.t0, timesteps: ctx.timesteps, chunk: kv)
         let m = try bl.kvLIF.forward(kv, ctx)
+        ctx.recorder?.stream(Recorder.kvMaskKey(block: p), t0: ctx.t0, timesteps: ctx.timesteps, chunk: m)
         // A = Q ⊙ M in place (Q is not needed afterwards).
         q.storage.withUnsafeMutableBufferPointer { ap in
             m.storage.withUnsafeBufferPointer { mp in
@@ -488,6 +490,10 @@ final class SpikformerGraph: FamilyGraph {
         // channel groups. Binary q, k and the exact 1/8 scale keep every value a multiple of 1/8.
         var y = Tensor(shape: x.shape)
         var attn = [Float](repeating: 0, count: n * n)
+        // With a full recorder the N×N map of every (t, b, head) is kept as the model used it,
+        // `[steps, B, heads, N, N]` (Recorder.attentionKey); without one nothing is allocated.
+        let recordsAttention = ctx.recorder?.level == .full
+        var recorded = [Float](repeating: 0, count: recordsAttention ? steps * b * h * n * n : 0)
         q.storage.withUnsafeBufferPointer { qp in
             k.storage.withUnsafeBufferPointer { kp in
                 v.storage.withUnsafeBufferPointer { vp in
@@ -497,8 +503,13 @@ final class SpikformerGraph: FamilyGraph {
                                 let base = sb * n * d
                                 for head in 0..<h {
                                     let off = base + head * dh
-                                    BLAS.sgemm(transB: true, m: n, n: n, k: dh, alpha: 0.125, a: qp.baseAddress! + off, lda: d,
+                                    BLAS.sgemm(transB: true, m: n, n: n, k: dh, alpha: AttentionRecord.ssaScale, a: qp.baseAddress! + off, lda: d,
                                                b: kp.baseAddress! + off, ldb: d, c: ap.baseAddress!, ldc: n)
+                                    if recordsAttention {
+                                        recorded.withUnsafeMutableBufferPointer { rp in
+                                            (rp.baseAddress! + (sb * h + head) * n * n).update(from: ap.baseAddress!, count: n * n)
+                                        }
+                                    }
                                     BLAS.sgemm(m: n, n: dh, k: n, a: ap.baseAddress!, lda: n, b: vp.baseAddress! + off, ldb: d,
                                                c: yp.baseAddress! + off, ldc: d)
                                 }
@@ -507,6 +518,10 @@ final class SpikformerGraph: FamilyGraph {
                     }
                 }
             }
+        }
+        if recordsAttention {
+            ctx.recorder?.stream(Recorder.attentionKey(block: p), t0: ctx.t0, timesteps: ctx.timesteps,
+                                 chunk: Tensor(shape: [steps, b, h, n, n], storage: recorded))
         }
         let a = try bl.attnLIF.forward(y, ctx)
         ctx.recordRate(bl.attnLIF.path, a)

@@ -236,6 +236,9 @@ public struct ExplorerApp: Sendable {
                 }
             case .membrane, .rates:
                 return neuronMove(direction, session: session)
+            case .attention:
+                let words: [KeyAction.Direction: String] = [.up: "up", .down: "down", .left: "left", .right: "right"]
+                return ["token \(words[direction]!)"]
             case .diff, .energy, .logits:
                 return []
             }
@@ -243,6 +246,8 @@ public struct ExplorerApp: Sendable {
         case .pageDown: return focus == .tsbn ? channel(cursor.channel + 10) : layer(cursor.layerIndex + 10)
         case .first: return layer(0)
         case .last: return layer(layerCount - 1)
+        case .nextHead: return ["head next"]
+        case .previousHead: return ["head prev"]
         default: return []
         }
     }

@@ -1,4 +1,4 @@
-/// A pane of the explorer. Each is toggled by its number key (`1`…`7`, in this order) and
+/// A pane of the explorer. Each is toggled by its number key (`1`…`8`, in this order) and
 /// draws one of the session's view models.
 public enum ExplorerPane: Int, CaseIterable, Hashable, Sendable, CustomStringConvertible {
     case layers = 1
@@ -8,6 +8,8 @@ public enum ExplorerPane: Int, CaseIterable, Hashable, Sendable, CustomStringCon
     case diff
     case energy
     case logits
+    /// Issue 14: attention of the selected layer's block (`AttentionPane.swift`).
+    case attention
 
     /// The pane's name in titles and help (`membrane`, `TSBN`).
     public var description: String {
@@ -19,6 +21,7 @@ public enum ExplorerPane: Int, CaseIterable, Hashable, Sendable, CustomStringCon
         case .diff: "diff"
         case .energy: "energy"
         case .logits: "logits"
+        case .attention: "attention"
         }
     }
 
@@ -38,6 +41,7 @@ public enum ExplorerPane: Int, CaseIterable, Hashable, Sendable, CustomStringCon
         case .layers: Size(width: 26, height: 8)
         case .membrane: Size(width: 40, height: 12)
         case .tsbn, .rates, .diff, .energy, .logits: Size(width: 30, height: 7)
+        case .attention: Size(width: 36, height: 8)
         }
     }
 }

@@ -30,6 +30,9 @@ public enum KeyAction: Hashable, Sendable {
     case columnsRight
     /// Collapse the layer tree's group of the selected layer, or open the one hiding it.
     case toggleGroup
+    /// Attention pane: the next / previous head (session `head next|prev`).
+    case nextHead
+    case previousHead
     case togglePane(ExplorerPane)
     case zoom
     case focusNext
@@ -179,10 +182,21 @@ public struct KeyTable: Sendable {
             ExplorerBinding([.pageUp], "PgUp", .pageUp, "scroll a page up", panes: scrollPanes),
             ExplorerBinding([.pageDown], "PgDn", .pageDown, "scroll a page down", panes: scrollPanes),
         ]
+        // Issue 14: the attention pane's token (arrow keys) and head.
+        b += [
+            ExplorerBinding([.up, c("k")], "↑ k", .move(.up), "attention token one row up (session `token up`)", panes: [.attention],
+                            hint: "token", hintLabel: "↑↓←→"),
+            ExplorerBinding([.down, c("j")], "↓ j", .move(.down), "attention token one row down", panes: [.attention]),
+            ExplorerBinding([.left, c("h")], "← h", .move(.left), "attention token one column left", panes: [.attention]),
+            ExplorerBinding([.right, c("l")], "→ l", .move(.right), "attention token one column right", panes: [.attention]),
+            ExplorerBinding([c("n")], "n", .nextHead, "next attention head (session `head next`)", panes: [.attention], hint: "head",
+                            hintLabel: "n N"),
+            ExplorerBinding([c("N")], "N", .previousHead, "previous attention head (session `head prev`)", panes: [.attention]),
+        ]
         b += ExplorerPane.allCases.map { pane in
             ExplorerBinding([c(pane.numberKey)], String(pane.numberKey), .togglePane(pane), "show / hide the \(pane) pane",
                        hint: pane == .layers ? "panes" : nil,
-                            hintLabel: pane == .layers ? "1-7" : nil)
+                            hintLabel: pane == .layers ? "1-\(ExplorerPane.allCases.count)" : nil)
         }
         b += [
             ExplorerBinding([c("e")], "e", .zoom, "zoom the focused pane (again to unzoom)", hint: "zoom"),

@@ -36,6 +36,7 @@ struct PaneDrawer {
             case .diff: detail = try drawDiff(in: inner, into: &screen)
             case .energy: detail = try drawEnergy(in: inner, into: &screen)
             case .logits: detail = try drawLogits(in: inner, into: &screen)
+            case .attention: detail = try drawAttention(in: inner, into: &screen)
             }
         } catch {
             screen.fill(inner)

@@ -31,7 +31,7 @@ extension Session {
             }
             rows.append(LayerRow(index: i, path: l.path, kind: l.kind, outputShape: l.outputShape, parameters: l.parameterCount,
                                  flPerTimestep: l.flPerTimestep, operation: l.operation, sop: sop,
-                                 rate: try? rate(of: l, at: cursor.t, in: rec), isNeuron: l.isNeuron, built: i < builtLayers,
+                                 rate: try? rate(of: l, at: cursor.t, in: rec), isNeuron: l.isNeuron, built: builtLayers.map { i < $0 } ?? true,
                                  deploy: marker))
         }
         return LayerTableView(rows: rows, selected: cursor.layerIndex, t: cursor.t, view: view, parameters: unfused.parameterCount,

@@ -42,7 +42,7 @@ public final class Session {
     /// The input as both models see it, `[T, 1, C, H, W]`.
     public private(set) var encodedInput: Tensor?
     /// Layer, timestep, channel and position the panes show.
-    public private(set) var cursor = Cursor()
+    public internal(set) var cursor = Cursor()
     /// The running statistics as they were when `mode train` began; `mode eval` puts them back
     /// (nil in eval mode, and after `calibrate` or a model/weights change, which keep their own).
     public private(set) var statisticsBeforeTrain: NormStatistics?
@@ -58,8 +58,13 @@ public final class Session {
     public private(set) var encoding = InputEncodingOptions()
     /// The last `input` request, to encode it again after `encode`.
     private var lastInputRequest: InputRequest?
-    /// Layers shown by `build` so far.
-    public private(set) var builtLayers = 0
+    /// Layers built by a layer-by-layer build (`build`, Session+Build.swift): the first
+    /// `builtLayers` rows of the unfused layer table; nil: the whole model (the default).
+    public internal(set) var builtLayers: Int?
+    /// Neurons pinned on the membrane trace, by layer path (`pin`, Session+Raster.swift).
+    public internal(set) var pins: [String: [NeuronPin]] = [:]
+    /// Which neurons the raster pane shows (`raster`).
+    public internal(set) var rasterRows: RasterRows = .channel
     /// Recording of the unfused model (unit inputs included, for the local fold checks).
     public let unfusedRecorder = Recorder(recordUnitInputs: true)
     /// Recording of the deploy twin.
@@ -155,7 +160,9 @@ public final class Session {
         case let .loadWeights(path, ema, key, map, heads): return try loadWeights(path, ema: ema, key: key, keyMap: map, heads: heads)
         case let .calibrate(source, count): return try calibrate(source: source, count: count)
         case let .input(req): return try loadInput(req)
-        case let .build(amount): return try build(amount)
+        case let .build(amount): return try buildCommand(amount)
+        case let .pin(action): return try pin(action)
+        case let .raster(rows): return try setRasterRows(rows)
         case let .step(n): return try step(n)
         case let .back(n): return try back(n)
         case let .goto(t): return try goto(t)
@@ -262,7 +269,8 @@ public final class Session {
         config = net.config
         unfused = net
         weightsSource = source
-        builtLayers = 0
+        builtLayers = nil
+        pins = [:]
         try rebuildDeploy()
         cursor = Cursor()
         if let previousPath, let i = net.layers.firstIndex(where: { $0.path == previousPath }) {
@@ -280,6 +288,7 @@ public final class Session {
             return
         }
         deploy = try deployBuilder(unfused, fold)
+        deploy?.setBuildPrefix(builtPathSet)
         deployUnavailableReason = nil
     }
 
@@ -401,35 +410,13 @@ public final class Session {
         return out
     }
 
-    private func advance(to end: Int) throws {
+    func advance(to end: Int) throws {
         guard let unfused else { throw SessionError.noModel }
         guard encodedInput != nil else { throw SessionError.noInput }
         let before = unfused.computedSteps
         try unfused.advance(to: end)
         try deploy?.advance(to: end)
         computedStepCount += unfused.computedSteps - before
-    }
-
-    // MARK: build walk
-
-    private func build(_ amount: BuildAmount) throws -> String {
-        guard let unfused else { throw SessionError.noModel }
-        guard builtLayers < unfused.layers.count else {
-            return "all \(unfused.layers.count) layers built (\(Fmt.int(unfused.parameterCount)) parameters)"
-        }
-        let end = amount == .all ? unfused.layers.count : builtLayers + 1
-        var lines: [String] = []
-        for i in builtLayers..<end {
-            let l = unfused.layers[i]
-            lines.append(String(format: "%3d  ", i) + Fmt.pad(l.path, 34) + "  " + Fmt.pad(l.kind, 28) + "  "
-                         + Fmt.pad(Fmt.shape(l.outputShape), 14) + "  params " + Fmt.pad(Fmt.int(l.parameterCount), 7, right: true)
-                         + "  FL " + Fmt.int(l.flPerTimestep))
-        }
-        builtLayers = end
-        if builtLayers == unfused.layers.count {
-            lines.append("built \(unfused.layers.count) layers, \(Fmt.int(unfused.parameterCount)) parameters")
-        }
-        return lines.joined(separator: "\n")
     }
 
     // MARK: stepping
@@ -633,6 +620,7 @@ public final class Session {
     func selectedLIF(in recorder: Recorder) throws -> (LayerInfo, LIFRecord) {
         guard let l = selectedLayer else { throw SessionError.noModel }
         guard l.isNeuron else { throw SessionError.notANeuron(path: l.path, nextNeuron: nextNeuron(after: l.path)) }
+        guard isBuilt(layerIndex: cursor.layerIndex) else { throw SessionError.notBuilt(path: l.path) }
         guard let r = recorder.lifs[l.path] else { throw SessionError.noInput }
         return (l, r)
     }
@@ -776,6 +764,7 @@ public final class Session {
             guard let p = m.trace.first(where: { $0.t == cursor.t }), let h = p.h else { throw SessionError.notComputed(t: cursor.t) }
             return .number(Double(h))
         case .memoryBytes: return .number(Double(memoryBytes))
+        case .built, .shape, .buildMismatches: return try buildValue(q)
         }
     }
 
@@ -794,6 +783,8 @@ public final class Session {
         case .logits: return TextRender.logits(try logitsView())
         case .weights: return TextRender.weights(try weightsView())
         case .status: return statusLine()
+        case .raster: return TextRender.raster(try rasterView())
+        case .input: return TextRender.input(try inputView())
         }
     }
 }
@@ -802,7 +793,7 @@ extension Command {
     /// Whether `save` keeps the command (queries, help and output-only commands are dropped).
     var changesState: Bool {
         switch self {
-        case .model, .loadWeights, .calibrate, .encode, .input, .step, .back, .goto, .run, .reset, .layer, .channel, .channelStep, .neuron, .neuronMove,
+        case .model, .loadWeights, .calibrate, .encode, .input, .build, .pin, .raster, .step, .back, .goto, .run, .reset, .layer, .channel, .channelStep, .neuron, .neuronMove,
              .token, .view, .fold, .mode:
             return true
         default:

@@ -2,6 +2,8 @@
 public enum SessionError: Error, Equatable, CustomStringConvertible {
     case noModel
     case noInput
+    /// A layer-by-layer build has not reached the layer yet.
+    case notBuilt(path: String)
     case noDeployTwin(reason: String)
     case unreadable(path: String, reason: String)
     case inputShape(input: String, found: [Int], expected: String)
@@ -25,6 +27,7 @@ public enum SessionError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .noModel: return "no model: start with `model tiny` (or another config name / JSON file)"
+        case let .notBuilt(path): return "\(path) is not built yet: `build next`, `build \(path)` or `build all`"
         case .noInput: return "no input: load one with `input <file> [index N]` or `input default`"
         case let .noDeployTwin(reason): return "no deploy twin: \(reason)"
         case let .unreadable(path, reason): return "\(path): cannot read: \(reason)"

@@ -101,7 +101,7 @@ private func expectParseError(_ line: String, column: Int, length: Int = 1, ment
     }
 
     @Test func everyCommandOfTheTableHasAParsedExample() throws {
-        let examples = ["model tiny", "load weights w", "calibrate default", "encode cifar", "input default", "build", "step", "back", "goto t=1", "run", "reset", "layer 0",
+        let examples = ["model tiny", "load weights w", "calibrate default", "encode cifar", "input default", "build", "pin", "raster top 4", "step", "back", "goto t=1", "run", "reset", "layer 0",
                         "channel 0", "neuron 0,0", "token 0", "view split", "fold exact", "mode eval", "show layers", "diff",
                         "origin", "energy", "layers", "save s", "export weights w", "expect t == 0", "help", "quit"]
         #expect(Set(examples.map { String($0.split(separator: " ")[0]) }) == Set(CommandTable.names))

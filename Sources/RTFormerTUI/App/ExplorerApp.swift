@@ -206,7 +206,7 @@ public struct ExplorerApp: Sendable {
                 case .up, .left: return commands(for: .previousChannel, session: session)
                 case .down, .right: return commands(for: .nextChannel, session: session)
                 }
-            case .membrane, .rates:
+            case .membrane, .rates, .raster, .input:
                 return neuronMove(direction, session: session)
             case .diff, .energy, .logits:
                 return []
@@ -215,6 +215,10 @@ public struct ExplorerApp: Sendable {
         case .pageDown: return focus == .tsbn ? channel(cursor.channel + 10) : layer(cursor.layerIndex + 10)
         case .first: return layer(0)
         case .last: return layer(layerCount - 1)
+        case .buildNext: return ["build next"]
+        case .buildAll: return session.builtLayers == nil ? [] : ["build all"]
+        case .pin: return ["pin"]
+        case .toggleRasterRows: return [session.rasterRows == .channel ? "raster top 32" : "raster channel"]
         default: return []
         }
     }
@@ -394,7 +398,9 @@ public struct ExplorerApp: Sendable {
         case "show": return Pane.allCases.map(\.rawValue)
         case "diff": return ["local", "e2e"]
         case "export": return ExportKind.allCases.map(\.rawValue) + FigureFormat.allCases.map(\.rawValue)
-        case "build": return ["next", "all"]
+        case "build": return ["next", "all"] + (session.unfused?.layers.map(\.path) ?? [])
+        case "raster": return ["channel", "top"]
+        case "pin": return ["clear"]
         case "layer": return ["next", "prev"] + (session.unfused?.layers.map(\.path) ?? [])
         case "goto": return ["t="]
         case "load": return ["weights"]

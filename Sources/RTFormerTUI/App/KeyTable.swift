@@ -25,6 +25,13 @@ public enum KeyAction: Hashable, Sendable {
     case first
     case last
     case toggleQuantity
+    /// Layer-by-layer build: add the next layer / complete the model (session `build`).
+    case buildNext
+    case buildAll
+    /// Pin or unpin the selected neuron on the membrane trace (session `pin`).
+    case pin
+    /// Raster rows: the selected channel ↔ the most active neurons (session `raster`).
+    case toggleRasterRows
     case togglePane(ExplorerPane)
     case zoom
     case focusNext
@@ -123,7 +130,7 @@ public struct KeyTable: Sendable {
     /// The explorer's keys (DESIGN §5): htop/lazygit/k9s/VisiData conventions.
     public static let standard: KeyTable = {
         let c = Key.character
-        let neuronPanes: Set<ExplorerPane> = [.membrane, .rates]
+        let neuronPanes: Set<ExplorerPane> = [.membrane, .rates, .raster, .input]
         let scrollPanes: Set<ExplorerPane> = [.diff, .energy, .logits]
         var b: [ExplorerBinding] = [
             ExplorerBinding([c(" "), c(".")], "space .", .step, "step: compute the next timestep (session `step`)", hint: "step"),
@@ -157,6 +164,8 @@ public struct KeyTable: Sendable {
             ExplorerBinding([.down, c("j")], "↓ j", .move(.down), "neuron one row down", panes: neuronPanes),
             ExplorerBinding([.left, c("h")], "← h", .move(.left), "neuron one column left", panes: neuronPanes),
             ExplorerBinding([.right, c("l")], "→ l", .move(.right), "neuron one column right", panes: neuronPanes),
+            ExplorerBinding([c("R")], "R", .toggleRasterRows, "raster rows: the selected channel ↔ the 32 most active neurons (session `raster`)",
+                            panes: [.raster], hint: "rows"),
             ExplorerBinding([c("m")], "m", .toggleQuantity, "heatmap of H (charged) or V (after reset)", panes: [.membrane], hint: "H/V"),
             ExplorerBinding([.up, c("k")], "↑ k", .move(.up), "previous channel (session `channel prev`)", panes: [.tsbn], hint: "channel",
                             hintLabel: "↑↓"),
@@ -171,9 +180,12 @@ public struct KeyTable: Sendable {
         b += ExplorerPane.allCases.map { pane in
             ExplorerBinding([c(pane.numberKey)], String(pane.numberKey), .togglePane(pane), "show / hide the \(pane) pane",
                        hint: pane == .layers ? "panes" : nil,
-                            hintLabel: pane == .layers ? "1-7" : nil)
+                            hintLabel: pane == .layers ? "1-0" : nil)
         }
         b += [
+            ExplorerBinding([c("b")], "b", .buildNext, "build the next layer: both twins grow and compute it (session `build next`)"),
+            ExplorerBinding([c("B")], "B", .buildAll, "complete the layer-by-layer build (session `build all`)"),
+            ExplorerBinding([c("P")], "P", .pin, "pin / unpin the selected neuron: pinned traces overlay on the membrane (session `pin`)"),
             ExplorerBinding([c("e")], "e", .zoom, "zoom the focused pane (again to unzoom)", hint: "zoom"),
             ExplorerBinding([.tab], "Tab", .focusNext, "focus the next pane", hint: "focus"),
             ExplorerBinding([.backTab], "S-Tab", .focusPrevious, "focus the previous pane"),

@@ -33,6 +33,8 @@ struct PaneDrawer {
             case .diff: detail = try drawDiff(in: inner, into: &screen)
             case .energy: detail = try drawEnergy(in: inner, into: &screen)
             case .logits: detail = try drawLogits(in: inner, into: &screen)
+            case .raster: detail = try drawRaster(in: inner, into: &screen)
+            case .input: detail = try drawInput(in: inner, into: &screen)
             }
         } catch {
             screen.fill(inner)
@@ -78,8 +80,13 @@ struct PaneDrawer {
             if !narrow { cells.append(Self.marker(row.deploy)) }
             return cells
         }
+        // Layers a layer-by-layer build has not reached yet are dimmed.
+        table.dimmedRows = Set(view.rows.filter { !$0.built }.map(\.index))
         table.draw(into: &screen, in: rect)
         scrollOffsets[.layers] = table.visibleOffset(in: rect)
+        if let built = session.builtLayers {
+            return "built \(built)/\(view.rows.count) · b: next"
+        }
         return "\(view.rows.count) · \(Self.compact(Double(view.parameters))) params"
     }
 
@@ -129,17 +136,18 @@ struct PaneDrawer {
         // Neurons within the rounding bound of the threshold (issue 11), keyed on the legend row.
         heatmap.flagged = Set(m.nearThreshold.indices.filter { m.nearThreshold[$0] }.map { GridPoint(row: $0 / m.columns, column: $0 % m.columns) })
         heatmap.flagLabel = m.roundingBound.map { text("|H−θ| ≤ ") + ColorScale.label($0) }
-        let trace = Self.trace(m)
+        var trace = Self.trace(m)
+        trace.overlays = pinOverlays(m)
         if body.width >= 50 {
             let (heatRect, traceRect) = body.splitLeft(max(20, body.width * 2 / 5))
             heatmap.draw(into: &screen, in: heatRect.inset(right: 2))
             // A rule keeps the legend's range and the trace's axis labels from reading as one.
             for y in heatRect.y..<heatRect.maxY { screen.put(ascii ? "|" : "│", x: heatRect.maxX - 1, y: y, style: .dim) }
-            trace.draw(into: &screen, in: traceRect)
+            drawTrace(trace, m, into: &screen, in: traceRect)
         } else {
             let parts = body.rows(weights: [1, 1])
             heatmap.draw(into: &screen, in: parts[0])
-            trace.draw(into: &screen, in: parts[1])
+            drawTrace(trace, m, into: &screen, in: parts[1])
         }
     }
 

@@ -32,6 +32,8 @@ public struct Table: Sendable {
     public var selected: Int?
     public var scrollOffset: Int
     public var isFocused: Bool
+    /// Rows drawn dimmed (layers not built yet); the selected row keeps its highlight.
+    public var dimmedRows: Set<Int> = []
 
     public init(columns: [Column], rows: [[String]], selected: Int? = nil, scrollOffset: Int = 0, isFocused: Bool = true) {
         self.columns = columns
@@ -91,7 +93,7 @@ public struct Table: Sendable {
         let offset = visibleOffset(in: rect)
         for i in 0..<min(visible, rows.count - offset) {
             let index = offset + i
-            let style: CellStyle = index == selected ? (isFocused ? .reverse : .bold) : .plain
+            let style: CellStyle = index == selected ? (isFocused ? .reverse : .bold) : dimmedRows.contains(index) ? .dim : .plain
             drawRow(rows[index], y: rect.y + 1 + i, style: style)
         }
         if needsScrollbar {

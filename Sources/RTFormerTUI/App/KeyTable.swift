@@ -164,7 +164,7 @@ public struct KeyTable: Sendable {
             ExplorerBinding([.down, c("j")], "↓ j", .move(.down), "neuron one row down", panes: neuronPanes),
             ExplorerBinding([.left, c("h")], "← h", .move(.left), "neuron one column left", panes: neuronPanes),
             ExplorerBinding([.right, c("l")], "→ l", .move(.right), "neuron one column right", panes: neuronPanes),
-            ExplorerBinding([c("R")], "R", .toggleRasterRows, "raster rows: the selected channel ↔ the 32 most active neurons (session `raster`)",
+            ExplorerBinding([c("R")], "R", .toggleRasterRows, "raster rows: the neurons of the selected map ↔ the 32 most active (session `raster`)",
                             panes: [.raster], hint: "rows"),
             ExplorerBinding([c("m")], "m", .toggleQuantity, "heatmap of H (charged) or V (after reset)", panes: [.membrane], hint: "H/V"),
             ExplorerBinding([.up, c("k")], "↑ k", .move(.up), "previous channel (session `channel prev`)", panes: [.tsbn], hint: "channel",
@@ -180,7 +180,7 @@ public struct KeyTable: Sendable {
         b += ExplorerPane.allCases.map { pane in
             ExplorerBinding([c(pane.numberKey)], String(pane.numberKey), .togglePane(pane), "show / hide the \(pane) pane",
                        hint: pane == .layers ? "panes" : nil,
-                            hintLabel: pane == .layers ? "1-0" : nil)
+                            hintLabel: pane == .layers ? "1-7" : nil)
         }
         b += [
             ExplorerBinding([c("b")], "b", .buildNext, "build the next layer: both twins grow and compute it (session `build next`)"),

@@ -40,7 +40,7 @@ struct PaneDrawer {
             screen.fill(inner)
             TextBlock(text("\(error)"), style: .dim).draw(into: &screen, in: inner)
         }
-        let title = "\(pane.rawValue) \(pane)" + (detail.isEmpty ? "" : " · " + detail)
+        let title = "\(pane.numberKey) \(pane)" + (detail.isEmpty ? "" : " · " + detail)
         Frame(title: text(title), isFocused: pane == app.focus).draw(into: &screen, in: rect)
     }
 

@@ -86,7 +86,7 @@ extension PaneDrawer {
         return traces.enumerated().map { k, p in
             let style = TraceOverlay.style(k)
             return TraceOverlay(values: p.values.map { $0 ?? .nan }, mark: style.mark, asciiMark: style.ascii, color: style.color,
-                                name: "c \(p.pin.channel) y \(p.y) x \(p.x) (\(p.spikes.filter { $0 == true }.count) spk)")
+                                name: "c \(p.pin.channel) y \(p.y) x \(p.x)")
         }
     }
 

@@ -38,7 +38,7 @@ public struct TraceOverlay: Sendable, Equatable {
         for (mark, name, color) in entries {
             guard x < rect.maxX else { break }
             x += screen.write(mark, x: x, y: rect.y, style: CellStyle(fg: color, attributes: .bold), clip: rect)
-            x += screen.write(" " + name + "  ", x: x, y: rect.y, style: .dim, clip: rect)
+            x += screen.write(" " + name + " ", x: x, y: rect.y, style: .dim, clip: rect)
         }
     }
 }

@@ -62,7 +62,7 @@ public enum Command: Equatable, Sendable {
     case save(String)
     /// `export <what> <file>`.
     case export(ExportKind, String)
-    /// `export png|svg|csv <file> [rates|membrane|tsbn|logits]`: a pane as a figure or its numbers.
+    /// `export png|svg|csv <file> [rates|membrane|tsbn|logits|raster]`: a pane as a figure or its numbers.
     case exportFigure(FigureFormat, String, FigurePane?)
     /// `expect <query> <op> <value>`.
     case expect(Expectation)

@@ -51,6 +51,18 @@ extension Session {
         if amount == .start {
             lines.append("build started: the input \(encodedInput.map { Fmt.shape(Array($0.shape.dropFirst(2))) } ?? "(none yet)"); "
                          + "`build next` adds the next layer (0 of \(layers.count) built)")
+        } else if amount == .next, now < layers.count {
+            // One line (the TUI's `b` shows it in the message row): the layer(s) added, their
+            // shape and, for a neuron, its firing rate at t.
+            let added = ((before ?? 0)..<now).map { i -> String in
+                let l = layers[i]
+                var s = "\(i) \(l.path) \(l.kind) \(Fmt.shape(l.outputShape))"
+                if encodedInput != nil, l.isNeuron, let r = try? rate(of: l, at: cursor.t, in: unfusedRecorder) {
+                    s += String(format: " rate@t%d %.4f", cursor.t, r)
+                }
+                return s
+            }
+            return "built \(now)/\(layers.count): " + added.joined(separator: " + ")
         } else {
             let from = before ?? 0
             if now > from, before != nil || amount != .all {

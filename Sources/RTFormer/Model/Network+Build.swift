@@ -25,7 +25,8 @@ struct BuildStop: Error {
 extension Network {
     /// Limits the forward to the layers whose path is in `builtPaths`: a layer past the last such
     /// layer (in this network's order) is not computed, and there are no logits while the head
-    /// is not built. nil runs the whole model (the default). Takes effect from the next `start`.
+    /// is not built. nil runs the whole model (the default). Applies to `start`/`advance` from
+    /// the next `start`; `forward` (calibration, whole-input checks) always runs the whole model.
     /// - Parameter builtPaths: module paths (SPEC R1) of the built layers; empty: only the input.
     public func setBuildPrefix(_ builtPaths: Set<String>?) {
         guard let builtPaths else { buildPrefix = nil; return }

@@ -186,7 +186,11 @@ public final class Network {
     }
 
     /// Runs every timestep of `input` from rest and returns the logits `[B, classes]`.
+    /// A build prefix (`setBuildPrefix`) does not apply: this always runs the whole model.
     public func forward(_ input: Tensor, recorder: Recorder? = nil) throws -> Tensor {
+        let prefix = buildPrefix
+        buildPrefix = nil
+        defer { buildPrefix = prefix }
         try start(input, recorder: recorder)
         try advance(to: config.timesteps)
         return logits!

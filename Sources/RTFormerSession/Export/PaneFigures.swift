@@ -11,8 +11,7 @@ public enum FigureFormat: String, Sendable, Equatable, CaseIterable {
     case csv
 }
 
-/// The panes that export as figures and tables. A raster of spikes over t and attention maps
-/// have no view in this build, so they have no figure either.
+/// The panes that export as figures and tables.
 public enum FigurePane: String, Sendable, Equatable, CaseIterable {
     /// Firing-rate heatmap of the selected layer at t (fraction of channels firing per position).
     case rates
@@ -22,6 +21,8 @@ public enum FigurePane: String, Sendable, Equatable, CaseIterable {
     case tsbn
     /// The logits (mean over computed timesteps), bars from 0.
     case logits
+    /// Spikes × t of the selected layer (PaneFigures+Raster.swift).
+    case raster
 }
 
 extension Session {
@@ -64,6 +65,7 @@ extension Session {
             let bars = v.logits.enumerated().map { i, x in (label: v.classNames.flatMap { i < $0.count ? $0[i] : nil } ?? "class \(i)", value: Double(x)) }
             return Figure(title: "logits · mean over \(v.computedSteps) step(s) · \(v.model.rawValue)", xLabel: "class", yLabel: "logit",
                           content: .bars(bars))
+        case .raster: return try rasterFigure()
         }
     }
 
@@ -96,6 +98,7 @@ extension Session {
                 let name = v.classNames.flatMap { i < $0.count ? $0[i] : nil } ?? ""
                 lines.append("\(i),\(Self.csvField(name)),\(x)")
             }
+        case .raster: lines = try rasterCSV()
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -19,6 +19,11 @@ extension Session {
     /// Whether a layer-by-layer build is under way (some layers not built yet).
     public var isBuilding: Bool { builtLayers.map { $0 < (unfused?.layers.count ?? 0) } ?? false }
 
+    /// Throws `buildIncomplete` during a layer-by-layer build (views over the whole model).
+    func requireWholeModel(_ what: String) throws {
+        if isBuilding, let unfused { throw SessionError.buildIncomplete(what: what, built: builtLayers ?? 0, total: unfused.layers.count) }
+    }
+
     /// Whether row `index` of the layer table is built (always, outside a build).
     public func isBuilt(layerIndex index: Int) -> Bool { builtLayers.map { index < $0 } ?? true }
 

@@ -181,6 +181,7 @@ extension Session {
     /// The logits pane of the current view's model (the unfused one in split view).
     public func logitsView() throws -> LogitsView {
         guard let net = primaryNetwork else { throw SessionError.noDeployTwin(reason: deployUnavailableReason ?? "") }
+        try requireWholeModel("the logits")
         guard let logits = net.logits else { throw SessionError.noInput }
         let row = Array(logits.storage.prefix(logits.shape.last ?? logits.count))
         let (names, warning) = outputClassNames

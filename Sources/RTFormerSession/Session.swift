@@ -775,7 +775,8 @@ public final class Session {
         case .layers: return TextRender.layers(try layerTable())
         case .membrane:
             let models: [ModelFlavour] = view == .split ? [.unfused, .deploy] : [view == .deploy ? .deploy : .unfused]
-            return try models.map { TextRender.membrane(try membraneView(for: $0)) }.joined(separator: "\n")
+            return try models.map { TextRender.membrane(try membraneView(for: $0)) + TextRender.pins(try pinnedTraces(for: $0)) }
+                .joined(separator: "\n")
         case .tsbn: return TextRender.tsbn(try tsbnView())
         case .rates: return TextRender.rates(try ratesView())
         case .diff: return try TextRender.diff(try diffView(), scope: .both)

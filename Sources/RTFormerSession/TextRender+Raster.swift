@@ -25,6 +25,20 @@ extension TextRender {
         return lines.joined(separator: "\n")
     }
 
+    /// Pinned neurons' traces (the value compared with the threshold per t, `*` after a spike),
+    /// one line each, after the membrane pane; empty without pins.
+    static func pins(_ traces: [PinnedTrace]) -> String {
+        guard !traces.isEmpty else { return "" }
+        var lines = ["", "pinned neurons (value compared with the threshold per t, * spike):"]
+        for p in traces {
+            let values = zip(p.values, p.spikes).map { v, s in
+                v.map { String(format: "%8.4f", Double($0)) + (s == true ? "*" : " ") } ?? "       - "
+            }
+            lines.append("  " + Fmt.pad("c \(p.pin.channel) y \(p.y) x \(p.x)", 16) + values.joined(separator: " "))
+        }
+        return lines.joined(separator: "\n")
+    }
+
     /// The input pane as text: a shaded grey image (luminance, or ON − OFF for events) with the
     /// selected neuron's receptive position drawn as `[ ]` corners.
     public static func input(_ v: InputView) -> String {

@@ -76,3 +76,19 @@ import Testing
         #expect(f.session.builtLayers == nil)
     }
 }
+
+/// The input pane on an event recording: ON/OFF frames at t.
+@Suite struct InputEventSnapshotTests {
+    @Test func eventFramesAt120x40() {
+        var f = ExplorerFixture(size: Size(width: 120, height: 40), panes: [.layers, .input], weights: .digits)
+        for line in ["model tiny-dvs", "input gesture", "step 3", "layer patch_embed.proj_lif2", "neuron 0,20,30"] {
+            let r = f.session.execute(line: line)
+            precondition(r.error == nil, "\(line): \(r.error ?? "")")
+        }
+        f.press(.tab)
+        let text = f.render().plainText()
+        #expect(text.contains("0 input · events 64×64 · t 3"))
+        #expect(text.contains("green ON, red OFF"))
+        assertSnapshot(f.render(), named: "explorer-input-events-120x40")
+    }
+}

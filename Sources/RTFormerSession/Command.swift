@@ -16,8 +16,12 @@ public enum Command: Equatable, Sendable {
     case calibrate(source: String, count: Int?)
     /// `input <file | default> [index N] [T N] [carry]`.
     case input(InputRequest)
-    /// `build [next|all]`: walk the layers one by one, or all of them.
+    /// `build [next | all | <layer path>]`: a layer-by-layer build (Session+Build.swift).
     case build(BuildAmount)
+    /// `pin [clear]`: pin (or unpin) the selected neuron on the membrane trace.
+    case pin(PinAction)
+    /// `raster channel | top [k]`: which neurons the raster pane shows.
+    case raster(RasterRows)
     /// `step [n]`: compute n more timesteps (both twins, lockstep).
     case step(Int)
     /// `back [n]`: move the cursor n timesteps back; nothing is recomputed.
@@ -70,7 +74,7 @@ public enum Command: Equatable, Sendable {
     case save(String)
     /// `export <what> <file>`.
     case export(ExportKind, String)
-    /// `export png|svg|csv <file> [rates|membrane|tsbn|logits]`: a pane as a figure or its numbers.
+    /// `export png|svg|csv <file> [rates|membrane|tsbn|logits|raster]`: a pane as a figure or its numbers.
     case exportFigure(FigureFormat, String, FigurePane?)
     /// `expect <query> <op> <value>`.
     case expect(Expectation)
@@ -129,9 +133,16 @@ public struct InputRequest: Equatable, Sendable {
     }
 }
 
-/// How far `build` goes.
-public enum BuildAmount: String, Sendable, Equatable {
-    case next, all
+/// What `build` does.
+public enum BuildAmount: Sendable, Equatable {
+    /// `build`: start a layer-by-layer build from the input (no layer built).
+    case start
+    /// `build next`: add the next layer (with its norm) to both twins.
+    case next
+    /// `build all`: complete the model.
+    case all
+    /// `build <path>`: build up to and including that layer (a path or unique suffix).
+    case upTo(String)
 }
 
 /// Which layer `layer` selects.
@@ -158,6 +169,10 @@ public enum Pane: String, Sendable, Equatable, CaseIterable {
     case layers, membrane, tsbn, rates, diff, energy, logits, weights, status
     /// `show attention [head h] [token n]` (`Command.showAttention`).
     case attention
+    /// Spikes × t of the selected layer (Session+Raster.swift).
+    case raster
+    /// The encoded input image or event frames (Session+Input.swift).
+    case input
 }
 
 /// Which equivalence check `diff` reports (SPEC R9).
@@ -182,4 +197,20 @@ public enum ExportKind: String, Sendable, Equatable, CaseIterable {
     case dump
     /// The transcript of this session so far, text.
     case transcript
+}
+
+/// What `pin` does.
+public enum PinAction: Sendable, Equatable {
+    /// Pin the selected neuron, or unpin it when pinned.
+    case toggle
+    /// Remove every pin.
+    case clear
+}
+
+/// Which neurons the raster pane shows as rows.
+public enum RasterRows: Sendable, Equatable {
+    /// Every position of the selected channel.
+    case channel
+    /// The k neurons of the layer with the most spikes over the computed timesteps.
+    case top(Int)
 }

@@ -245,11 +245,32 @@ public enum CommandTable {
             }
             return .input(req)
         },
-        CommandSpec(name: "build", usage: "build [next|all]",
-                    summary: "walk the model layer by layer; prints path, kind, shape, params, FL",
-                    details: "Without an argument builds the next layer.") { s in
-            if s.atEnd { return .build(.next) }
-            return .build(BuildAmount(rawValue: try s.keyword(["next", "all"], what: "build amount"))!)
+        CommandSpec(name: "build", usage: "build [next | all | <layer path>]",
+                    summary: "build the model layer by layer in front of you: both twins grow and compute each new layer",
+                    details: "`build` starts from the input (no layer built); `build next` adds the next layer (a conv with its norm) "
+                        + "and computes it for the computed timesteps; `build <path>` builds up to that layer; `build all` completes "
+                        + "the model. Each step recomputes the built prefix from the input.") { s in
+            if s.atEnd { return .build(.start) }
+            let t = try s.word("next | all | layer path")
+            switch t.text {
+            case "next": return .build(.next)
+            case "all": return .build(.all)
+            default: return .build(.upTo(t.text))
+            }
+        },
+        CommandSpec(name: "pin", usage: "pin [clear]",
+                    summary: "pin the selected neuron on the membrane trace (again to unpin); pinned neurons are overlaid",
+                    details: "Pins belong to a layer; `pin clear` removes every pin.") { s in
+            if s.atEnd { return .pin(.toggle) }
+            _ = try s.keyword(["clear"], what: "pin action")
+            return .pin(.clear)
+        },
+        CommandSpec(name: "raster", usage: "raster channel | top [k]",
+                    summary: "raster pane rows: the neurons of the selected channel, or the k most active neurons of the layer",
+                    details: "k defaults to 32.") { s in
+            let w = try s.keyword(["channel", "top"], what: "raster rows")
+            if w == "channel" { return .raster(.channel) }
+            return .raster(.top(try s.optionalInteger("k", min: 1) ?? 32))
         },
         CommandSpec(name: "step", usage: "step [n]", summary: "advance every layer by n timesteps (default 1)",
                     details: "Both twins advance in lockstep; timesteps already computed are not recomputed.") { s in

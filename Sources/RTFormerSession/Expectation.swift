@@ -69,6 +69,9 @@ public enum Query: String, Sendable, Equatable, CaseIterable {
     case theta = "theta"
     case membrane = "membrane"
     case memoryBytes = "memory.bytes"
+    case built = "built"
+    case shape = "shape"
+    case buildMismatches = "build.mismatches"
 
     /// One line for `help expect`.
     public var summary: String {
@@ -110,6 +113,9 @@ public enum Query: String, Sendable, Equatable, CaseIterable {
         case .theta: return "threshold of the selected neuron at t (θ[t,c] in deploy view, V_th otherwise)"
         case .membrane: return "membrane H of the selected neuron at t"
         case .memoryBytes: return "bytes held by the recordings"
+        case .built: return "layers built (the whole layer table unless a `build` walk is under way)"
+        case .shape: return "output shape of the selected layer per timestep and sample, e.g. [8,32,32]"
+        case .buildMismatches: return "recorded values (S, H, V of every built LIF, computed timesteps) differing from the full forward's"
         }
     }
 }

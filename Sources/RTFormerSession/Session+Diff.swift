@@ -20,6 +20,7 @@ extension Session {
     /// - Throws: `noModel`, `noInput`, `noDeployTwin`, and the engine's errors.
     public func diffView() throws -> DiffView {
         guard let unfused else { throw SessionError.noModel }
+        try requireWholeModel("the deploy-vs-unfused check")
         guard encodedInput != nil, let logitsU = unfused.logits else { throw SessionError.noInput }
         guard let deploy, let logitsD = deploy.logits else { throw SessionError.noDeployTwin(reason: deployUnavailableReason ?? "") }
         let key = DiffCacheKey(unfused: ObjectIdentifier(unfused), deploy: ObjectIdentifier(deploy), computedStepCount: computedStepCount,

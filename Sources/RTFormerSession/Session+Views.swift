@@ -31,7 +31,7 @@ extension Session {
             }
             rows.append(LayerRow(index: i, path: l.path, kind: l.kind, outputShape: l.outputShape, parameters: l.parameterCount,
                                  flPerTimestep: l.flPerTimestep, operation: l.operation, sop: sop,
-                                 rate: try? rate(of: l, at: cursor.t, in: rec), isNeuron: l.isNeuron, built: i < builtLayers,
+                                 rate: try? rate(of: l, at: cursor.t, in: rec), isNeuron: l.isNeuron, built: builtLayers.map { i < $0 } ?? true,
                                  deploy: marker))
         }
         return LayerTableView(rows: rows, selected: cursor.layerIndex, t: cursor.t, view: view, parameters: unfused.parameterCount,
@@ -162,6 +162,7 @@ extension Session {
     /// The logits pane of the current view's model (the unfused one in split view).
     public func logitsView() throws -> LogitsView {
         guard let net = primaryNetwork else { throw SessionError.noDeployTwin(reason: deployUnavailableReason ?? "") }
+        try requireWholeModel("the logits")
         guard let logits = net.logits else { throw SessionError.noInput }
         let row = Array(logits.storage.prefix(logits.shape.last ?? logits.count))
         let (names, warning) = outputClassNames

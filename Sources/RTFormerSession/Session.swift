@@ -63,8 +63,13 @@ public final class Session {
     public private(set) var encoding = InputEncodingOptions()
     /// The last `input` request, to encode it again after `encode`.
     private var lastInputRequest: InputRequest?
-    /// Layers shown by `build` so far.
-    public private(set) var builtLayers = 0
+    /// Layers built by a layer-by-layer build (`build`, Session+Build.swift): the first
+    /// `builtLayers` rows of the unfused layer table; nil: the whole model (the default).
+    public internal(set) var builtLayers: Int?
+    /// Neurons pinned on the membrane trace, by layer path (`pin`, Session+Raster.swift).
+    public internal(set) var pins: [String: [NeuronPin]] = [:]
+    /// Which neurons the raster pane shows (`raster`).
+    public internal(set) var rasterRows: RasterRows = .channel
     /// Recording of the unfused model (unit inputs included, for the local fold checks).
     public let unfusedRecorder = Recorder(recordUnitInputs: true)
     /// Recording of the deploy twin.
@@ -160,7 +165,9 @@ public final class Session {
         case let .loadWeights(path, ema, key, map, heads): return try loadWeights(path, ema: ema, key: key, keyMap: map, heads: heads)
         case let .calibrate(source, count): return try calibrate(source: source, count: count)
         case let .input(req): return try loadInput(req)
-        case let .build(amount): return try build(amount)
+        case let .build(amount): return try buildCommand(amount)
+        case let .pin(action): return try pin(action)
+        case let .raster(rows): return try setRasterRows(rows)
         case let .step(n): return try step(n)
         case let .back(n): return try back(n)
         case let .goto(t): return try goto(t)
@@ -279,7 +286,8 @@ public final class Session {
         config = net.config
         unfused = net
         weightOrigin = origin
-        builtLayers = 0
+        builtLayers = nil
+        pins = [:]
         try rebuildDeploy()
         cursor = Cursor()
         if let previousPath, let i = net.layers.firstIndex(where: { $0.path == previousPath }) {
@@ -297,6 +305,7 @@ public final class Session {
             return
         }
         deploy = try deployBuilder(unfused, fold)
+        deploy?.setBuildPrefix(builtPathSet)
         deployUnavailableReason = nil
     }
 
@@ -429,35 +438,13 @@ public final class Session {
         return out
     }
 
-    private func advance(to end: Int) throws {
+    func advance(to end: Int) throws {
         guard let unfused else { throw SessionError.noModel }
         guard encodedInput != nil else { throw SessionError.noInput }
         let before = unfused.computedSteps
         try unfused.advance(to: end)
         try deploy?.advance(to: end)
         computedStepCount += unfused.computedSteps - before
-    }
-
-    // MARK: build walk
-
-    private func build(_ amount: BuildAmount) throws -> String {
-        guard let unfused else { throw SessionError.noModel }
-        guard builtLayers < unfused.layers.count else {
-            return "all \(unfused.layers.count) layers built (\(Fmt.int(unfused.parameterCount)) parameters)"
-        }
-        let end = amount == .all ? unfused.layers.count : builtLayers + 1
-        var lines: [String] = []
-        for i in builtLayers..<end {
-            let l = unfused.layers[i]
-            lines.append(String(format: "%3d  ", i) + Fmt.pad(l.path, 34) + "  " + Fmt.pad(l.kind, 28) + "  "
-                         + Fmt.pad(Fmt.shape(l.outputShape), 14) + "  params " + Fmt.pad(Fmt.int(l.parameterCount), 7, right: true)
-                         + "  FL " + Fmt.int(l.flPerTimestep))
-        }
-        builtLayers = end
-        if builtLayers == unfused.layers.count {
-            lines.append("built \(unfused.layers.count) layers, \(Fmt.int(unfused.parameterCount)) parameters")
-        }
-        return lines.joined(separator: "\n")
     }
 
     // MARK: stepping
@@ -671,6 +658,7 @@ public final class Session {
     func selectedLIF(in recorder: Recorder) throws -> (LayerInfo, LIFRecord) {
         guard let l = selectedLayer else { throw SessionError.noModel }
         guard l.isNeuron else { throw SessionError.notANeuron(path: l.path, nextNeuron: nextNeuron(after: l.path)) }
+        guard isBuilt(layerIndex: cursor.layerIndex) else { throw SessionError.notBuilt(path: l.path) }
         guard let r = recorder.lifs[l.path] else { throw SessionError.noInput }
         return (l, r)
     }
@@ -815,6 +803,7 @@ public final class Session {
             guard let p = m.trace.first(where: { $0.t == cursor.t }), let h = p.h else { throw SessionError.notComputed(t: cursor.t) }
             return .number(Double(h))
         case .memoryBytes: return .number(Double(memoryBytes))
+        case .built, .shape, .buildMismatches: return try buildValue(q)
         }
     }
 
@@ -825,7 +814,8 @@ public final class Session {
         case .layers: return TextRender.layers(try layerTable())
         case .membrane:
             let models: [ModelFlavour] = view == .split ? [.unfused, .deploy] : [view == .deploy ? .deploy : .unfused]
-            return try models.map { TextRender.membrane(try membraneView(for: $0)) }.joined(separator: "\n")
+            return try models.map { TextRender.membrane(try membraneView(for: $0)) + TextRender.pins(try pinnedTraces(for: $0)) }
+                .joined(separator: "\n")
         case .tsbn: return TextRender.tsbn(try tsbnView())
         case .rates: return TextRender.rates(try ratesView())
         case .diff: return try TextRender.diff(try diffView(), scope: .both)
@@ -834,6 +824,8 @@ public final class Session {
         case .weights: return TextRender.weights(try weightsView())
         case .status: return statusLine()
         case .attention: return try showAttention(head: nil, token: nil)
+        case .raster: return TextRender.raster(try rasterView())
+        case .input: return TextRender.input(try inputView())
         }
     }
 }
@@ -842,8 +834,8 @@ extension Command {
     /// Whether `save` keeps the command (queries, help and output-only commands are dropped).
     var changesState: Bool {
         switch self {
-        case .model, .loadWeights, .calibrate, .encode, .input, .step, .back, .goto, .run, .reset, .layer, .channel, .channelStep, .neuron, .neuronMove,
-             .token, .tokenMove, .head, .headStep, .view, .fold, .mode:
+        case .model, .loadWeights, .calibrate, .encode, .input, .build, .pin, .raster, .step, .back, .goto, .run, .reset, .layer, .channel, .channelStep,
+             .neuron, .neuronMove, .token, .tokenMove, .head, .headStep, .view, .fold, .mode:
             return true
         case let .showAttention(head, token):
             return head != nil || token != nil

@@ -2,6 +2,10 @@
 public enum SessionError: Error, Equatable, CustomStringConvertible {
     case noModel
     case noInput
+    /// A layer-by-layer build has not reached the layer yet.
+    case notBuilt(path: String)
+    /// A view that needs every layer during a layer-by-layer build.
+    case buildIncomplete(what: String, built: Int, total: Int)
     case noDeployTwin(reason: String)
     case unreadable(path: String, reason: String)
     case inputShape(input: String, found: [Int], expected: String)
@@ -25,6 +29,9 @@ public enum SessionError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .noModel: return "no model: start with `model tiny` (or another config name / JSON file)"
+        case let .notBuilt(path): return "\(path) is not built yet: `build next`, `build \(path)` or `build all`"
+        case let .buildIncomplete(what, built, total):
+            return "\(what) cannot be shown yet: \(built) of \(total) layers are built (`build all` completes the model)"
         case .noInput: return "no input: load one with `input <file> [index N]` or `input default`"
         case let .noDeployTwin(reason): return "no deploy twin: \(reason)"
         case let .unreadable(path, reason): return "\(path): cannot read: \(reason)"

@@ -8,7 +8,8 @@ struct Plot: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a pane as a figure (PNG or SVG, by --out's extension) or its numbers (.csv).",
         discussion: "Kinds: rates (firing-rate heatmap at t), membrane (the neuron's trace over t), tsbn (γ, β, μ, σ², θ over the "
-            + "channels at t), logits (bars from 0), attention (--layer block.N, or any layer in it: SSA the head's token × token map (q·kᵀ)·0.125, SDSA the KV token sums per channel; head 0, token 0). Every timestep is computed; --t picks the one shown (default: the last).")
+            + "channels at t), logits (bars from 0), attention (--layer block.N, or any layer in it: SSA the head's token × token map (q·kᵀ)·0.125, SDSA the KV token sums per channel; head 0, token 0), raster (spikes × t of the layer: the neurons of --neuron's channel, or the "
+            + "--top K most active). Every timestep is computed; --t picks the one shown (default: the last).")
 
     @OptionGroup var options: SessionOptions
 
@@ -20,6 +21,9 @@ struct Plot: ParsableCommand {
 
     @Option(name: .long, help: "Neuron of the membrane trace and marked on the rate map: c,y,x (maps) or c,n (tokens); default: c 0 at the first position.")
     var neuron: String?
+
+    @Option(name: .long, help: "Raster: the K most active neurons of the layer instead of the neurons of --neuron's channel.")
+    var top: Int?
 
     @Option(name: .customLong("t"), help: "Timestep shown (0-based; default: the last).")
     var t: Int?
@@ -45,6 +49,7 @@ struct Plot: ParsableCommand {
             lines.append("layer \(layer).attn.q_lif")
         } else if let layer { lines.append("layer \(layer)") }
         if let neuron { lines.append("neuron \(neuron)") }
+        if let top { lines.append("raster top \(top)") }
         lines.append("run")
         if let t { lines.append("goto t=\(t)") }
         // The out path travels as one token: quoted, so spaces and `#` stay part of it.

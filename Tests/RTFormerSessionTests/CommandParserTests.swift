@@ -39,7 +39,14 @@ private func expectParseError(_ line: String, column: Int, length: Int = 1, ment
         ("input x.safetensors carry", .input(InputRequest(source: "x.safetensors", carry: true))),
         ("calibrate default", .calibrate(source: "default", count: nil)),
         ("calibrate data.bin 5", .calibrate(source: "data.bin", count: 5)),
-        ("build", .build(.next)),
+        ("build", .build(.start)),
+        ("build block.0.attn.q_lif", .build(.upTo("block.0.attn.q_lif"))),
+        ("pin", .pin(.toggle)),
+        ("pin clear", .pin(.clear)),
+        ("raster channel", .raster(.channel)),
+        ("raster top 5", .raster(.top(5))),
+        ("show raster", .show(.raster)),
+        ("show input", .show(.input)),
         ("build next", .build(.next)),
         ("build all", .build(.all)),
         ("step", .step(1)),
@@ -98,7 +105,7 @@ private func expectParseError(_ line: String, column: Int, length: Int = 1, ment
     }
 
     @Test func everyCommandOfTheTableHasAParsedExample() throws {
-        let examples = ["model tiny", "load weights w", "calibrate default", "encode cifar", "input default", "build", "step", "back", "goto t=1", "run", "reset", "layer 0",
+        let examples = ["model tiny", "load weights w", "calibrate default", "encode cifar", "input default", "build", "pin", "raster top 4", "step", "back", "goto t=1", "run", "reset", "layer 0",
                         "channel 0", "neuron 0,0", "token 0", "head 0", "view split", "fold exact", "mode eval", "show layers", "diff",
                         "origin", "energy", "layers", "save s", "export weights w", "expect t == 0", "help", "quit"]
         #expect(Set(examples.map { String($0.split(separator: " ")[0]) }) == Set(CommandTable.names))
@@ -146,7 +153,7 @@ private func expectParseError(_ line: String, column: Int, length: Int = 1, ment
         expectParseError("fold eq7", column: 6, length: 3, expected: "paper")
         expectParseError("show everything", column: 6, length: 10, expected: "membrane")
         expectParseError("diff global", column: 6, length: 6, expected: "e2e")
-        expectParseError("build some", column: 7, length: 4, expected: "all")
+        expectParseError("build next now", column: 12, length: 3, expected: "end of line")
         expectParseError("load model x", column: 6, length: 5, expected: "weights")
         expectParseError("expect temperature == 3", column: 8, length: 11, mentions: "unknown query", expected: "diff.structural")
         expectParseError("expect t = 3", column: 10, length: 1, mentions: "unknown operator", expected: "==")

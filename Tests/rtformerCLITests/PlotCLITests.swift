@@ -28,6 +28,22 @@ import Testing
         #expect(lines.count == 17)   // 16 channels
     }
 
+    @Test func rasterAsCSVAndPNG() throws {
+        let csv = CLI.temp("raster.csv"), png = CLI.temp("raster.png")
+        defer { for p in [csv, png] { try? FileManager.default.removeItem(atPath: p) } }
+        let a = try CLI.run(["plot", "--input", "digits", "--layer", "block.0.attn.q_lif", "--kind", "raster", "--top", "10", "--out", csv])
+        #expect(a.status == 0, "\(a.stderr)")
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.first == "channel,position,y,x,t0,t1,t2,t3,count")
+        #expect(lines.count == 12)   // header, 10 neurons, per_t
+        let counts = lines.dropFirst().dropLast().map { Int($0.split(separator: ",").last!)! }
+        #expect(counts == counts.sorted(by: >))
+        #expect(lines.last!.hasPrefix("per_t,"))
+        let b = try CLI.run(["plot", "--input", "digits", "--layer", "patch_embed.proj_lif", "--neuron", "2,0,0", "--kind", "raster", "--out", png])
+        #expect(b.status == 0, "\(b.stderr)")
+        #expect(b.stdout.contains("raster figure (PNG"))
+    }
+
     @Test func badArgumentsAreOneLineAndWriteNothing() throws {
         let out = CLI.temp("never.png")
         for args in [["--input", "digits", "--kind", "heat", "--layer", "x", "--out", out],

@@ -5,7 +5,8 @@
 #
 # Starts `rtformer` (no arguments: the TUI on the built-in default) in a shell inside tmux on a
 # private socket (`tmux -L rtformer-e2e-PID`, 120x40, TERM=xterm-256color), sends keys (step twice,
-# toggle the view, open and close help, one Esc too many, `:goto t=0`, `:export png|svg`, the attention pane, resize, quit), asserts on `capture-pane -p`,
+# toggle the view, open and close help, one Esc too many, `:goto t=0`, `:export png|svg`, the attention pane, the raster and input panes
+# (rows toggle, a pin), a layer-by-layer build with `b`/`B`, resize, quit), asserts on `capture-pane -p`,
 # and checks that the shell is back with the terminal restored (alternate screen left, tty in
 # cooked mode with echo). Then the same for SIGTERM and Ctrl-C (SIGINT), for forced crashes
 # (RTFORMER_DEBUG_TRAP: a Swift trap, SIGSEGV, SIGABRT; stty settings compared before and after),
@@ -131,6 +132,52 @@ wait_for 'head 1/4 c16…31' 5
 send '8'
 wait_gone '8 attention' 5
 
+step="raster and input panes"
+send '3'                              # TSBN and rates off: room for the two new panes
+wait_gone '3 TSBN' 5
+send '4'
+wait_gone '4 rates' 5
+send '9'
+wait_for '9 raster · patch_embed\.stcore\.lif · c 0'
+wait_for 'spike .* silent' 5             # the raster's legend
+send '0'
+wait_for '0 input · image 32×32'
+wait_for 'label 0 digit 0 · top-1' 5
+for _ in 1 2 3 4 5; do                # Tab until the raster pane has the focus (heavy frame)
+    capture
+    grep -q '┏ 9 raster' "$CAP" && break
+    send Tab
+    sleep 0.3
+done
+wait_for '┏ 9 raster' 5               # focused: R switches its rows
+send 'R'
+wait_for 'raster top 32 → raster: the 32 most active' 5
+send 'P'
+wait_for 'pinned c 0' 5
+
+step="build layer by layer"
+send ':'
+wait_for '^:'
+send 'build' Enter
+wait_for 'build started: the input' 10   # two lines: shown in the output overlay
+send Escape
+wait_gone 'build started: the input' 5
+send 'b'
+wait_for 'built 2/48: 0 patch_embed\.proj_conv' 10
+send 'b'
+wait_for 'built 3/48: 2 patch_embed\.proj_lif LIF' 10
+wait_for 'built 3/48 · b: next' 5        # the layers pane: the rest dimmed
+send 'B'
+wait_for '1 layers · 48 · ' 10
+send '9'
+wait_gone '9 raster' 5
+send '0'
+wait_gone '0 input' 5
+send '3'
+wait_for '3 TSBN' 5
+send '4'
+wait_for '4 rates' 5
+
 step="resize"
 "${TMUX_CMD[@]}" resize-window -t e2e -x 80 -y 24
 wait_for '│ t 0/4 │'
@@ -185,4 +232,4 @@ step="not a TTY"
 printf 'help\nquit\n' | "$BIN" > "$WORK/repl.txt" 2>&1 || { cat "$WORK/repl.txt"; step="not a TTY"; fail "REPL exited non-zero"; }
 grep -q '^step \[n\]' "$WORK/repl.txt" || { cp "$WORK/repl.txt" "$CAP"; fail "piped stdin did not get the plain REPL"; }
 
-echo "e2e: ok (start, step x2, view, help, extra Esc, :goto, export png+svg, attention pane, resize 80x24/50x12, quit, SIGTERM, SIGINT, --ascii, trap x3 (SIGILL, SIGSEGV, SIGABRT), no-TTY REPL)"
+echo "e2e: ok (start, step x2, view, help, extra Esc, :goto, export png+svg, attention pane, raster+input panes, pin, build b/B, resize 80x24/50x12, quit, SIGTERM, SIGINT, --ascii, trap x3 (SIGILL, SIGSEGV, SIGABRT), no-TTY REPL)"

@@ -240,13 +240,17 @@ final class SpikeDrivenGraph: FamilyGraph {
             var s = try stemLIFs[i].forward(y, ctx)
             ctx.recordRate(stemLIFs[i].path, s)
             if config.pools(stage: i) {
+                try ctx.enter(stemLIFs[i].path + ".pool")
                 s = poolChunk(s)
                 ctx.recordRate(stemLIFs[i].path + ".pool", s)
             }
             x = s
         }
         var feat = try stemConvs[3].forward(x, ctx)
-        if config.pools(stage: 3) { feat = poolChunk(feat) }
+        if config.pools(stage: 3) {
+            try ctx.enter("patch_embed.pool3")
+            feat = poolChunk(feat)
+        }
         ctx.recorder?.stream("patch_embed.x_feat", t0: ctx.t0, timesteps: ctx.timesteps, chunk: feat)
         let s3 = try coreLIF.forward(feat, ctx)
         ctx.recordRate(coreLIF.path, s3)
@@ -254,17 +258,20 @@ final class SpikeDrivenGraph: FamilyGraph {
         if config.family == .rtformer {
             ctx.recorder?.stream("patch_embed.stcore.rep.out", t0: ctx.t0, timesteps: ctx.timesteps, chunk: r)
         }
+        try ctx.enter("patch_embed.out")
         r.add(feat)   // feat + r, added into r (exact either way round)
         var u = r
         ctx.recorder?.stream("patch_embed.out", t0: ctx.t0, timesteps: ctx.timesteps, chunk: u)
         for bl in blocks {
             u = try runBlock(bl, u, ctx)
         }
+        try ctx.enter("head_features")
         let f = spatialMean(u)
         ctx.recorder?.stream("head_features", t0: ctx.t0, timesteps: ctx.timesteps, chunk: f)
         let sh = try headLIF.forward(f, ctx)
         ctx.recordRate(headLIF.path, sh)
         // One GEMM per timestep (see ConvUnit.linearPart): stepping must equal the whole forward.
+        try ctx.enter("head")
         var logits: [Float] = []
         for i in 0..<sh.shape[0] {
             logits += Linear.forward(sh.slice(i), weight: head.weight, bias: head.bias).storage
@@ -280,6 +287,7 @@ final class SpikeDrivenGraph: FamilyGraph {
         let k = try bl.kLIF.forward(try bl.k.forward(s, ctx), ctx)
         let v = try bl.vLIF.forward(try bl.v.forward(s, ctx), ctx)
         // SDSA (R16): KV[c] = Σ_n K⊙V over tokens, M = LIF_kv(KV), A = Q ⊙ M broadcast over tokens.
+        try ctx.enter("\(p).attn.sdsa")
         let steps = u.shape[0], b = u.shape[1], d = u.shape[2], n = u.shape.dropFirst(3).product
         // Both are fully written below.
         var kv = Tensor(uninitializedShape: [steps, b] + bl.kvLIF.shape)
@@ -446,12 +454,14 @@ final class SpikformerGraph: FamilyGraph {
             var s = try stemLIFs[i].forward(try stemConvs[i].forward(x, ctx), ctx)
             ctx.recordRate(stemLIFs[i].path, s)
             if i >= 2 {
+                try ctx.enter(stemLIFs[i].path + ".pool")
                 s = poolChunk(s)
                 ctx.recordRate(stemLIFs[i].path + ".pool", s)
             }
             x = s
         }
         let rpeSpikes = try rpeLIF.forward(try rpe.forward(x, ctx), ctx)
+        try ctx.enter("patch_embed")
         var sum = rpeSpikes
         sum.add(x)
         // [steps, B, D, H, W] → tokens [steps, B, N, D], N row-major (flatten(-2).transpose(-1,-2)).
@@ -462,6 +472,7 @@ final class SpikformerGraph: FamilyGraph {
             tokens = try runBlock(bl, tokens, ctx)
         }
         // Mean over tokens → [steps, B, D].
+        try ctx.enter("features")
         var f = Tensor(shape: [steps, b, d])
         tokens.storage.withUnsafeBufferPointer { p in
             f.storage.withUnsafeMutableBufferPointer { o in
@@ -475,6 +486,7 @@ final class SpikformerGraph: FamilyGraph {
             }
         }
         ctx.recorder?.stream("features", t0: ctx.t0, timesteps: ctx.timesteps, chunk: f)
+        try ctx.enter("head")
         return f
     }
 
@@ -484,6 +496,7 @@ final class SpikformerGraph: FamilyGraph {
         let k = try bl.kLIF.forward(try bl.k.forward(x, ctx), ctx)
         let v = try bl.vLIF.forward(try bl.v.forward(x, ctx), ctx)
         ctx.recordRate(bl.qLIF.path, q)
+        try ctx.enter("\(p).attn.ssa")
         let steps = x.shape[0], b = x.shape[1], n = x.shape[2], d = x.shape[3]
         let h = config.numHeads, dh = d / h
         // Per head: attn = (q_h · k_hᵀ)·0.125 (N×N), y_h = attn · v_h (N×d_h); heads are contiguous

@@ -28,6 +28,8 @@ public final class Network {
     private var headSteps: [Tensor] = []
     /// Where the current run records (nil: nothing recorded).
     public private(set) var recorder: Recorder?
+    /// The built prefix of a layer-by-layer build (`setBuildPrefix`); nil: the whole model runs.
+    var buildPrefix: BuildPrefix?
 
     /// Builds a model from seeded init (`weights == nil`) or from a checkpoint (strict).
     /// - Parameters:
@@ -165,9 +167,17 @@ public final class Network {
         let per = input.count / config.timesteps
         let chunk = Tensor(shape: [end - t0] + Array(input.shape.dropFirst()),
                            storage: Array(input.storage[(t0 * per)..<(end * per)]))
-        let ctx = RunContext(mode: mode, recorder: recorder, t0: t0, steps: end - t0, batch: input.shape[1],
+        var ctx = RunContext(mode: mode, recorder: recorder, t0: t0, steps: end - t0, batch: input.shape[1],
                              timesteps: config.timesteps)
-        let out = try graph.run(chunk, ctx)
+        ctx.limit = buildPrefix
+        let out: Tensor
+        do {
+            out = try graph.run(chunk, ctx)
+        } catch is BuildStop {
+            // A partial build: the built prefix has computed these timesteps; there is no head output.
+            computedSteps = end
+            return
+        }
         for i in 0..<(end - t0) { headSteps.append(out.slice(i)) }
         if let recorder, graph.logitsPerStep {
             recorder.stream("logits_t", t0: t0, timesteps: config.timesteps, chunk: out)
@@ -176,7 +186,11 @@ public final class Network {
     }
 
     /// Runs every timestep of `input` from rest and returns the logits `[B, classes]`.
+    /// A build prefix (`setBuildPrefix`) does not apply: this always runs the whole model.
     public func forward(_ input: Tensor, recorder: Recorder? = nil) throws -> Tensor {
+        let prefix = buildPrefix
+        buildPrefix = nil
+        defer { buildPrefix = prefix }
         try start(input, recorder: recorder)
         try advance(to: config.timesteps)
         return logits!

@@ -17,6 +17,14 @@ struct RunContext {
     /// the deploy input current and the unfused membrane, and passes the unfused spikes on
     /// (`LocalOriginCheck`).
     var teacher: LocalOriginCheck? = nil
+    /// The built prefix of a layer-by-layer build (`Network.buildLimit`); nil: the whole model.
+    var limit: BuildPrefix? = nil
+
+    /// Called before a layer computes: stops the forward (throws `BuildStop`) when `path` lies
+    /// beyond the built prefix. Paths that are not layers of the model pass.
+    func enter(_ path: String) throws {
+        if let limit, let i = limit.index[path], i > limit.last { throw BuildStop(path: path) }
+    }
 
     func recordRate(_ name: String, _ chunk: Tensor) {
         recorder?.rate(name, t0: t0, steps: steps, chunk: chunk)
@@ -127,6 +135,7 @@ final class ConvUnit {
 
     /// conv/linear then norm on a chunk.
     func forward(_ x: Tensor, _ ctx: RunContext) throws -> Tensor {
+        try ctx.enter(path)
         var y = linearPart(x, ctx)
         if ctx.recorder?.recordUnitInputs == true {
             ctx.recorder?.unit(path, input: x, t0: ctx.t0, timesteps: ctx.timesteps)
@@ -256,6 +265,7 @@ final class LIFUnit {
     /// Runs the neuron over a chunk `x` `[steps, B, shape...]`; returns spikes of the same shape.
     func forward(_ x: Tensor, _ ctx: RunContext) throws -> Tensor {
         if let teacher = ctx.teacher { return try teacher.check(self, input: x, ctx) }
+        try ctx.enter(path)
         let steps = x.shape[0], b = x.shape[1]
         let n = b * shape.product
         if state == nil { state = LIFState(count: n, parameters: parameters) }
@@ -378,6 +388,7 @@ final class RepDW5Unit {
     func forward(_ x: Tensor, _ ctx: RunContext) throws -> Tensor {
         var sum = try branches[0].forward(x, ctx)
         for br in branches.dropFirst() { sum.add(try br.forward(x, ctx)) }
+        try ctx.enter(path)
         var id = x
         try identity.applyNorm(&id, ctx)
         sum.add(id)

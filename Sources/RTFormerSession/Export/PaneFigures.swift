@@ -23,6 +23,8 @@ public enum FigurePane: String, Sendable, Equatable, CaseIterable {
     case logits
     /// The selected block's attention at t: SSA the head's token × token map, SDSA the KV sums per channel.
     case attention
+    /// Spikes × t of the selected layer (PaneFigures+Raster.swift).
+    case raster
 }
 
 extension Session {
@@ -67,6 +69,7 @@ extension Session {
             return Figure(title: "logits · mean over \(v.computedSteps) step(s) · \(v.model.rawValue)", xLabel: "class", yLabel: "logit",
                           content: .bars(bars))
         case .attention: return try attentionFigure()
+        case .raster: return try rasterFigure()
         }
     }
 
@@ -100,6 +103,7 @@ extension Session {
                 lines.append("\(i),\(Self.csvField(name)),\(x)")
             }
         case .attention: lines = try attentionCSV()
+        case .raster: lines = try rasterCSV()
         }
         return lines.joined(separator: "\n") + "\n"
     }

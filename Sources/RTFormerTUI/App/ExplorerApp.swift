@@ -234,7 +234,7 @@ public struct ExplorerApp: Sendable {
                 case .up, .left: return commands(for: .previousChannel, session: session)
                 case .down, .right: return commands(for: .nextChannel, session: session)
                 }
-            case .membrane, .rates:
+            case .membrane, .rates, .raster, .input:
                 return neuronMove(direction, session: session)
             case .attention:
                 let words: [KeyAction.Direction: String] = [.up: "up", .down: "down", .left: "left", .right: "right"]
@@ -248,6 +248,10 @@ public struct ExplorerApp: Sendable {
         case .last: return layer(layerCount - 1)
         case .nextHead: return ["head next"]
         case .previousHead: return ["head prev"]
+        case .buildNext: return ["build next"]
+        case .buildAll: return session.builtLayers == nil ? [] : ["build all"]
+        case .pin: return ["pin"]
+        case .toggleRasterRows: return [session.rasterRows == .channel ? "raster top 32" : "raster channel"]
         default: return []
         }
     }
@@ -444,7 +448,9 @@ public struct ExplorerApp: Sendable {
         case "show": return Pane.allCases.map(\.rawValue)
         case "diff": return ["local", "e2e"]
         case "export": return ExportKind.allCases.map(\.rawValue) + FigureFormat.allCases.map(\.rawValue)
-        case "build": return ["next", "all"]
+        case "build": return ["next", "all"] + (session.unfused?.layers.map(\.path) ?? [])
+        case "raster": return ["channel", "top"]
+        case "pin": return ["clear"]
         case "layer": return ["next", "prev"] + (session.unfused?.layers.map(\.path) ?? [])
         case "goto": return ["t="]
         case "load": return ["weights"]

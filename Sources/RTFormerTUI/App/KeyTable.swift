@@ -33,6 +33,13 @@ public enum KeyAction: Hashable, Sendable {
     /// Attention pane: the next / previous head (session `head next|prev`).
     case nextHead
     case previousHead
+    /// Layer-by-layer build: add the next layer / complete the model (session `build`).
+    case buildNext
+    case buildAll
+    /// Pin or unpin the selected neuron on the membrane trace (session `pin`).
+    case pin
+    /// Raster rows: the selected channel ↔ the most active neurons (session `raster`).
+    case toggleRasterRows
     case togglePane(ExplorerPane)
     case zoom
     case focusNext
@@ -131,7 +138,7 @@ public struct KeyTable: Sendable {
     /// The explorer's keys (DESIGN §5): htop/lazygit/k9s/VisiData conventions.
     public static let standard: KeyTable = {
         let c = Key.character
-        let neuronPanes: Set<ExplorerPane> = [.membrane, .rates]
+        let neuronPanes: Set<ExplorerPane> = [.membrane, .rates, .raster, .input]
         let scrollPanes: Set<ExplorerPane> = [.diff, .energy, .logits]
         let tablePanes: Set<ExplorerPane> = [.layers, .tsbn, .diff, .energy]
         var b: [ExplorerBinding] = [
@@ -171,6 +178,8 @@ public struct KeyTable: Sendable {
             ExplorerBinding([.down, c("j")], "↓ j", .move(.down), "neuron one row down", panes: neuronPanes),
             ExplorerBinding([.left, c("h")], "← h", .move(.left), "neuron one column left", panes: neuronPanes),
             ExplorerBinding([.right, c("l")], "→ l", .move(.right), "neuron one column right", panes: neuronPanes),
+            ExplorerBinding([c("R")], "R", .toggleRasterRows, "raster rows: the neurons of the selected map ↔ the 32 most active (session `raster`)",
+                            panes: [.raster], hint: "rows"),
             ExplorerBinding([c("m")], "m", .toggleQuantity, "heatmap of H (charged) or V (after reset)", panes: [.membrane], hint: "H/V"),
             ExplorerBinding([.up, c("k")], "↑ k", .move(.up), "previous channel (session `channel prev`)", panes: [.tsbn], hint: "channel",
                             hintLabel: "↑↓"),
@@ -199,6 +208,9 @@ public struct KeyTable: Sendable {
                             hintLabel: pane == .layers ? "1-\(ExplorerPane.allCases.count)" : nil)
         }
         b += [
+            ExplorerBinding([c("b")], "b", .buildNext, "build the next layer: both twins grow and compute it (session `build next`)"),
+            ExplorerBinding([c("B")], "B", .buildAll, "complete the layer-by-layer build (session `build all`)"),
+            ExplorerBinding([c("P")], "P", .pin, "pin / unpin the selected neuron: pinned traces overlay on the membrane (session `pin`)"),
             ExplorerBinding([c("e")], "e", .zoom, "zoom the focused pane (again to unzoom)", hint: "zoom"),
             ExplorerBinding([.tab], "Tab", .focusNext, "focus the next pane", hint: "focus"),
             ExplorerBinding([.backTab], "S-Tab", .focusPrevious, "focus the previous pane"),

@@ -37,12 +37,14 @@ struct PaneDrawer {
             case .energy: detail = try drawEnergy(in: inner, into: &screen)
             case .logits: detail = try drawLogits(in: inner, into: &screen)
             case .attention: detail = try drawAttention(in: inner, into: &screen)
+            case .raster: detail = try drawRaster(in: inner, into: &screen)
+            case .input: detail = try drawInput(in: inner, into: &screen)
             }
         } catch {
             screen.fill(inner)
             TextBlock(text("\(error)"), style: .dim).draw(into: &screen, in: inner)
         }
-        let title = "\(pane.rawValue) \(pane)" + (detail.isEmpty ? "" : " · " + detail)
+        let title = "\(pane.numberKey) \(pane)" + (detail.isEmpty ? "" : " · " + detail)
         Frame(title: text(title), isFocused: pane == app.focus).draw(into: &screen, in: rect)
     }
 
@@ -80,12 +82,17 @@ struct PaneDrawer {
         }
         let paths = view.rows.map(\.path)
         let selected = view.selected < paths.count ? paths[view.selected] : nil
-        let tree = TreeTable(paths: paths, collapsed: app.collapsedGroups, selected: selected, columns: columns, cells: cells,
+        var tree = TreeTable(paths: paths, collapsed: app.collapsedGroups, selected: selected, columns: columns, cells: cells,
                              scrollOffset: scrollOffsets[.layers] ?? 0, columnOffset: app.columnOffsets[.layers] ?? 0,
                              isFocused: app.focus == .layers)
+        // Layers a layer-by-layer build has not reached yet are dimmed.
+        tree.dimmedPaths = Set(view.rows.filter { !$0.built }.map(\.path))
         tree.draw(into: &screen, in: body)
         scrollOffsets[.layers] = tree.visibleOffset(in: body)
         columnOffsets[.layers] = tree.visibleColumnOffset(in: body)
+        if let built = session.builtLayers {
+            return "built \(built)/\(view.rows.count) · b: next"
+        }
         return "\(view.rows.count) · \(Self.compact(Double(view.parameters))) params"
     }
 
@@ -168,7 +175,8 @@ struct PaneDrawer {
         heatmap.flagged = Set(m.nearThreshold.indices.filter { m.nearThreshold[$0] }.map { GridPoint(row: $0 / m.columns, column: $0 % m.columns) })
         heatmap.flagLabel = m.roundingBound.map { text("|H−θ| ≤ ") + ColorScale.label($0) }
         heatmap.label = app.quantity.rawValue
-        let trace = Self.trace(m)
+        var trace = Self.trace(m)
+        trace.overlays = pinOverlays(m)
         if body.width >= 50 {
             // The map gets the share of the width its aspect ratio can use at the body's height.
             let pixelRows = 2 * max(1, body.height - 1)
@@ -178,11 +186,11 @@ struct PaneDrawer {
             heatmap.draw(into: &screen, in: heatRect.inset(right: 2))
             // A rule keeps the legend's range and the trace's axis labels from reading as one.
             for y in heatRect.y..<heatRect.maxY { screen.put(ascii ? "|" : "│", x: heatRect.maxX - 1, y: y, style: .dim) }
-            trace.draw(into: &screen, in: traceRect)
+            drawTrace(trace, m, into: &screen, in: traceRect)
         } else {
             let parts = body.rows(weights: [1, 1])
             heatmap.draw(into: &screen, in: parts[0])
-            trace.draw(into: &screen, in: parts[1])
+            drawTrace(trace, m, into: &screen, in: parts[1])
         }
     }
 

@@ -56,6 +56,8 @@ public struct Table: Sendable {
     public var columnOffset: Int
     /// Per-row styles (nil: plain); the selection's style wins.
     public var rowStyles: [CellStyle?] = []
+    /// Rows drawn dimmed (layers not built yet); the selected row keeps its highlight.
+    public var dimmedRows: Set<Int> = []
 
     public init(columns: [Column], rows: [[String]], selected: Int? = nil, scrollOffset: Int = 0, isFocused: Bool = true,
                 frozenColumns: Int = 1, columnOffset: Int = 0) {
@@ -207,7 +209,8 @@ public struct Table: Sendable {
         let offset = visibleOffset(in: rect)
         for i in 0..<max(0, min(visible, rows.count - offset)) {
             let index = offset + i
-            let style: CellStyle = index == selected ? (isFocused ? .reverse : .bold) : (index < rowStyles.count ? rowStyles[index] ?? .plain : .plain)
+            let style: CellStyle = index == selected ? (isFocused ? .reverse : .bold)
+                : dimmedRows.contains(index) ? .dim : (index < rowStyles.count ? rowStyles[index] ?? .plain : .plain)
             drawRow(rows[index], y: rect.y + 1 + i, style: style)
         }
         if needsScrollbar {

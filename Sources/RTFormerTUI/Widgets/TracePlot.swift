@@ -18,6 +18,8 @@ public struct TracePlot: Sendable {
     public var cursor: Int?
     /// The y range; nil fits the values and thresholds.
     public var range: ClosedRange<Float>?
+    /// Pinned neurons drawn over the plot, each with its own mark (TraceOverlay.swift).
+    public var overlays: [TraceOverlay] = []
 
     public init(values: [Float], thresholds: [Float] = [], spikes: [Bool] = [], cursor: Int? = nil,
                 range: ClosedRange<Float>? = nil) {
@@ -38,7 +40,7 @@ public struct TracePlot: Sendable {
     /// it has zero width.
     public var effectiveRange: ClosedRange<Float> {
         if let range { return range }
-        let all = (values + thresholds).filter(\.isFinite)
+        let all = (values + thresholds + overlays.flatMap(\.values)).filter(\.isFinite)
         guard var lo = all.min(), var hi = all.max() else { return 0...1 }
         if hi - lo < 1e-6 {
             lo -= 0.5
@@ -101,6 +103,12 @@ public struct TracePlot: Sendable {
             }
             if let r = row(values[t]) {
                 screen.put(ascii ? "*" : "●", x: mid, y: r, style: with(valueStyle, bg: cursorBG))
+            }
+            for (k, o) in overlays.enumerated() where t < o.values.count {
+                guard let r = row(o.values[t]) else { continue }
+                // Spread the series across the band so that equal values stay visible side by side.
+                let x = band > 1 ? x0 + min(band - 1, (k + 1 + (band - 1) / 2) % band) : mid
+                screen.put(ascii ? o.asciiMark : o.mark, x: x, y: r, style: CellStyle(fg: o.color, bg: cursorBG, attributes: .bold))
             }
             let spiked = t < spikes.count && spikes[t]
             let mark: Character = spiked ? (ascii ? "^" : "▲") : (ascii ? "." : "·")

@@ -20,6 +20,8 @@ public struct TreeTable: Sendable {
     public var scrollOffset: Int
     public var columnOffset: Int
     public var isFocused: Bool
+    /// Paths drawn dimmed (layers a layer-by-layer build has not reached yet).
+    public var dimmedPaths: Set<String> = []
 
     public init(paths: [String], collapsed: Set<String> = [], selected: String? = nil, columns: [Table.Column],
                 cells: [String: [String]] = [:], scrollOffset: Int = 0, columnOffset: Int = 0, isFocused: Bool = true) {
@@ -64,6 +66,7 @@ public struct TreeTable: Sendable {
             return [label] + (cells[node.path] ?? [])
         }
         table.rowStyles = nodes.map { $0.isGroup && cells[$0.path] == nil ? CellStyle(attributes: .bold) : nil }
+        table.dimmedRows = Set(nodes.indices.filter { dimmedPaths.contains(nodes[$0].path) })
         return table
     }
 

@@ -4,7 +4,7 @@ import RTFormer
 
 /// `rtformer bench`: kernel and model throughput on a release build.
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmark kernels (--kernels) or a model's forward pass.")
+    static let configuration = CommandConfiguration(abstract: "Benchmark kernels (--kernels) or a model's forward pass (--model and/or --weights).")
 
     @Flag(name: .long, help: "Benchmark the engine kernels (sgemm, conv, spike-driven projections, LIF).")
     var kernels = false
@@ -12,8 +12,15 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "OpenBLAS threads.")
     var threads: Int?
 
-    @Option(name: .long, help: "Model to time (named config or JSON).")
-    var model: String?
+    /// `--model`, `--weights` (and `--ema`, `--key`, `--seed`, `--uncalibrated`…): the model to
+    /// time, resolved as every model command resolves it.
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .long, help: "With a model: the input to time, as `forward --input` takes it (file, default, digits, gesture). Default: bundled sample 0.")
+    var input: String?
+
+    @Option(name: .long, help: "With --input: record of a dataset file.")
+    var index: Int?
 
     @Option(name: .long, help: "unfused | deploy | both.")
     var mode: String = "unfused"
@@ -28,7 +35,7 @@ struct Bench: ParsableCommand {
     var step = false
 
     @Option(name: .long, parsing: .upToNextOption, help: "Firing rates in percent for the kernel bench's dense vs spike-driven rows.")
-    var rates: [Double] = [5, 15, 25]
+    var rates: [Double] = [2, 10, 20, 25, 30]
 
     func validate() throws {
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be in 1...1024, got \(threads)") }
@@ -38,13 +45,14 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         if let threads { BLAS.setThreads(threads) }
-        if let model {
+        if model.model != nil || model.weights != nil {
             guard let m = ModelBench.Mode(rawValue: mode) else { fail("--mode must be unfused, deploy or both, not '\(mode)'") }
             do {
                 if step {
-                    try ModelBench.step(model: model, threads: BLAS.threads, runs: runs, json: json)
+                    try ModelBench.step(options: model, threads: BLAS.threads, runs: runs, json: json)
                 } else {
-                    try ModelBench.run(model: model, mode: m, threads: BLAS.threads, runs: runs, json: json)
+                    let inputOptions = try input.map { try InputOptions.parse(["--input", $0] + (index.map { ["--index", "\($0)"] } ?? [])) }
+                    try ModelBench.run(options: model, input: inputOptions, mode: m, threads: BLAS.threads, runs: runs, json: json)
                 }
             } catch {
                 fail("\(error)")

@@ -18,7 +18,7 @@ struct KernelBenchRow: Codable {
 /// seconds on 2 cores; every figure is the best of several runs after one warm-up.
 struct KernelBench {
     /// Firing rates for the dense vs spike-driven comparison.
-    var rates: [Float] = [0.05, 0.15, 0.25]
+    var rates: [Float] = [0.02, 0.10, 0.20, 0.25, 0.30]
     /// Time budget per measurement (seconds); at least `minRuns` runs are taken.
     var budget = 0.25
     var minRuns = 3
@@ -85,24 +85,39 @@ struct KernelBench {
             rows.append(.init(kernel: "mean over N", shape: "[4, 2, 64, 384] axes [2]", threads: 1, ms: sm * 1e3, value: Double(tokens.count) / sm / 1e9, unit: "G elem/s"))
         }
 
-        // 1×1 conv and linear on spikes: dense GEMM vs spike-driven, at 1 thread and at `threads`
-        let cIn = 384, cOut = 384
+        // 1×1 conv and linear on spikes: dense GEMM vs spike-driven, at 1 thread and at `threads`.
+        // Weights are packed once, as a model's layers do. The spike-driven rows are timed first
+        // and after a pause: OpenBLAS's idle workers spin for about 0.1 s after a 2-thread sgemm
+        // (TOOLCHAIN §1), which would take the second core from the spike kernel's own threads.
+        let cIn = 384, cOut = 384, hidden = 1536
         let w1 = rng.uniformTensor([cOut, cIn, 1, 1]), w2 = w1.reshaped([cOut, cIn]), bias = rng.uniformTensor([cOut])
+        let wUp = rng.uniformTensor([hidden, cIn]), biasUp = rng.uniformTensor([hidden])
+        let (p1, pUp) = (SpikeWeights(w1), SpikeWeights(wUp))
         for rate in rates {
             let x = rng.spikeTensor([8, cIn, 8, 8], rate: rate)
             let tokens = x.permuted([0, 2, 3, 1]).reshaped([512, cIn])
+            let step = Tensor(shape: [64, cIn], storage: Array(tokens.storage[0..<(64 * cIn)]))
             let label = "rate \(String(format: "%g", rate * 100))%"
-            let macs = Double(8 * 64 * cIn * cOut)
-            let accs = Double(SpikeProjection.firingRate(x)) * macs
+            let measured = Double(SpikeProjection.firingRate(x))
+            let cases: [(name: String, shape: String, macs: Double, run: (SpikeKernel) -> Void)] = [
+                ("conv1x1", "[8,\(cIn),8,8]->\(cOut) \(label)", Double(8 * 64 * cIn * cOut),
+                 { _ = Conv2d.pointwiseSpikes(x, weight: w1, bias: bias, kernel: $0, packed: p1) }),
+                ("linear", "[512,\(cIn)]->\(cOut) \(label)", Double(512 * cIn * cOut),
+                 { _ = Linear.forwardSpikes(tokens, weight: w2, bias: bias, kernel: $0, packed: p1) }),
+                // One timestep of a B = 1 model's MLP fc1 (64 tokens): the size a forward calls.
+                ("linear", "[64,\(cIn)]->\(hidden) \(label)", Double(64 * cIn * hidden),
+                 { _ = Linear.forwardSpikes(step, weight: wUp, bias: biasUp, kernel: $0, packed: pUp) }),
+            ]
             for t in Set([1, threads]).sorted() {
                 BLAS.setThreads(t)
-                for (kind, sparse) in [("dense", false), ("spike-driven", true)] {
-                    let kernel: SpikeKernel = sparse ? .sparse : .dense
-                    let (value, unit) = sparse ? (accs, "G acc/s") : (2 * macs, "GFLOP/s")
-                    let sc = best { _ = Conv2d.pointwiseSpikes(x, weight: w1, bias: bias, kernel: kernel) }
-                    rows.append(.init(kernel: "conv1x1 \(kind)", shape: "[8,\(cIn),8,8]->\(cOut) \(label)", threads: t, ms: sc * 1e3, value: value / sc / 1e9, unit: unit))
-                    let sl = best { _ = Linear.forwardSpikes(tokens, weight: w2, bias: bias, kernel: kernel) }
-                    rows.append(.init(kernel: "linear \(kind)", shape: "[512,\(cIn)]->\(cOut) \(label)", threads: t, ms: sl * 1e3, value: value / sl / 1e9, unit: unit))
+                for c in cases {
+                    usleep(150_000)
+                    let ss = best { c.run(.sparse) }
+                    let sd = best { c.run(.dense) }
+                    rows.append(.init(kernel: "\(c.name) spike-driven", shape: c.shape, threads: t, ms: ss * 1e3,
+                                      value: measured * c.macs / ss / 1e9, unit: "G acc/s"))
+                    rows.append(.init(kernel: "\(c.name) dense", shape: c.shape, threads: t, ms: sd * 1e3,
+                                      value: 2 * c.macs / sd / 1e9, unit: "GFLOP/s"))
                 }
             }
             BLAS.setThreads(threads)

@@ -8,25 +8,31 @@ enum ModelBench {
         case unfused, deploy, both
     }
 
-    /// Times `runs` forwards (after one warm-up) of a seeded model, calibrated on the bundled
-    /// CIFAR-10 images, on the first of them; prints a line per mode, or one JSON object per mode.
-    static func run(model: String, mode: Mode, threads: Int, runs: Int, json: Bool) throws {
-        let config = try ModelConfig.load(model)
-        let unfused = try Network(config: config, seed: 1)
-        // Seeded weights with running statistics 0/1 leave most neurons silent, which would flatter
-        // the spike-driven kernels: calibrate on real images first so firing rates are realistic.
-        let calibration = try BundledSamples.calibrationInputs(for: config)
-        try Calibration.run(unfused, inputs: calibration, batchSize: 5)
+    /// Times `runs` forwards (after one warm-up) of the model `options` resolve (`--model`,
+    /// `--weights`; seeded weights are calibrated on the bundled samples unless `--uncalibrated`),
+    /// B = 1, on `input` (default: the first bundled sample); prints a line per mode (or one JSON object per mode)
+    /// with the median/min/max in ms, the mean LIF firing rate of that input (a fraction, averaged
+    /// over layers and timesteps: the spike kernels' work scales with it) and the peak RSS.
+    /// - Throws: what loading the config/weights, calibration or a forward throws.
+    static func run(options: ModelOptions, input inputOptions: InputOptions? = nil, mode: Mode, threads: Int, runs: Int, json: Bool) throws {
+        let resolved = try options.resolve()
+        let config = resolved.config
+        let (unfused, deployLoaded) = try options.networks(resolved, deploy: mode != .unfused, fold: .exact)
         var nets: [(String, Network)] = []
-        if mode != .deploy { nets.append(("unfused", unfused)) }
-        if mode != .unfused { nets.append(("deploy", try DeployConversion.convert(unfused, fold: .exact))) }
-        let input = calibration[0]
+        if let unfused, mode != .deploy { nets.append(("unfused", unfused)) }
+        if let deployLoaded { nets.append(("deploy", deployLoaded)) }
+        // A deploy checkpoint with --mode unfused was refused by `networks` (wrong flavour).
+        guard let reference = unfused ?? deployLoaded else { return }
+        let input = try inputOptions?.encoded(for: config) ?? BundledSamples.calibrationInputs(for: config)[0]
         let rec = Recorder()
-        _ = try unfused.forward(input, recorder: rec)
+        _ = try reference.forward(input, recorder: rec)
         let rates = rec.lifOrder.map { p in (0..<config.timesteps).map { rec.lifs[p]!.firingRate(at: $0) }.reduce(0, +) / Double(config.timesteps) }
         let meanRate = rates.reduce(0, +) / Double(max(1, rates.count))
+        let origin = options.weights.map { "weights \($0)" }
+            ?? (options.uncalibrated ? "seeded weights, uncalibrated" : "seeded weights calibrated on the bundled samples")
         if !json {
-            print(String(format: "%@: seeded weights calibrated on %d bundled images; mean LIF firing rate %.3f", config.name, calibration.count, meanRate))
+            let on = inputOptions.map { "\($0.input)" + ($0.index.map { " record \($0)" } ?? "") } ?? "bundled sample 0"
+            print(String(format: "%@: %@; mean LIF firing rate %.3f on %@", config.name, origin, meanRate, on))
         }
         for (name, net) in nets {
             _ = try net.forward(input)
@@ -38,23 +44,36 @@ enum ModelBench {
             }
             times.sort()
             let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+            let rss = peakRSSMiB()
             if json {
                 print(jsonString(["model": config.name, "mode": name, "threads": threads, "runs": times.count,
-                                  "median_ms": median, "min_ms": times.first!, "max_ms": times.last!, "mean_firing_rate": meanRate]))
+                                  "median_ms": median, "min_ms": times.first!, "max_ms": times.last!, "mean_firing_rate": meanRate,
+                                  "peak_rss_mib": rss]))
             } else {
-                print(String(format: "%@ %@: median %.2f ms (min %.2f, max %.2f) over %d runs, B=1, T=%d, %d thread(s)",
-                             config.name, name, median, times.first!, times.last!, times.count, config.timesteps, threads))
+                print(String(format: "%@ %@: median %.2f ms (min %.2f, max %.2f) over %d runs, B=1, T=%d, %d thread(s); peak RSS %.0f MiB",
+                             config.name, name, median, times.first!, times.last!, times.count, config.timesteps, threads, rss))
             }
         }
     }
 
+    /// The process's peak resident set size so far, in MiB (`getrusage`; Linux reports KiB).
+    static func peakRSSMiB() -> Double {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+        return Double(usage.ru_maxrss) / 1024
+    }
+
     /// Times one session `step`: every layer of the unfused model and of its deploy twin advances
     /// one timestep (t = 0 → 1, after a `reset`), the work behind a key press in the explorer.
-    static func step(model: String, threads: Int, runs: Int, json: Bool) throws {
+    static func step(options: ModelOptions, threads: Int, runs: Int, json: Bool) throws {
         let session = Session()
-        let config = try ModelConfig.load(model)
+        let config = try options.resolve().config
         let input = config.inChannels == 3 ? "input default" : "input gesture"
-        for line in ["model \(model)", input] {
+        var lines = ["model \(options.model ?? config.name)" + (options.uncalibrated && options.weights == nil ? " uncalibrated" : "")]
+        if let weights = options.weights {
+            lines.append("load weights \(weights.contains(" ") ? "\"\(weights)\"" : weights)" + options.choice.sessionOptions)
+        }
+        for line in lines + [input] {
             if let e = session.execute(line: line).error { throw BenchError.session(line: line, message: e) }
         }
         var times: [Double] = []

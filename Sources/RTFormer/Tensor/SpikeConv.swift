@@ -61,10 +61,13 @@ extension Conv2d {
     ///
     /// The scatter is computed as an in-order gather: first every output pixel gets the list of
     /// (weight row, input value) terms that reach it, in scatter order (active inputs in memory
-    /// order); then, per output-channel strip (`SpikeConvWeights.stripWidth` channels), each
-    /// pixel sums its list from the bias in registers, and the strip is written out channel by
-    /// channel. Each output element sums the same terms in the same order whatever the strip
-    /// width or thread split.
+    /// order: channel, row, column); then, per output-channel strip
+    /// (`SpikeConvWeights.stripWidth` channels), each pixel sums its list from the bias in
+    /// registers, and the strip is written out channel by channel. The output rows (of all
+    /// images) are split into bands across threads, each band listing the actives of the input
+    /// rows that reach it (a band's lists hold exactly its pixels' terms, in the same order).
+    /// Each output element sums the same terms in the same order whatever the strip width, band
+    /// or thread split.
     public static func forwardSpikes(_ x: Tensor, weight: Tensor, bias: Tensor?, padH: Int, padW: Int,
                                      kernel: SpikeKernel = .auto, packed: SpikeConvWeights? = nil) -> Tensor {
         guard SpikeProjection.choose(kernel, rate: SpikeProjection.firingRate(x)) == .sparse else {
@@ -77,128 +80,144 @@ extension Conv2d {
         let (cOut, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
         let ho = h + 2 * padH - kh + 1, wo = w + 2 * padW - kw + 1
         precondition(ho > 0 && wo > 0, "spike conv: output would be empty for input \(x.shape) and kernel \(weight.shape)")
-        let ldw = pw.ldw
-        let sw = SpikeConvWeights.stripWidth
-        let rows = cIn * kh * kw
+        let geometry = ScatterGeometry(cIn: cIn, h: h, w: w, cOut: cOut, kh: kh, kw: kw, padH: padH, padW: padW, ho: ho, wo: wo,
+                                       ldw: pw.ldw)
         var out = Tensor(uninitializedShape: [n, cOut, ho, wo])
-        let pixels = ho * wo
-        let plane = h * w
-        let capacity = max(1, cIn * plane)
-        // Active inputs in memory order: channel, row, column, value.
-        let chan = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
-        let rowOf = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
-        let colOf = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
-        let values = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
-        defer { chan.deallocate(); rowOf.deallocate(); colOf.deallocate(); values.deallocate() }
-        let termStart = UnsafeMutablePointer<Int>.allocate(capacity: pixels + 1)
-        var termCapacity = max(1, capacity)
-        var termRow = UnsafeMutablePointer<Int32>.allocate(capacity: termCapacity)
-        var termValue = UnsafeMutablePointer<Float>.allocate(capacity: termCapacity)
-        defer { termStart.deallocate(); termRow.deallocate(); termValue.deallocate() }
         let wt = UnsafePointer(pw.data)
         let biasValues = bias?.storage
         x.storage.withUnsafeBufferPointer { xp in
             out.storage.withUnsafeMutableBufferPointer { op in
-                for img in 0..<n {
-                    let src = xp.baseAddress! + img * cIn * plane
-                    var count = 0
-                    var binary = true
-                    for c in 0..<cIn {
-                        let sc = src + c * plane
-                        for y in 0..<h {
-                            let row = sc + y * w
-                            let rowBinary = SpikeProjection.scanNonZero(row, count: w) { x, v in
-                                chan[count] = Int32(truncatingIfNeeded: c)
-                                rowOf[count] = Int32(truncatingIfNeeded: y)
-                                colOf[count] = Int32(truncatingIfNeeded: x)
-                                values[count] = v
-                                count &+= 1
-                            }
-                            binary = binary && rowBinary
-                        }
-                    }
-                    let nActive = count
-                    let isBinary = binary
-                    // Per output pixel, the list of (weight row, value) terms that reach it, in the
-                    // order the scatter adds them: actives in memory order, taps in (ky, kx) order.
-                    // Summing each list in order gives exactly the scatter's result, but in
-                    // registers: the scatter's read-modify-write of the same output row by
-                    // neighbouring actives serialised on store-to-load forwarding.
-                    termStart.initialize(repeating: 0, count: pixels + 1)
-                    for a in 0..<nActive {
-                        let y = Int(rowOf[a]), xx = Int(colOf[a])
-                        let kyLo = max(0, y + padH - ho + 1), kyHi = min(kh, y + padH + 1)
-                        let kxLo = max(0, xx + padW - wo + 1), kxHi = min(kw, xx + padW + 1)
-                        if kyLo >= kyHi || kxLo >= kxHi { continue }
-                        for ky in kyLo..<kyHi {
-                            let base = (y + padH - ky) * wo + xx + padW
-                            for kx in kxLo..<kxHi { termStart[base - kx + 1] &+= 1 }
-                        }
-                    }
-                    for p in 0..<pixels { termStart[p + 1] &+= termStart[p] }
-                    let nTerms = termStart[pixels]
-                    if nTerms > termCapacity {
-                        termRow.deallocate(); termValue.deallocate()
-                        termCapacity = nTerms
-                        termRow = .allocate(capacity: termCapacity)
-                        termValue = .allocate(capacity: termCapacity)
-                    }
-                    let cursor = UnsafeMutablePointer<Int>.allocate(capacity: max(1, pixels))
-                    cursor.update(from: termStart, count: pixels)
-                    for a in 0..<nActive {
-                        let c = Int(chan[a]), y = Int(rowOf[a]), xx = Int(colOf[a])
-                        let kyLo = max(0, y + padH - ho + 1), kyHi = min(kh, y + padH + 1)
-                        let kxLo = max(0, xx + padW - wo + 1), kxHi = min(kw, xx + padW + 1)
-                        if kyLo >= kyHi || kxLo >= kxHi { continue }
-                        let v = values[a]
-                        for ky in kyLo..<kyHi {
-                            let base = (y + padH - ky) * wo + xx + padW
-                            let wbase = (c * kh + ky) * kw
-                            for kx in kxLo..<kxHi {
-                                let q = base - kx
-                                let k = cursor[q]
-                                termRow[k] = Int32(truncatingIfNeeded: wbase + kx)
-                                termValue[k] = v
-                                cursor[q] = k &+ 1
-                            }
-                        }
-                    }
-                    cursor.deallocate()
-                    let dst = op.baseAddress! + img * cOut * pixels
-                    let strips = (ldw + sw - 1) / sw
-                    let (tRow, tValue, tStart) = (UnsafePointer(termRow), UnsafePointer(termValue), UnsafePointer(termStart))
-                    // Strips are independent: split them over threads, each with its own scratch.
-                    SpikeProjection.inParallel(work: nActive * kh * kw * ldw + pixels * ldw, items: strips) { range in
-                        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: pixels * sw)
-                        defer { scratch.deallocate() }
-                        for s in range {
-                            let c0 = s * sw
-                            let width = min(sw, ldw - c0)
-                            let real = max(0, min(width, cOut - c0))
-                            let block = wt + c0 * rows
-                            // Bias (or zero) of the strip.
-                            let b0 = UnsafeMutablePointer<Float>.allocate(capacity: 32)
-                            defer { b0.deallocate() }
-                            for j in 0..<width { b0[j] = j < real ? (biasValues?[c0 + j] ?? 0) : 0 }
-                            if width == 32 {
-                                gather32(block: block, bias: b0, scratch: scratch, pixels: pixels, start: tStart, row: tRow,
-                                         value: tValue, binary: isBinary)
-                            } else {
-                                gather16(block: block, width: width, bias: b0, scratch: scratch, pixels: pixels, start: tStart,
-                                         row: tRow, value: tValue)
-                            }
-                            // [pixels, width] → channels c0 ..< c0 + real of [C_out, pixels].
-                            for j in 0..<real {
-                                let d = dst + (c0 + j) * pixels
-                                var p = 0
-                                while p < pixels { d[p] = scratch[p * width + j]; p += 1 }
-                            }
+                let (xb, ob) = (xp.baseAddress!, op.baseAddress!)
+                SpikeProjection.withOptionalPointer(biasValues) { b in
+                    // Output rows of all images, split into bands across threads.
+                    let work = n * (cIn * h * w + ho * wo * geometry.ldw)
+                    SpikeProjection.inParallel(work: work, items: n * ho) { rows in
+                        var r = rows.lowerBound
+                        while r < rows.upperBound {
+                            let img = r / ho, oy0 = r % ho
+                            let oy1 = min(ho, oy0 + rows.upperBound - r)
+                            scatterBand(geometry, x: xb + img * cIn * h * w, oy0: oy0, oy1: oy1, wt: wt, bias: b,
+                                        out: ob + img * cOut * ho * wo)
+                            r += oy1 - oy0
                         }
                     }
                 }
             }
         }
         return out
+    }
+
+    /// Sizes of one spike convolution.
+    struct ScatterGeometry {
+        let cIn, h, w, cOut, kh, kw, padH, padW, ho, wo: Int
+        /// Packed weight width (`SpikeConvWeights.ldw`).
+        let ldw: Int
+    }
+
+    /// Output rows `oy0 ..< oy1` of one image: `x` is its `[C_in, H, W]` input, `out` its
+    /// `[C_out, H_out, W_out]` output.
+    private static func scatterBand(_ g: ScatterGeometry, x: UnsafePointer<Float>, oy0: Int, oy1: Int, wt: UnsafePointer<Float>,
+                                    bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>) {
+        let (cIn, h, w, kh, kw, padH, padW, wo) = (g.cIn, g.h, g.w, g.kh, g.kw, g.padH, g.padW, g.wo)
+        // Input rows whose taps reach output rows oy0..<oy1 (oy = y + padH − ky).
+        let yLo = max(0, oy0 - padH), yHi = min(h, oy1 - 1 - padH + kh)
+        let pixels = (oy1 - oy0) * wo
+        guard pixels > 0 else { return }
+        let capacity = max(1, cIn * max(0, yHi - yLo) * w)
+        // Active inputs in memory order: channel, row, column, value.
+        let chan = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        let rowOf = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        let colOf = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        let values = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
+        let termStart = UnsafeMutablePointer<Int>.allocate(capacity: pixels + 1)
+        defer { chan.deallocate(); rowOf.deallocate(); colOf.deallocate(); values.deallocate(); termStart.deallocate() }
+        var count = 0
+        var binary = true
+        for c in 0..<cIn {
+            let sc = x + c * h * w
+            for y in yLo..<max(yLo, yHi) {
+                let rowBinary = SpikeProjection.scanNonZero(sc + y * w, count: w) { xx, v in
+                    chan[count] = Int32(truncatingIfNeeded: c)
+                    rowOf[count] = Int32(truncatingIfNeeded: y)
+                    colOf[count] = Int32(truncatingIfNeeded: xx)
+                    values[count] = v
+                    count &+= 1
+                }
+                binary = binary && rowBinary
+            }
+        }
+        let nActive = count
+        // Per output pixel of the band, the list of (weight row, value) terms that reach it, in
+        // the order the scatter adds them: actives in memory order, taps in (ky, kx) order.
+        // Summing each list in order gives exactly the scatter's result, but in registers: the
+        // scatter's read-modify-write of the same output row by neighbouring actives serialised
+        // on store-to-load forwarding.
+        @inline(__always) func taps(_ a: Int) -> (ky: Range<Int>, kx: Range<Int>, y: Int, x: Int) {
+            let y = Int(rowOf[a]), xx = Int(colOf[a])
+            let kyLo = max(0, y + padH - oy1 + 1), kyHi = min(kh, y + padH - oy0 + 1)
+            let kxLo = max(0, xx + padW - wo + 1), kxHi = min(kw, xx + padW + 1)
+            return (kyLo..<max(kyLo, kyHi), kxLo..<max(kxLo, kxHi), y, xx)
+        }
+        termStart.initialize(repeating: 0, count: pixels + 1)
+        for a in 0..<nActive {
+            let (kys, kxs, y, xx) = taps(a)
+            if kys.isEmpty || kxs.isEmpty { continue }
+            for ky in kys {
+                let base = (y + padH - ky - oy0) * wo + xx + padW
+                for kx in kxs { termStart[base - kx + 1] &+= 1 }
+            }
+        }
+        for p in 0..<pixels { termStart[p + 1] &+= termStart[p] }
+        let nTerms = termStart[pixels]
+        let termRow = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, nTerms))
+        let termValue = UnsafeMutablePointer<Float>.allocate(capacity: max(1, nTerms))
+        let cursor = UnsafeMutablePointer<Int>.allocate(capacity: pixels)
+        defer { termRow.deallocate(); termValue.deallocate(); cursor.deallocate() }
+        cursor.update(from: termStart, count: pixels)
+        for a in 0..<nActive {
+            let (kys, kxs, y, xx) = taps(a)
+            if kys.isEmpty || kxs.isEmpty { continue }
+            let c = Int(chan[a])
+            let v = values[a]
+            for ky in kys {
+                let base = (y + padH - ky - oy0) * wo + xx + padW
+                let wbase = (c * kh + ky) * kw
+                for kx in kxs {
+                    let q = base - kx
+                    let k = cursor[q]
+                    termRow[k] = Int32(truncatingIfNeeded: wbase + kx)
+                    termValue[k] = v
+                    cursor[q] = k &+ 1
+                }
+            }
+        }
+        let sw = SpikeConvWeights.stripWidth
+        let rows = cIn * kh * kw
+        let planeOut = g.ho * wo
+        let dst = out + oy0 * wo
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: pixels * sw)
+        let b0 = UnsafeMutablePointer<Float>.allocate(capacity: sw)
+        defer { scratch.deallocate(); b0.deallocate() }
+        for c0 in stride(from: 0, to: g.ldw, by: sw) {
+            let width = min(sw, g.ldw - c0)
+            let real = max(0, min(width, g.cOut - c0))
+            let block = wt + c0 * rows
+            // Bias (or zero) of the strip.
+            for j in 0..<width { b0[j] = j < real ? (bias?[c0 + j] ?? 0) : 0 }
+            if width == 32 {
+                gather32(block: block, bias: b0, scratch: scratch, pixels: pixels, start: termStart, row: termRow,
+                         value: termValue, binary: binary)
+            } else {
+                gather16(block: block, width: width, bias: b0, scratch: scratch, pixels: pixels, start: termStart,
+                         row: termRow, value: termValue)
+            }
+            // [pixels, width] → channels c0 ..< c0 + real of [C_out, H_out·W_out].
+            for j in 0..<real {
+                let d = dst + (c0 + j) * planeOut
+                var p = 0
+                while p < pixels { d[p] = scratch[p * width + j]; p += 1 }
+            }
+        }
     }
 
     /// One 32-channel strip: every output pixel sums its term list in order, two 16-lane halves,

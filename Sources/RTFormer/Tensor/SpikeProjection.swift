@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Which kernel computes a projection (1×1 conv or linear) whose input is spikes.
 public enum SpikeKernel: String, Sendable, CaseIterable {
     /// Measure the input's firing rate and pick `.sparse` below `SpikeProjection.sparseBelowRate`.
@@ -89,71 +87,128 @@ public enum SpikeProjection {
 
     /// `out[r, :] = bias + Σ_{i: x(r,i) ≠ 0} x(r,i) · wt[i, :]` for `r in 0..<m`, where input row `r`
     /// is `in` contiguous floats at `x + r·rowStride` and `wt` is the transposed weight `[in, out]`
-    /// with rows `ldw` floats apart (see `transposed`).
+    /// with rows `ldw` floats apart (see `SpikeWeights`).
     /// The output is written to `out + r·outF` (row-major `[m, outF]`).
     ///
-    /// First the active inputs of every row are compacted into one index list (CSR). Then the
-    /// output is built in 16-float column strips: a strip of `wt` (`in` × 64 bytes, 24 KiB for
-    /// `in` = 384) stays in L1 while every row sums its active weight rows into four register
-    /// accumulators, rather than each row streaming all of `wt` from L2. In profiles (perf) of
+    /// First the active inputs of every row are compacted into one list of weight-row offsets
+    /// (CSR). Then the output is built in column strips (see `accumulate`). In profiles (perf) of
     /// the first version the per-element compaction cost as much as the accumulation; the
     /// 16-lane mask scan below cut the 5 %-rate linear from about 0.6 to 0.4 ms.
     static func sparseRows(x: UnsafePointer<Float>, m: Int, inF: Int, rowStride: Int,
                            wt: UnsafePointer<Float>, ldw: Int, outF: Int, bias: UnsafePointer<Float>?,
                            out: UnsafeMutablePointer<Float>) {
         let capacity = max(m * inF, 1)
-        let index = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        let offset = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
         let value = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
         let rowStart = UnsafeMutablePointer<Int>.allocate(capacity: m + 1)
-        defer { index.deallocate(); value.deallocate(); rowStart.deallocate() }
+        let binary = UnsafeMutablePointer<Bool>.allocate(capacity: max(1, m))
+        defer { offset.deallocate(); value.deallocate(); rowStart.deallocate(); binary.deallocate() }
         var active = 0
-        var binary = true
         for r in 0..<m {
             rowStart[r] = active
             let xr = x + r * rowStride
-            let rowBinary = scanNonZero(xr, count: inF) { i, v in
-                index[active] = Int32(truncatingIfNeeded: i)
+            binary[r] = scanNonZero(xr, count: inF) { i, v in
+                offset[active] = Int32(truncatingIfNeeded: i &* ldw)
                 value[active] = v
                 active &+= 1
             }
-            binary = binary && rowBinary
         }
         rowStart[m] = active
-        accumulate(m: m, rowStart: rowStart, index: index, value: value, binary: binary, wt: wt, ldw: ldw, outF: outF,
-                   bias: bias, columns: 0..<outF, out: out, channelMajor: false)
+        accumulate(m: m, rowStart: rowStart, offset: offset, value: value, binary: binary, wt: wt, outF: outF,
+                   bias: bias, out: out, channelMajor: false, channelStride: 0)
     }
 
-    /// The accumulation half of `sparseRows` for the output columns `columns` (a lower bound that
-    /// is a multiple of 16): `out[r, c] = bias[c] + Σ_{j in row r} value[j] · wt[index[j], c]`
-    /// over the CSR lists `rowStart`/`index`/`value` (`binary`: every value is 1).
-    /// `channelMajor == false` writes `out` as `[m, outF]`; `true` writes `[outF, m]` (NCHW for
-    /// a 1×1 conv with `m` pixels), through a pixel-major strip buffer transposed per 16 columns.
-    /// Each output element sums the same terms in the same order in both layouts and for any
-    /// split of the columns.
-    static func accumulate(m: Int, rowStart: UnsafePointer<Int>, index: UnsafePointer<Int32>, value: UnsafePointer<Float>,
-                           binary: Bool, wt: UnsafePointer<Float>, ldw: Int, outF: Int, bias: UnsafePointer<Float>?,
-                           columns: Range<Int>, out: UnsafeMutablePointer<Float>, channelMajor: Bool) {
+    /// The accumulation half of `sparseRows`: `out[r, c] = bias[c] + Σ_{j in row r} value[j] ·
+    /// wt[offset[j] + c]` over the CSR lists `rowStart`/`offset`/`value` (`offset[j]`: the active
+    /// input's weight row times `ldw`; `binary[r]`: every value of row `r` is 1), for every
+    /// column `c < outF`.
+    /// `channelMajor == false` writes `out` as `[m, outF]`; `true` writes channel `c` of row `r`
+    /// to `out[c · channelStride + r]` (NCHW for a 1×1 conv: `m` consecutive pixels of an image
+    /// with `channelStride` = H·W), through a pixel-major strip buffer transposed per strip.
+    ///
+    /// The output is built in column strips of 32 floats (then 16, then single columns): a strip
+    /// of `wt` (`in` × 128 bytes, 48 KiB for `in` = 384) stays in L1/L2 while every row sums its
+    /// active weight rows in registers, rather than each row streaming all of `wt`. Summation
+    /// order, per output element: binary input, four accumulators `a0…a3` (`a0` starts at the
+    /// bias, the others at 0) take the active rows in turn, j ≡ 0, 1, 2, 3 (mod 4) within whole
+    /// groups of four, `a0` also takes the remaining 0–3 rows in order, and the result is
+    /// `(a0 + a1) + (a2 + a3)`; a row holding another non-zero value (pooled or summed spikes,
+    /// 2, 3…), `a0` takes `value · w` of every active row in order (the same
+    /// `(a0 + 0) + (0 + 0)` at the end); columns past the last whole 16 sum `bias + value · w`
+    /// in order. Binary or not is decided per row, so this order depends neither on the strip
+    /// width nor on how rows and columns are split across threads. For 0/1 inputs it is the
+    /// order of the 16-column kernel this replaced (bit-identical results); that kernel decided
+    /// binary per call (linear: per thread's rows; 1×1 conv: per image), so a binary row next to
+    /// a non-binary one now takes the four-accumulator order.
+    static func accumulate(m: Int, rowStart: UnsafePointer<Int>, offset: UnsafePointer<Int32>, value: UnsafePointer<Float>,
+                           binary: UnsafePointer<Bool>, wt: UnsafePointer<Float>, outF: Int, bias: UnsafePointer<Float>?,
+                           out: UnsafeMutablePointer<Float>, channelMajor: Bool, channelStride: Int) {
         typealias V = SIMD16<Float>
-        let tmp: UnsafeMutablePointer<Float>? = channelMajor ? .allocate(capacity: max(1, m * 16)) : nil
+        let tmp: UnsafeMutablePointer<Float>? = channelMajor ? .allocate(capacity: max(1, m * 32)) : nil
         defer { tmp?.deallocate() }
-        var c = columns.lowerBound
-        while c + 16 <= columns.upperBound {
+        @inline(__always) func w(_ strip: UnsafePointer<Float>, _ j: Int) -> V { load(strip + Int(offset[j])) }
+        /// Writes the `[m, width]` strip buffer to channels `c ..< c + width`.
+        @inline(__always) func spill(_ tmp: UnsafeMutablePointer<Float>, _ c: Int, _ width: Int) {
+            for k in 0..<width {
+                let d = out + (c + k) * channelStride
+                for r in 0..<m { d[r] = tmp[r * width + k] }
+            }
+        }
+        var c = 0
+        // 32-column strips: 8 SIMD16 accumulators (16 ymm registers under AVX2); the weight rows
+        // of the 4 actives of a group feed 8 independent add chains.
+        while c + 32 <= outF {
+            let strip = wt + c
+            let hi = strip + 16
+            for r in 0..<m {
+                var a0 = bias.map { load($0 + c) } ?? V(), a1 = V(), a2 = V(), a3 = V()
+                var b0 = bias.map { load($0 + c + 16) } ?? V(), b1 = V(), b2 = V(), b3 = V()
+                var j = rowStart[r]
+                let end = rowStart[r + 1]
+                if binary[r] {
+                    while j + 4 <= end {
+                        a0 += w(strip, j); b0 += w(hi, j)
+                        a1 += w(strip, j + 1); b1 += w(hi, j + 1)
+                        a2 += w(strip, j + 2); b2 += w(hi, j + 2)
+                        a3 += w(strip, j + 3); b3 += w(hi, j + 3)
+                        j += 4
+                    }
+                    while j < end { a0 += w(strip, j); b0 += w(hi, j); j += 1 }
+                } else {
+                    while j < end {
+                        let v = V(repeating: value[j])
+                        a0 += v * w(strip, j); b0 += v * w(hi, j)
+                        j += 1
+                    }
+                }
+                if let tmp {
+                    store((a0 + a1) + (a2 + a3), tmp + r * 32)
+                    store((b0 + b1) + (b2 + b3), tmp + r * 32 + 16)
+                } else {
+                    store((a0 + a1) + (a2 + a3), out + r * outF + c)
+                    store((b0 + b1) + (b2 + b3), out + r * outF + c + 16)
+                }
+            }
+            if let tmp { spill(tmp, c, 32) }
+            c += 32
+        }
+        while c + 16 <= outF {
             let strip = wt + c
             for r in 0..<m {
                 var a0 = bias.map { load($0 + c) } ?? V(), a1 = V(), a2 = V(), a3 = V()
                 var j = rowStart[r]
                 let end = rowStart[r + 1]
-                if binary {
+                if binary[r] {
                     while j + 4 <= end {
-                        a0 += load(strip + Int(index[j]) * ldw)
-                        a1 += load(strip + Int(index[j + 1]) * ldw)
-                        a2 += load(strip + Int(index[j + 2]) * ldw)
-                        a3 += load(strip + Int(index[j + 3]) * ldw)
+                        a0 += w(strip, j)
+                        a1 += w(strip, j + 1)
+                        a2 += w(strip, j + 2)
+                        a3 += w(strip, j + 3)
                         j += 4
                     }
-                    while j < end { a0 += load(strip + Int(index[j]) * ldw); j += 1 }
+                    while j < end { a0 += w(strip, j); j += 1 }
                 } else {
-                    while j < end { a0 += V(repeating: value[j]) * load(strip + Int(index[j]) * ldw); j += 1 }
+                    while j < end { a0 += V(repeating: value[j]) * w(strip, j); j += 1 }
                 }
                 if let tmp {
                     store((a0 + a1) + (a2 + a3), tmp + r * 16)
@@ -161,35 +216,33 @@ public enum SpikeProjection {
                     store((a0 + a1) + (a2 + a3), out + r * outF + c)
                 }
             }
-            if let tmp {
-                for k in 0..<16 {
-                    let d = out + (c + k) * m
-                    for r in 0..<m { d[r] = tmp[r * 16 + k] }
-                }
-            }
+            if let tmp { spill(tmp, c, 16) }
             c += 16
         }
-        while c < columns.upperBound {
+        while c < outF {
             for r in 0..<m {
                 var a = bias?[c] ?? 0
-                for j in rowStart[r]..<rowStart[r + 1] { a += value[j] * wt[Int(index[j]) * ldw + c] }
-                out[channelMajor ? c * m + r : r * outF + c] = a
+                for j in rowStart[r]..<rowStart[r + 1] { a += value[j] * wt[Int(offset[j]) + c] }
+                out[channelMajor ? c * channelStride + r : r * outF + c] = a
             }
             c += 1
         }
     }
 
-    /// Active lists per pixel of one NCHW image `[inF, m]` (`m` = H·W), in the CSR layout of
-    /// `sparseRows` (per pixel: ascending channel), built without transposing the image: a
-    /// 16-lane counting pass gives every pixel's count, then a mask-scan pass fills the lists.
-    /// `rowStart` holds `m + 1` entries, `index`/`value` `inF·m`. Returns whether every non-zero is 1.
-    static func activePerPixel(x: UnsafePointer<Float>, m: Int, inF: Int, rowStart: UnsafeMutablePointer<Int>,
-                               index: UnsafeMutablePointer<Int32>, value: UnsafeMutablePointer<Float>) -> Bool {
+    /// Active lists of `m` consecutive pixels of one NCHW image (channel `ch` of pixel `p` at
+    /// `x[ch · channelStride + p]`), in the CSR layout of `sparseRows` (per pixel: ascending
+    /// channel), built without transposing the image: a 16-lane counting pass gives every
+    /// pixel's count, then a mask-scan pass fills the lists.
+    /// `rowStart` holds `m + 1` entries, `offset`/`value` `inF·m`, `binary` `m` (whether every
+    /// non-zero of the pixel is 1); `offset` is the channel times `ldw` (the weight row's start).
+    static func activePerPixel(x: UnsafePointer<Float>, m: Int, channelStride: Int, inF: Int, ldw: Int,
+                               rowStart: UnsafeMutablePointer<Int>, offset: UnsafeMutablePointer<Int32>,
+                               value: UnsafeMutablePointer<Float>, binary: UnsafeMutablePointer<Bool>) {
         let counts = UnsafeMutablePointer<Int32>.allocate(capacity: m + 16)
         defer { counts.deallocate() }
         counts.initialize(repeating: 0, count: m + 16)
         for ch in 0..<inF {
-            let xr = x + ch * m
+            let xr = x + ch * channelStride
             var p = 0
             while p + 16 <= m {
                 let old = UnsafeRawPointer(counts + p).loadUnaligned(as: SIMD16<Int32>.self)
@@ -209,36 +262,40 @@ public enum SpikeProjection {
         let cursor = UnsafeMutablePointer<Int>.allocate(capacity: max(1, m))
         defer { cursor.deallocate() }
         cursor.update(from: rowStart, count: m)
-        var binary = true
+        binary.initialize(repeating: true, count: m)
         for ch in 0..<inF {
-            let xr = x + ch * m
-            let c32 = Int32(truncatingIfNeeded: ch)
+            let xr = x + ch * channelStride
+            let c32 = Int32(truncatingIfNeeded: ch &* ldw)
             let channelBinary = scanNonZero(xr, count: m) { q, v in
                 let k = cursor[q]
-                index[k] = c32
+                offset[k] = c32
                 value[k] = v
                 cursor[q] = k &+ 1
             }
-            binary = binary && channelBinary
-        }
-        return binary
-    }
-
-    /// Runs `body` over `0..<items` split into up to `BLAS.threads` contiguous ranges, one per
-    /// thread (the same thread count as the dense path, so `OPENBLAS_NUM_THREADS` governs both).
-    /// Small jobs (`work` below ~64 Ki elements touched) stay on the calling thread.
-    static func inParallel(work: Int, items: Int, _ body: (Range<Int>) -> Void) {
-        let parts = min(BLAS.threads, items, max(1, work / (64 << 10)))
-        guard parts > 1 else { body(0..<items); return }
-        // Each part writes a disjoint output range, so sharing the raw pointers `body` captures
-        // across threads is safe; the compiler cannot see that.
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let body = body
-            DispatchQueue.concurrentPerform(iterations: parts) { p in
-                body((items * p / parts)..<(items * (p + 1) / parts))
+            if !channelBinary {
+                for q in 0..<m where xr[q] != 0 && xr[q] != 1 { binary[q] = false }
             }
         }
     }
+
+    /// Runs `body` over `0..<items` split into contiguous ranges on up to `BLAS.threads` threads
+    /// (the dense path's thread count, so `OPENBLAS_NUM_THREADS` / `--threads` govern both), through
+    /// the spinning `KernelThreads` pool: a model's spike projections are 30–300 µs each, too
+    /// short for a fork-join that wakes sleeping threads. Up to `maxPartsPerThread` ranges per
+    /// thread are claimed dynamically, so a core taken by another process delays only its share.
+    /// Jobs below `minWorkPerPart` elements touched per range stay on the calling thread.
+    /// - Parameter work: elements read and written in all (e.g. `rows · (in + out)`).
+    static func inParallel(work: Int, items: Int, maxPartsPerThread: Int = 2, _ body: @escaping (Range<Int>) -> Void) {
+        let threads = BLAS.threads
+        let parts = min(threads * maxPartsPerThread, items, max(1, work / minWorkPerPart))
+        guard threads > 1, parts > 1 else { body(0..<items); return }
+        KernelThreads.shared.run(parts: parts) { p in
+            body((items * p / parts)..<(items * (p + 1) / parts))
+        }
+    }
+
+    /// Smallest job split across threads, in elements touched per part (about 5–10 µs of work).
+    static let minWorkPerPart = 8 << 10
 
     /// Calls `body` with a pointer to `values`' elements, or nil.
     static func withOptionalPointer<R>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
@@ -279,6 +336,8 @@ public final class SpikeWeights: @unchecked Sendable {
         var lines = (outF + 15) / 16
         if lines % 2 == 0 { lines += 1 }
         ldw = lines * 16
+        // The kernels address weight rows by 32-bit offsets (`row · ldw`).
+        precondition(ldw * max(1, inF) <= Int(Int32.max), "spike weights: [\(outF), \(inF)] is too large for 32-bit row offsets")
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, ldw * inF) * 4, alignment: 64)
         data = raw.bindMemory(to: Float.self, capacity: max(1, ldw * inF))
         let (outF, inF, ldw, d) = (outF, inF, ldw, data)
@@ -364,31 +423,36 @@ extension Conv2d {
         let hw = h * w
         if n * hw * cOut * cIn == 0 { return forward(x, weight: weight, bias: bias, padH: 0, padW: 0) }
         var out = Tensor(uninitializedShape: [n, cOut, h, w])
-        // Per image: per-pixel active-channel lists straight from NCHW (no transpose of the input),
-        // then the sparse accumulation writes NCHW through a small per-strip buffer.
+        // Pixels (of all images) are split into ranges across threads; per range and image, the
+        // per-pixel active-channel lists come straight from NCHW (no transpose of the input), and
+        // the sparse accumulation writes NCHW through a small per-strip buffer. A pixel's sum is
+        // the same whichever range it falls in.
         let biasValues = bias?.storage
         let pw = packed ?? SpikeWeights(weight)
         precondition(pw.outF == cOut && pw.inF == cIn, "pointwise conv: packed weights [\(pw.outF), \(pw.inF)] do not match \(weight.shape)")
-        let (wb, ldw) = (UnsafePointer(pw.data), pw.ldw)
+        let ldw = pw.ldw
+        let wb = UnsafePointer(pw.data)
         do {
         x.storage.withUnsafeBufferPointer { xp in
         out.storage.withUnsafeMutableBufferPointer { op in
             let xb = xp.baseAddress!, o = op.baseAddress!
             SpikeProjection.withOptionalPointer(biasValues) { b in
-                let index = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, hw * cIn))
-                let value = UnsafeMutablePointer<Float>.allocate(capacity: max(1, hw * cIn))
-                let rowStart = UnsafeMutablePointer<Int>.allocate(capacity: hw + 1)
-                defer { index.deallocate(); value.deallocate(); rowStart.deallocate() }
-                for img in 0..<n {
-                    let binary = SpikeProjection.activePerPixel(x: xb + img * cIn * hw, m: hw, inF: cIn, rowStart: rowStart,
-                                                                index: index, value: value)
-                    // 16-channel column strips are independent: split them across the BLAS thread count.
-                    let strips = (cOut + 15) / 16
-                    SpikeProjection.inParallel(work: hw * (cIn + cOut), items: strips) { range in
-                        SpikeProjection.accumulate(m: hw, rowStart: rowStart, index: index, value: value, binary: binary,
-                                                   wt: wb, ldw: ldw, outF: cOut, bias: b,
-                                                   columns: (range.lowerBound * 16)..<min(cOut, range.upperBound * 16),
-                                                   out: o + img * cOut * hw, channelMajor: true)
+                SpikeProjection.inParallel(work: n * hw * (cIn + cOut), items: n * hw) { range in
+                    let offset = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, range.count * cIn))
+                    let value = UnsafeMutablePointer<Float>.allocate(capacity: max(1, range.count * cIn))
+                    let rowStart = UnsafeMutablePointer<Int>.allocate(capacity: range.count + 1)
+                    let binary = UnsafeMutablePointer<Bool>.allocate(capacity: max(1, range.count))
+                    defer { offset.deallocate(); value.deallocate(); rowStart.deallocate(); binary.deallocate() }
+                    var q = range.lowerBound
+                    while q < range.upperBound {
+                        let img = q / hw, p0 = q % hw
+                        let count = min(hw - p0, range.upperBound - q)
+                        SpikeProjection.activePerPixel(x: xb + img * cIn * hw + p0, m: count, channelStride: hw, inF: cIn,
+                                                       ldw: ldw, rowStart: rowStart, offset: offset, value: value, binary: binary)
+                        SpikeProjection.accumulate(m: count, rowStart: rowStart, offset: offset, value: value, binary: binary,
+                                                   wt: wb, outF: cOut, bias: b, out: o + img * cOut * hw + p0,
+                                                   channelMajor: true, channelStride: hw)
+                        q += count
                     }
                 }
             }

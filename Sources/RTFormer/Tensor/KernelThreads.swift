@@ -1,0 +1,152 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+import Foundation
+import Synchronization
+
+/// A fork-join pool for the spike-driven kernels: `run(parts:)` calls `body(0..<parts)` on the
+/// calling thread plus up to `parts − 1` persistent workers, and returns when every part is done.
+///
+/// A model's spike projections are small (B = 1, one timestep: 30–300 µs each) and come in long
+/// runs, so the start-up cost of a fork-join decides whether a second core helps at all:
+/// `DispatchQueue.concurrentPerform` wakes a blocked worker per call (tens of µs). These workers
+/// instead spin (yielding the core with `sched_yield` to any other runnable thread) for about a
+/// millisecond after each job, so the next job of a forward starts in well under a µs; only then
+/// do they sleep on a condition variable. Parts are claimed dynamically from one atomic word, so a
+/// worker that is late (its core busy) simply takes fewer parts.
+///
+/// One job at a time: a call made while another thread's job is running (e.g. `eval --threads`
+/// runs several models at once) runs its parts on the calling thread, one after another.
+/// Which thread computes a part never changes its result: parts write disjoint outputs.
+final class KernelThreads: @unchecked Sendable {
+    static let shared = KernelThreads()
+
+    /// Job word: generation (bits 32–63) | parts (bits 16–31) | next unclaimed part (bits 0–15).
+    private let state = Atomic<UInt64>(0)
+    /// Parts not yet finished in the current job.
+    private let remaining = Atomic<Int>(0)
+    /// Set while a caller owns the pool.
+    private let busy = Atomic<Bool>(false)
+    /// The current job's body; written before the job word is published, read by a worker only
+    /// after it claimed a part of that job (so it is still set: that part is unfinished).
+    private var body: ((Int) -> Void)?
+    private var generation: UInt32 = 0
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let wake: UnsafeMutablePointer<pthread_cond_t>
+    /// Guarded by `mutex`.
+    private var sleepers = 0
+    private var started = 0
+    /// How long an idle worker spins before it sleeps (ns).
+    static let spinNanoseconds: UInt64 = 1_000_000
+
+    private init() {
+        mutex = .allocate(capacity: 1)
+        wake = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
+    }
+
+    /// Calls `body(p)` for every `p` in `0..<parts`, concurrently on up to `parts` threads
+    /// (`parts` ≤ 65,535). Parts must write disjoint memory.
+    func run(parts: Int, _ body: @escaping (Int) -> Void) {
+        precondition(parts <= 0xFFFF, "KernelThreads: at most 65535 parts")
+        guard parts > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            for p in 0..<max(0, parts) { body(p) }
+            return
+        }
+        startWorkers(upTo: parts - 1)
+        self.body = body
+        generation &+= 1
+        let g = generation
+        remaining.store(parts, ordering: .relaxed)
+        state.store(UInt64(g) << 32 | UInt64(parts) << 16, ordering: .sequentiallyConsistent)
+        pthread_mutex_lock(mutex)
+        if sleepers > 0 { pthread_cond_broadcast(wake) }
+        pthread_mutex_unlock(mutex)
+        work(g)
+        var spins = 0
+        while remaining.load(ordering: .acquiring) > 0 {
+            spins &+= 1
+            // A worker whose core was taken by another process: let it run.
+            if spins & 255 == 0 { sched_yield() } else { spinPause() }
+        }
+        self.body = nil
+        busy.store(false, ordering: .releasing)
+    }
+
+    /// Claims and runs parts of job `g` until none is left.
+    private func work(_ g: UInt32) {
+        var s = state.load(ordering: .acquiring)
+        while true {
+            let parts = (s >> 16) & 0xFFFF, next = s & 0xFFFF
+            guard UInt32(truncatingIfNeeded: s >> 32) == g, next < parts else { return }
+            let (claimed, current) = state.compareExchange(expected: s, desired: s + 1, ordering: .acquiringAndReleasing)
+            if claimed {
+                body?(Int(next))
+                remaining.subtract(1, ordering: .releasing)
+                s = state.load(ordering: .acquiring)
+            } else {
+                s = current
+            }
+        }
+    }
+
+    private func startWorkers(upTo count: Int) {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while started < count {
+            started += 1
+            let thread = Thread { [self] in workerLoop() }
+            thread.name = "rtformer-kernel-\(started)"
+            thread.start()
+        }
+    }
+
+    private func workerLoop() {
+        var seen = UInt32(truncatingIfNeeded: state.load(ordering: .acquiring) >> 32)
+        while true {
+            var g = UInt32(truncatingIfNeeded: state.load(ordering: .acquiring) >> 32)
+            if g == seen {
+                let deadline = DispatchTime.now().uptimeNanoseconds + Self.spinNanoseconds
+                var spins = 0
+                while g == seen {
+                    spins &+= 1
+                    if spins & 255 == 0 {
+                        if DispatchTime.now().uptimeNanoseconds > deadline {
+                            g = sleep(seen: seen)
+                            break
+                        }
+                        sched_yield()
+                    } else {
+                        spinPause()
+                    }
+                    g = UInt32(truncatingIfNeeded: state.load(ordering: .acquiring) >> 32)
+                }
+            }
+            seen = g
+            work(g)
+        }
+    }
+
+    /// Blocks until the job word carries a generation other than `seen`; returns it.
+    private func sleep(seen: UInt32) -> UInt32 {
+        pthread_mutex_lock(mutex)
+        sleepers += 1
+        var g = UInt32(truncatingIfNeeded: state.load(ordering: .sequentiallyConsistent) >> 32)
+        while g == seen {
+            pthread_cond_wait(wake, mutex)
+            g = UInt32(truncatingIfNeeded: state.load(ordering: .sequentiallyConsistent) >> 32)
+        }
+        sleepers -= 1
+        pthread_mutex_unlock(mutex)
+        return g
+    }
+
+    /// A few iterations of nothing between polls of the job word.
+    @inline(__always) private func spinPause() {
+        for _ in 0..<8 { _ = state.load(ordering: .relaxed) }
+    }
+}

@@ -60,10 +60,21 @@ public final class Session {
     private var lastInputRequest: InputRequest?
     /// Layers shown by `build` so far.
     public private(set) var builtLayers = 0
-    /// Recording of the unfused model (unit inputs included, for the local fold checks).
-    public let unfusedRecorder = Recorder(recordUnitInputs: true)
-    /// Recording of the deploy twin.
-    public let deployRecorder = Recorder()
+    /// Recording of the unfused model: spikes of every LIF, membranes of the watched ones
+    /// (`Session+Recording`).
+    public let unfusedRecorder = Recorder(watching: [])
+    /// Recording of the deploy twin (as the unfused one).
+    public let deployRecorder = Recorder(watching: [])
+    /// Most bytes the membranes of every layer (both twins) may take for the session to record
+    /// them all; above it only the selected layer and the few viewed last are recorded, and a
+    /// layer the cursor moves to is recomputed (`Session+Recording`).
+    public var membraneBudget = 48 << 20
+    /// Neuron layers viewed most recently, most recent first (their membranes stay recorded).
+    var recentLayers: [String] = []
+    /// The last membrane recomputation: layer and seconds (both twins).
+    public internal(set) var lastMembraneRecompute: (path: String, seconds: Double)?
+    /// Receives progress of long work (model build, calibration, timesteps, replays, diff).
+    public var onProgress: ProgressHandler?
     /// Timesteps the unfused model has computed since the session started (tests use it to check
     /// that `back` and `goto` do not recompute).
     public private(set) var computedStepCount = 0
@@ -205,6 +216,7 @@ public final class Session {
         // spelling in the error (not the path it would resolve to).
         let nameOrPath = ModelConfig.named[name] == nil && FileManager.default.fileExists(atPath: resolve(name)) ? resolve(name) : name
         let cfg = try ModelConfig.load(nameOrPath)
+        report(WorkProgress("building model \(cfg.name)"))
         try install(try Network(config: cfg), source: "seeded")
         var out = "model \(cfg.name) (\(cfg.family.rawValue)): T \(cfg.timesteps), D \(cfg.embedDims), \(cfg.depths) block(s), "
             + "\(unfused!.layers.count) layers, \(Fmt.int(unfused!.parameterCount)) parameters (seeded weights; running statistics "
@@ -240,6 +252,7 @@ public final class Session {
             }
         }
         guard let cfg else { throw SessionError.noModel }
+        report(WorkProgress("building model \(cfg.name) from \(path)"))
         try install(try Network(config: cfg, weights: dict, source: path), source: path)
         var out = "loaded \(path) (\(checkpoint.source)): \(dict.count) tensors, \(Fmt.int(unfused!.parameterCount)) parameters"
         if !unfused!.unusedKeys.isEmpty { out += " (\(unfused!.unusedKeys.count) unused keys: \(unfused!.unusedKeys.joined(separator: ", ")))" }
@@ -279,6 +292,8 @@ public final class Session {
             deployUnavailableReason = "this build has no deploy conversion (DeployConversion, issue 4)"
             return
         }
+        report(WorkProgress("building the deploy twin of \(unfused.config.name) (fold \(fold.rawValue))"))
+        deploy = nil
         deploy = try deployBuilder(unfused, fold)
         deployUnavailableReason = nil
     }
@@ -364,7 +379,10 @@ public final class Session {
             try unfused.advance(to: unfused.config.timesteps)
             try deploy?.advance(to: unfused.config.timesteps)
         }
+        neuronState = carry ? .carried : neuronState
+        if let l = selectedLayer, l.isNeuron { touchLayer(l.path) }
         try unfused.start(encodedInput, recorder: unfusedRecorder, carryState: carry)
+        configureRecorders()
         if let deploy { try deploy.start(encodedInput, recorder: deployRecorder, carryState: carry) } else { deployRecorder.clear() }
         cursor.t = 0
         try advance(to: 1)
@@ -392,7 +410,10 @@ public final class Session {
                 samples.append(try inputSource.load(path: path, index: i, timesteps: cfg.timesteps, size: cfg.imgSize).encoded)
             }
         }
-        try Calibration.run(unfused, inputs: samples, batchSize: 8)
+        report(WorkProgress("calibrating \(cfg.name) on \(samples.count) samples of \(name)"))
+        try Calibration.run(unfused, inputs: samples, batchSize: 8) { p in
+            self.report(WorkProgress("calibrating \(cfg.name) on \(samples.count) samples of \(name)", done: p.pass, total: p.passes))
+        }
         statisticsBeforeTrain = nil
         weightsSource += " + calibrated"
         try rebuildDeploy()
@@ -405,8 +426,13 @@ public final class Session {
         guard let unfused else { throw SessionError.noModel }
         guard encodedInput != nil else { throw SessionError.noInput }
         let before = unfused.computedSteps
-        try unfused.advance(to: end)
-        try deploy?.advance(to: end)
+        let last = min(end, unfused.config.timesteps)
+        // One timestep at a time (bit-identical to a chunk), reporting each.
+        for t in stride(from: before, to: last, by: 1) {
+            report(WorkProgress("computing t \(t) of \(unfused.config.name)", done: t - before, total: last - before))
+            try unfused.advance(to: t + 1)
+            try deploy?.advance(to: t + 1)
+        }
         computedStepCount += unfused.computedSteps - before
     }
 
@@ -511,7 +537,11 @@ public final class Session {
         }
         clampCursor()
         let l = layers[cursor.layerIndex]
-        return "layer \(cursor.layerIndex) \(l.path): \(l.kind) \(Fmt.shape(l.outputShape))"
+        var out = "layer \(cursor.layerIndex) \(l.path): \(l.kind) \(Fmt.shape(l.outputShape))"
+        if l.isNeuron, let seconds = try ensureMembranes(l.path) {
+            out += String(format: " (membranes recomputed over %d timestep(s) in %.2f s)", computedSteps, seconds)
+        }
+        return out
     }
 
     /// Index of the layer with path `p`, or with a unique path suffix `.p`.
@@ -661,7 +691,7 @@ public final class Session {
             return "wrote deploy weights (\(deploy.orderedWeights.count) tensors, fold \(fold.rawValue)) to \(path)"
         case .dump:
             guard let unfused else { throw SessionError.noModel }
-            let rec = primaryRecorder
+            let rec = try fullRecording(of: primaryNetwork ?? unfused, recorder: primaryRecorder, unitOutputs: false)
             var tensors: [(String, Tensor)] = []
             if let logits = primaryNetwork?.logits ?? unfused.logits { tensors.append(("logits", logits)) }
             for p in rec.lifOrder {
@@ -730,8 +760,7 @@ public final class Session {
         case .spikes:
             let (_, r) = try selectedLIF(in: primaryRecorder)
             guard cursor.t < computedSteps else { throw SessionError.notComputed(t: cursor.t) }
-            let n = r.perStep
-            return .number(r.spikes[(cursor.t * n)..<((cursor.t + 1) * n)].reduce(0) { $0 + Double($1) })
+            return .number(Double(r.spikeCount(at: cursor.t)))
         case .computed: return .number(Double(computedSteps))
         case .channel: return .number(Double(cursor.channel))
         case .diffStructural: return .number(Double(try diffView().e2e.structural))

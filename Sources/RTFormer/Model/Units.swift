@@ -128,9 +128,6 @@ final class ConvUnit {
     /// conv/linear then norm on a chunk.
     func forward(_ x: Tensor, _ ctx: RunContext) throws -> Tensor {
         var y = linearPart(x, ctx)
-        if ctx.recorder?.recordUnitInputs == true {
-            ctx.recorder?.unit(path, input: x, t0: ctx.t0, timesteps: ctx.timesteps)
-        }
         try applyNorm(&y, ctx)
         if ctx.recorder?.recordUnitInputs == true {
             ctx.recorder?.unitOutput(path, output: y, t0: ctx.t0, timesteps: ctx.timesteps)
@@ -426,10 +423,6 @@ extension Recorder {
             i += 1
         }
         return n
-    }
-
-    func unit(_ path: String, input: Tensor, t0: Int, timesteps: Int) {
-        storeStream(path, t0: t0, timesteps: timesteps, chunk: input, into: \Recorder.unitInputs)
     }
 
     func unitOutput(_ path: String, output: Tensor, t0: Int, timesteps: Int) {

@@ -380,7 +380,9 @@ public final class Session {
             try deploy?.advance(to: unfused.config.timesteps)
         }
         neuronState = carry ? .carried : neuronState
-        if let l = selectedLayer, l.isNeuron { touchLayer(l.path) }
+        // The selected layer is watched from t = 0 when its membranes fit the budget; a larger one
+        // (a 224² stem layer takes hundreds of MiB) is recomputed when a view asks for it.
+        if let l = selectedLayer, l.isNeuron, membraneBytes(of: l) <= membraneBudget { touchLayer(l.path) }
         try unfused.start(encodedInput, recorder: unfusedRecorder, carryState: carry)
         configureRecorders()
         if let deploy { try deploy.start(encodedInput, recorder: deployRecorder, carryState: carry) } else { deployRecorder.clear() }

@@ -43,7 +43,14 @@ struct Tui: ParsableCommand {
         let progress = ProgressPrinter(quietSeconds: 0)
         session.onProgress = progress.handler
         defer { session.onProgress = nil }
+        var initialLayerSelected = false
         for line in options.preamble(defaults: true) {
+            // The first TSBN-LIF is selected before the input runs, so its membranes are recorded
+            // from t = 0 instead of recomputed for the first frame.
+            if !initialLayerSelected, line.hasPrefix("input "), let layer = ExplorerSession.initialLayerCommand(in: session) {
+                session.execute(line: layer, lineNumber: 0)
+                initialLayerSelected = true
+            }
             let result = session.execute(line: line, lineNumber: 0)
             progress.clear()
             if let error = result.error {

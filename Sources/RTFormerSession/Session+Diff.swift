@@ -27,7 +27,11 @@ extension Session {
                                computedSteps: computedSteps, fold: fold, mode: unfused.mode)
         if let diffCache, diffCache.key == key { return diffCache.view }
         let steps = computedSteps
-        let report = try Equivalence.compare(unfused: unfused, unfusedRecorder: unfusedRecorder, unfusedLogits: logitsU,
+        // The check reads every layer's real values: a temporary full recording when the session
+        // keeps only the watched layers' (freed when the diff is built).
+        let recU = try fullRecording(of: unfused, recorder: unfusedRecorder, unitOutputs: true)
+        self.report(WorkProgress("comparing the deploy twin with the unfused model over \(steps) timestep(s)"))
+        let report = try Equivalence.compare(unfused: unfused, unfusedRecorder: recU, unfusedLogits: logitsU,
                                              deploy: deploy, deployRecorder: deployRecorder, deployLogits: logitsD, fold: fold,
                                              steps: steps)
         var rows: [DiffRow] = []

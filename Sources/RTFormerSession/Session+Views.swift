@@ -52,6 +52,7 @@ extension Session {
             guard let d = deploy else { throw SessionError.noDeployTwin(reason: deployUnavailableReason ?? "") }
             recorder = deployRecorder; net = d
         }
+        if let l = selectedLayer, l.isNeuron { try ensureMembranes(l.path) }
         let (layer, r) = try selectedLIF(in: recorder)
         let lay = layout(of: layer)
         let c = cursor.channel, s = cursor.position, t = cursor.t
@@ -59,8 +60,8 @@ extension Session {
         guard t < computedSteps else { throw SessionError.notComputed(t: t) }
         var h: [Float] = [], v: [Float] = [], spikes: [Bool] = []
         for p in 0..<lay.positions {
-            let i = t * n + lay.index(channel: c, position: p)
-            h.append(r.h[i]); v.append(r.v[i]); spikes.append(r.spikes[i] != 0)
+            let j = lay.index(channel: c, position: p), i = t * n + j
+            h.append(r.h[i]); v.append(r.v[i]); spikes.append(r.spike(t: t, index: j))
         }
         // A folded deploy neuron compares the raw H with θ[t, c] (sign-aware); the others compare
         // Ĥ (TSBN-LIF) or H with V_th.
@@ -73,7 +74,7 @@ extension Session {
             let i = k * n + lay.index(channel: c, position: s)
             let (threshold, sg) = net.threshold(of: layer.path, t: k, channel: c) ?? (r.vThreshold, 1)
             trace.append(TracePoint(t: k, computed: true, x: r.x[i], h: r.h[i], compared: r.hHat?[i] ?? r.h[i], v: r.v[i],
-                                    spike: r.spikes[i] != 0, threshold: threshold, sign: sg))
+                                    spike: r.spike(flat: i), threshold: threshold, sign: sg))
         }
         // Neurons within the rounding bound of their threshold (issue 11), judged on the unfused
         // margin as the equivalence check does, whichever twin is shown.
@@ -143,12 +144,12 @@ extension Session {
         let lay = layout(of: layer)
         let t = cursor.t
         guard t < computedSteps else { throw SessionError.notComputed(t: t) }
-        let base = t * r.perStep
         var positionMap = [Double](repeating: 0, count: lay.positions)
         var channelRates = [Double](repeating: 0, count: lay.channels)
+        let spikes = r.spikes(at: t)
         for c in 0..<lay.channels {
             for p in 0..<lay.positions {
-                let s = Double(r.spikes[base + lay.index(channel: c, position: p)])
+                let s = Double(spikes[lay.index(channel: c, position: p)])
                 positionMap[p] += s
                 channelRates[c] += s
             }

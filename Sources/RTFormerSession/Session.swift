@@ -70,10 +70,21 @@ public final class Session {
     public internal(set) var pins: [String: [NeuronPin]] = [:]
     /// Which neurons the raster pane shows (`raster`).
     public internal(set) var rasterRows: RasterRows = .channel
-    /// Recording of the unfused model (unit inputs included, for the local fold checks).
-    public let unfusedRecorder = Recorder(recordUnitInputs: true)
-    /// Recording of the deploy twin.
-    public let deployRecorder = Recorder()
+    /// Recording of the unfused model: spikes of every LIF, membranes of the watched ones
+    /// (`Session+Recording`).
+    public let unfusedRecorder = Recorder(watching: [])
+    /// Recording of the deploy twin (as the unfused one).
+    public let deployRecorder = Recorder(watching: [])
+    /// Most bytes the membranes of every layer (both twins) may take for the session to record
+    /// them all; above it only the selected layer and the few viewed last are recorded, and a
+    /// layer the cursor moves to is recomputed (`Session+Recording`).
+    public var membraneBudget = 48 << 20
+    /// Neuron layers viewed most recently, most recent first (their membranes stay recorded).
+    var recentLayers: [String] = []
+    /// The last membrane recomputation: layer and seconds (both twins).
+    public internal(set) var lastMembraneRecompute: (path: String, seconds: Double)?
+    /// Receives progress of long work (model build, calibration, timesteps, replays, diff).
+    public var onProgress: ProgressHandler?
     /// Timesteps the unfused model has computed since the session started (tests use it to check
     /// that `back` and `goto` do not recompute).
     public private(set) var computedStepCount = 0
@@ -221,6 +232,7 @@ public final class Session {
         // spelling in the error (not the path it would resolve to).
         let nameOrPath = ModelConfig.named[name] == nil && FileManager.default.fileExists(atPath: resolve(name)) ? resolve(name) : name
         let cfg = try ModelConfig.load(nameOrPath)
+        report(WorkProgress("building model \(cfg.name)"))
         try installSeeded(cfg, calibrate: !uncalibrated)
         var out = "model \(cfg.name) (\(cfg.family.rawValue)): T \(cfg.timesteps), D \(cfg.embedDims), \(cfg.depths) block(s), "
             + "\(unfused!.layers.count) layers, \(Fmt.int(unfused!.parameterCount)) parameters (seeded weights, not a trained model; "
@@ -242,7 +254,7 @@ public final class Session {
         let request = ModelRequest(config: config.map { .current($0) } ?? .fromFile, weights: full, weightsName: path, selection: selection,
                                    heads: heads, headsOption: "`heads N`")
         let resolved = try ModelPipeline.resolve(request)
-        let built = try ModelPipeline.unfused(resolved, request)
+        let built = try ModelPipeline.unfused(resolved, request, progress: onProgress)
         try install(built.network, origin: built.origin)
         let cfg = resolved.config, dict = resolved.checkpoint?.tensors ?? [:]
         var out = "loaded \(path) (\(resolved.checkpoint?.source ?? "?")): \(dict.count) tensors, \(Fmt.int(unfused!.parameterCount)) parameters"
@@ -271,7 +283,9 @@ public final class Session {
         guard calibrationPending, let unfused, let cfg = config else { return nil }
         calibrationPending = false
         let inputs = try BundledSamples.calibrationInputs(for: cfg)
-        try Calibration.run(unfused, inputs: inputs, batchSize: 8)
+        try Calibration.run(unfused, inputs: inputs, batchSize: 8) { p in
+            self.report(WorkProgress("calibrating seeded \(cfg.name) on \(inputs.count) bundled samples", done: p.pass, total: p.passes))
+        }
         weightOrigin.calibration = BundledSamples.calibrationName(for: cfg)
         try rebuildDeploy()
         if case let .seeded(seed) = weightOrigin.base { return ModelPipeline.seededNote(seed: seed, calibratedOn: inputs.count) }
@@ -304,6 +318,8 @@ public final class Session {
             deployUnavailableReason = "this build has no deploy conversion (DeployConversion, issue 4)"
             return
         }
+        report(WorkProgress("building the deploy twin of \(unfused.config.name) (fold \(fold.rawValue))"))
+        deploy = nil
         deploy = try deployBuilder(unfused, fold)
         deploy?.setBuildPrefix(builtPathSet)
         deployUnavailableReason = nil
@@ -400,7 +416,12 @@ public final class Session {
             try unfused.advance(to: unfused.config.timesteps)
             try deploy?.advance(to: unfused.config.timesteps)
         }
+        neuronState = carry ? .carried : neuronState
+        // The selected layer is watched from t = 0 when its membranes fit the budget; a larger one
+        // (a 224² stem layer takes hundreds of MiB) is recomputed when a view asks for it.
+        if let l = selectedLayer, l.isNeuron, membraneBytes(of: l) <= membraneBudget { touchLayer(l.path) }
         try unfused.start(encodedInput, recorder: unfusedRecorder, carryState: carry)
+        configureRecorders()
         if let deploy { try deploy.start(encodedInput, recorder: deployRecorder, carryState: carry) } else { deployRecorder.clear() }
         cursor.t = 0
         try advance(to: 1)
@@ -428,7 +449,10 @@ public final class Session {
                                           modelName: cfg.name, splitBy: encoding.splitBy)
             }
         }
-        try Calibration.run(unfused, inputs: samples, batchSize: 8)
+        report(WorkProgress("calibrating \(cfg.name) on \(samples.count) samples of \(name)"))
+        try Calibration.run(unfused, inputs: samples, batchSize: 8) { p in
+            self.report(WorkProgress("calibrating \(cfg.name) on \(samples.count) samples of \(name)", done: p.pass, total: p.passes))
+        }
         statisticsBeforeTrain = nil
         calibrationPending = false
         weightOrigin.calibration = name
@@ -442,8 +466,13 @@ public final class Session {
         guard let unfused else { throw SessionError.noModel }
         guard encodedInput != nil else { throw SessionError.noInput }
         let before = unfused.computedSteps
-        try unfused.advance(to: end)
-        try deploy?.advance(to: end)
+        let last = min(end, unfused.config.timesteps)
+        // One timestep at a time (bit-identical to a chunk), reporting each.
+        for t in stride(from: before, to: last, by: 1) {
+            report(WorkProgress("computing t \(t) of \(unfused.config.name)", done: t - before, total: last - before))
+            try unfused.advance(to: t + 1)
+            try deploy?.advance(to: t + 1)
+        }
         computedStepCount += unfused.computedSteps - before
     }
 
@@ -526,7 +555,11 @@ public final class Session {
         }
         clampCursor()
         let l = layers[cursor.layerIndex]
-        return "layer \(cursor.layerIndex) \(l.path): \(l.kind) \(Fmt.shape(l.outputShape))"
+        var out = "layer \(cursor.layerIndex) \(l.path): \(l.kind) \(Fmt.shape(l.outputShape))"
+        if l.isNeuron, let seconds = try ensureMembranes(l.path) {
+            out += String(format: " (membranes recomputed over %d timestep(s) in %.2f s)", computedSteps, seconds)
+        }
+        return out
     }
 
     /// Index of the layer with path `p`, or with a unique path suffix `.p`.
@@ -687,7 +720,7 @@ public final class Session {
             return "wrote deploy weights (\(deploy.orderedWeights.count) tensors, fold \(fold.rawValue)) to \(path)"
         case .dump:
             guard let unfused else { throw SessionError.noModel }
-            let rec = primaryRecorder
+            let rec = try fullRecording(of: primaryNetwork ?? unfused, recorder: primaryRecorder, unitOutputs: false)
             var tensors: [(String, Tensor)] = []
             if let logits = primaryNetwork?.logits ?? unfused.logits { tensors.append(("logits", logits)) }
             for p in rec.lifOrder {
@@ -757,8 +790,7 @@ public final class Session {
         case .spikes:
             let (_, r) = try selectedLIF(in: primaryRecorder)
             guard cursor.t < computedSteps else { throw SessionError.notComputed(t: cursor.t) }
-            let n = r.perStep
-            return .number(r.spikes[(cursor.t * n)..<((cursor.t + 1) * n)].reduce(0) { $0 + Double($1) })
+            return .number(Double(r.spikeCount(at: cursor.t)))
         case .computed: return .number(Double(computedSteps))
         case .channel: return .number(Double(cursor.channel))
         case .diffStructural: return .number(Double(try diffView().e2e.structural))

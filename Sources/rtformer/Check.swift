@@ -34,24 +34,34 @@ struct Check: ParsableCommand {
         var report: EquivalenceReport
         var double: DoubleCheck.Result?
         var setup: [(String, Double)] = []
+        let progress = ProgressPrinter()
+        defer { progress.clear() }
         do {
             var t0 = Date()
             func lap(_ what: String) {
                 setup.append((what, Date().timeIntervalSince(t0)))
                 t0 = Date()
             }
+            progress.report(WorkProgress("reading the model and input"))
             let resolved = try model.resolve()
             let config = resolved.config
             let x = try input.encoded(for: config)
             lap("input")
+            progress.report(WorkProgress("building \(config.name)" + (model.weights == nil && !model.uncalibrated ? " (seeded, calibrating)" : "")
+                                         + " and its deploy twin"))
             let nets = try model.networks(resolved, deploy: true, fold: fold)
             lap(model.weights == nil && !model.uncalibrated ? "model (seeded, calibrated) + deploy conversion" : "model + deploy conversion")
             guard let unfused = nets.unfused else {
                 fail("check needs unfused weights (the deploy model is built from them); \(model.weights ?? "") is a deploy checkpoint")
             }
+            progress.report(WorkProgress("running both twins and comparing them (\(config.timesteps) timesteps)"))
             report = try Equivalence.compare(unfused: unfused, deploy: nets.deploy!, input: x, fold: fold)
             report.timings = setup.map { (phase: $0.0, seconds: $0.1) } + report.timings
-            if float64 { double = try DoubleCheck.run(unfused: unfused, fold: fold, input: x, origins: report.summary.origins) }
+            if float64 {
+                progress.report(WorkProgress("recomputing both twins in Float64"))
+                double = try DoubleCheck.run(unfused: unfused, fold: fold, input: x, origins: report.summary.origins)
+            }
+            progress.clear()
         } catch {
             fail("\(error)")
         }

@@ -15,6 +15,8 @@ enum ModelBench {
     /// over layers and timesteps: the spike kernels' work scales with it) and the peak RSS.
     /// - Throws: what loading the config/weights, calibration or a forward throws.
     static func run(options: ModelOptions, input inputOptions: InputOptions? = nil, mode: Mode, threads: Int, runs: Int, json: Bool) throws {
+        let progress = ProgressPrinter()
+        defer { progress.clear() }
         let resolved = try options.resolve()
         let config = resolved.config
         let (unfused, deployLoaded) = try options.networks(resolved, deploy: mode != .unfused, fold: .exact)
@@ -30,18 +32,22 @@ enum ModelBench {
         let meanRate = rates.reduce(0, +) / Double(max(1, rates.count))
         let origin = options.weights.map { "weights \($0)" }
             ?? (options.uncalibrated ? "seeded weights, uncalibrated" : "seeded weights calibrated on the bundled samples")
+        progress.clear()
         if !json {
             let on = inputOptions.map { "\($0.input)" + ($0.index.map { " record \($0)" } ?? "") } ?? "bundled sample 0"
             print(String(format: "%@: %@; mean LIF firing rate %.3f on %@", config.name, origin, meanRate, on))
         }
         for (name, net) in nets {
+            progress.report(WorkProgress("timing \(name): warm-up"))
             _ = try net.forward(input)
             var times: [Double] = []
-            for _ in 0..<max(1, runs) {
+            for k in 0..<max(1, runs) {
+                progress.report(WorkProgress("timing \(name)", done: k, total: max(1, runs)))
                 let start = DispatchTime.now().uptimeNanoseconds
                 _ = try net.forward(input)
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             }
+            progress.clear()
             times.sort()
             let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
             let rss = peakRSSMiB()
@@ -67,6 +73,9 @@ enum ModelBench {
     /// one timestep (t = 0 → 1, after a `reset`), the work behind a key press in the explorer.
     static func step(options: ModelOptions, threads: Int, runs: Int, json: Bool) throws {
         let session = Session()
+        let progress = ProgressPrinter()
+        defer { progress.clear() }
+        session.onProgress = progress.handler
         let config = try options.resolve().config
         let input = config.inChannels == 3 ? "input default" : "input gesture"
         var lines = ["model \(options.model ?? config.name)" + (options.uncalibrated && options.weights == nil ? " uncalibrated" : "")]
@@ -84,6 +93,7 @@ enum ModelBench {
             if let e = r.error { throw BenchError.session(line: "step", message: e) }
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
+        progress.clear()
         times.removeFirst()   // warm-up
         times.sort()
         let median = times[times.count / 2]

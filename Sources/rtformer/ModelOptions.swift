@@ -66,10 +66,10 @@ struct ModelOptions: ParsableArguments {
     /// `calibrate` is false) calibrated on the bundled samples, said on stderr so nobody mistakes
     /// it for a trained model.
     func unfused(_ resolved: ResolvedModel, calibrate: Bool = true) throws -> Network {
-        let progress = stderrStatus()
-        defer { progress("") }
+        let progress = ProgressPrinter()
         let built = try ModelPipeline.unfused(resolved, try request(timesteps: resolved.config.timesteps, calibrate: calibrate),
-                                              progress: progress)
+                                              progress: progress.handler)
+        progress.clear()
         for n in built.notes { note((weights.map { "\($0): " } ?? "") + n) }
         return built.network
     }
@@ -157,13 +157,6 @@ extension ThresholdFoldMode: ExpressibleByArgument {}
 /// characters are escaped, as notes quote file names and keys.
 func note(_ message: String) {
     FileHandle.standardError.write(("note: " + Printable.escape(message, limit: 2000) + "\n").data(using: .utf8)!)
-}
-
-/// A one-line status on stderr for long work (model build, calibration), redrawn in place on a
-/// terminal and silent otherwise (logs get the notes, not the animation); "" clears it.
-func stderrStatus() -> (String) -> Void {
-    guard isatty(STDERR_FILENO) != 0 else { return { _ in } }
-    return { line in FileHandle.standardError.write(("\r\u{1b}[K" + Printable.escape(line, limit: 200)).data(using: .utf8)!) }
 }
 
 /// Prints an error as one line on stderr (control characters escaped: errors quote files) and

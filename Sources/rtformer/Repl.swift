@@ -11,8 +11,12 @@ struct Repl: ParsableCommand {
 
     func run() throws {
         let session = Session()
+        let progress = ProgressPrinter()
+        session.onProgress = progress.handler
         // Like the TUI (DESIGN §6): the built-in default model and the bundled input unless told otherwise.
-        for e in options.apply(to: session, defaults: true) { FileHandle.standardError.write(Data((e + "\n").utf8)) }
+        let preambleErrors = options.apply(to: session, defaults: true)
+        progress.clear()
+        for e in preambleErrors { FileHandle.standardError.write(Data((e + "\n").utf8)) }
         let interactive = isatty(STDIN_FILENO) != 0
         if interactive { print("rtformer \(session.statusLine()) — `help` for commands, `quit` to leave") }
         var history: [String] = []
@@ -31,6 +35,7 @@ struct Repl: ParsableCommand {
                 history.append(line)
             }
             let r = session.execute(line: line)
+            progress.clear()
             if !r.output.isEmpty { print(r.output) }
             if let e = r.error {
                 print(e)

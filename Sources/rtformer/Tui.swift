@@ -38,14 +38,30 @@ struct Tui: ParsableCommand {
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else { return try runRepl() }
         let session = ExplorerSession.make()
         var app = ExplorerApp(size: Size(width: 80, height: 24))
+        // Building, calibrating and the first timestep of a large model take seconds: a progress
+        // line on the terminal instead of a blank screen until the explorer opens.
+        let progress = ProgressPrinter(quietSeconds: 0)
+        session.onProgress = progress.handler
+        defer { session.onProgress = nil }
+        var initialLayerSelected = false
         for line in options.preamble(defaults: true) {
+            // The first TSBN-LIF is selected before the input runs, so its membranes are recorded
+            // from t = 0 instead of recomputed for the first frame.
+            if !initialLayerSelected, line.hasPrefix("input "), let layer = ExplorerSession.initialLayerCommand(in: session) {
+                session.execute(line: layer, lineNumber: 0)
+                initialLayerSelected = true
+            }
             let result = session.execute(line: line, lineNumber: 0)
+            progress.clear()
             if let error = result.error {
                 FileHandle.standardError.write(Data("rtformer: `\(line)`: \(error.hasPrefix("error: ") ? String(error.dropFirst(7)) : error)\n".utf8))
                 throw ExitCode(1)
             }
         }
         if let line = ExplorerSession.initialLayerCommand(in: session) { session.execute(line: line, lineNumber: 0) }
+        progress.clear()
+        // The explorer owns the screen from here: it draws progress itself (`ExplorerLoop`).
+        session.onProgress = nil
         app.show("space steps, ? lists the keys, : runs session commands, q quits")
         if let script = self.session {
             let result = try Replay.run(file: script, in: session)

@@ -67,7 +67,7 @@ import Testing
             #expect(l.h == (f.hHat ?? f.h))
             #expect(l.x.isEmpty && l.v.isEmpty && l.hHat == nil)
         }
-        #expect(light.streams.isEmpty && light.unitInputs.isEmpty)
+        #expect(light.streams.isEmpty && light.unitOutputs.isEmpty)
         #expect(light.rates == full.rates)
         #expect(light.bytes * 2 < full.bytes)
         // Energy from either recorder is the same.

@@ -369,9 +369,10 @@ final class LocalOriginCheck {
             let t = ctx.t0 + i
             var affine: (scale: [Float], shift: [Float])?
             if case let .tsbnMem(tsbn) = unit.kind { affine = tsbn.affine(at: t) }
+            let unfusedSpikes = rec.spikes(at: t)
             x.storage.withUnsafeBufferPointer { xp in
                 membrane.withUnsafeMutableBufferPointer { vp in
-                    rec.spikes.withUnsafeBufferPointer { sp in
+                    unfusedSpikes.withUnsafeBufferPointer { sp in
                         out.storage.withUnsafeMutableBufferPointer { op in
                             for bb in 0..<rec.batch {
                                 for ch in 0..<c {
@@ -387,11 +388,11 @@ final class LocalOriginCheck {
                                             fire = ThresholdFold.fires(h: h, theta: theta[k], sign: sign[k], fireConst: fireConst[k])
                                         case .tsbnMem: fire = affine!.scale[ch] * h + affine!.shift[ch] >= vth ? 1 : 0
                                         }
-                                        op[i * n + j] = sp[g]
+                                        op[i * n + j] = sp[j]
                                         // Reset on the unfused spike: the membrane keeps what the
                                         // deploy arithmetic accumulates, never a flip's consequence.
-                                        vp[j] = LIF.reset(h: h, spike: sp[g], p)
-                                        if fire != sp[g] {
+                                        vp[j] = LIF.reset(h: h, spike: sp[j], p)
+                                        if fire != sp[j] {
                                             record(unit: unit, rec: rec, layout: layout, t: t, flat: j, channel: ch,
                                                    margin: compared[g] - vth)
                                         }

@@ -231,15 +231,10 @@ public struct DatasetEvaluation: Sendable, Codable, Equatable {
         }
     }
 
-    /// Spikes of a record at timestep t (all samples of its batch, all neurons). Spikes are 0/1,
-    /// so their sum is the count; `cblas_sasum`'s float partial sums of whole numbers are exact
-    /// below 2^24 elements (and it is fast in debug builds too, unlike a Swift SIMD loop).
+    /// Spikes of a record at timestep t (all samples of its batch, all neurons): the popcount
+    /// of its bit-packed spikes.
     static func spikes(_ r: LIFRecord, t: Int) -> Int {
-        let n = r.perStep
-        return r.spikes.withUnsafeBufferPointer { p in
-            n < 1 << 24 ? Int(cblas_sasum(Int32(n), p.baseAddress! + t * n, 1))
-                        : p[(t * n)..<((t + 1) * n)].reduce(0) { $0 + Int($1) }
-        }
+        r.spikeCount(at: t)
     }
 
     /// The `k` classes of largest logit of sample 0 of `logits` `[B, classes]`, largest first,
@@ -256,17 +251,19 @@ public struct DatasetEvaluation: Sendable, Codable, Equatable {
     public static func mismatches(unfused: Recorder, deploy: Recorder) -> MismatchCount {
         var m = MismatchCount()
         for path in unfused.lifOrder {
-            guard let ru = unfused.lifs[path], let rd = deploy.lifs[path], ru.spikes.count == rd.spikes.count else { continue }
-            // Most layers agree everywhere: one memcmp settles them.
-            let same = ru.spikes.withUnsafeBytes { a in rd.spikes.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 } }
-            if same { continue }
+            guard let ru = unfused.lifs[path], let rd = deploy.lifs[path], ru.spikeBits.count == rd.spikeBits.count else { continue }
+            // Most layers agree everywhere: comparing the packed words settles them.
+            if ru.spikeBits == rd.spikeBits { continue }
             let compared = ru.hHat ?? ru.h
-            for i in ru.spikes.indices where ru.spikes[i] != rd.spikes[i] {
-                m.mismatches += 1
-                if MismatchCount.isRounding(margin: compared[i] - ru.vThreshold, vThreshold: ru.vThreshold) {
-                    m.rounding += 1
-                } else {
-                    m.structural += 1
+            for t in 0..<ru.timesteps {
+                for j in ru.spikeDifferences(from: rd, at: t) {
+                    let i = t * ru.perStep + j
+                    m.mismatches += 1
+                    if MismatchCount.isRounding(margin: compared[i] - ru.vThreshold, vThreshold: ru.vThreshold) {
+                        m.rounding += 1
+                    } else {
+                        m.structural += 1
+                    }
                 }
             }
         }

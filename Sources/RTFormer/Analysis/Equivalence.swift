@@ -164,14 +164,15 @@ public enum Equivalence {
             for t in 0..<timesteps {
                 var m = MismatchCount()
                 var here: [Int] = []
-                for i in (t * n)..<((t + 1) * n) where ru.spikes[i] != rd.spikes[i] {
-                    here.append(i - t * n)
+                // Bit-packed spikes: only the words that differ are looked into.
+                for local in ru.spikeDifferences(from: rd, at: t) {
+                    let i = t * n + local
+                    here.append(local)
                     let margin = compared[i] - ru.vThreshold
                     let r = MismatchCount.isRounding(margin: margin, vThreshold: ru.vThreshold)
                     m.mismatches += 1
                     if r { m.rounding += 1 } else { m.structural += 1 }
                     if first == nil {
-                        let local = i - t * n
                         let perSample = ru.shape.product
                         let spatial = ru.shape.dropFirst().product
                         let within = local % perSample
@@ -203,6 +204,7 @@ public enum Equivalence {
             let statefulSpikes = try probe.forward(ru.tensor(\.x), ctx)
             let compared = ru.hHat ?? ru.h
             for t in 0..<timesteps {
+                let spikesU = ru.spikes(at: t)
                 var sl = MismatchCount(), sf = MismatchCount()
                 for bb in 0..<b {
                     for ch in 0..<c {
@@ -212,11 +214,11 @@ public enum Equivalence {
                             let margin = compared[i] - ru.vThreshold
                             let r = MismatchCount.isRounding(margin: margin, vThreshold: ru.vThreshold)
                             let stateless = ThresholdFold.fires(h: ru.h[i], theta: theta[k], sign: sign[k], fireConst: fireConst[k])
-                            if stateless != ru.spikes[i] {
+                            if stateless != spikesU[i - t * n] {
                                 sl.mismatches += 1
                                 if r { sl.rounding += 1 } else { sl.structural += 1 }
                             }
-                            if statefulSpikes.storage[i] != ru.spikes[i] {
+                            if statefulSpikes.storage[i] != spikesU[i - t * n] {
                                 sf.mismatches += 1
                                 if r { sf.rounding += 1 } else { sf.structural += 1 }
                             }

@@ -23,11 +23,20 @@ public enum Calibration {
             stackBatch(Array(inputs[start..<min(inputs.count, start + max(1, batchSize))]))
         }
         defer { network.mode = .eval }
+        // TSBN statistics are per timestep, so a pass can step through t (bit-identical to the
+        // whole chunk, and its activations are T times smaller: ~1/4 of the peak memory of a
+        // 224² model). BatchNorm pools T·B in train mode and needs the whole sequence at once.
+        let stepwise = !network.hasBatchNorm
         var samples = 0
         for (k, batch) in batches.enumerated() {
             network.setNormMomentum(1 / Float(k + 1))
             network.mode = .train
-            _ = try network.forward(batch)
+            if stepwise {
+                try network.start(batch)
+                for t in 0..<network.config.timesteps { try network.advance(to: t + 1) }
+            } else {
+                _ = try network.forward(batch)
+            }
             samples += batch.shape[1]
             progress(Progress(pass: k + 1, passes: batches.count, samples: samples))
         }
@@ -54,6 +63,11 @@ public enum Calibration {
 }
 
 extension Network {
+    /// Whether any norm is a BatchNorm (shared over t; Spikformer/SDT).
+    var hasBatchNorm: Bool {
+        convUnits.contains { if case .batchNorm = $0.norm { return true } else { return false } }
+    }
+
     /// Sets the momentum of every BN/TSBN (pre, branch and membrane).
     func setNormMomentum(_ m: Float) {
         for u in convUnits {

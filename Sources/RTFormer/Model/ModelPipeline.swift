@@ -164,8 +164,8 @@ public enum ModelPipeline {
     /// - Throws: `WeightLoadError` when the tensors do not fit the config, `ModelLimitError`
     ///   when the model would exceed the memory limit.
     public static func unfused(_ resolved: ResolvedModel, _ request: ModelRequest,
-                               progress: ((String) -> Void)? = nil) throws -> (network: Network, origin: WeightOrigin, notes: [String]) {
-        progress?("building \(resolved.config.name)")
+                               progress: ProgressHandler? = nil) throws -> (network: Network, origin: WeightOrigin, notes: [String]) {
+        progress?(WorkProgress("building \(resolved.config.name)"))
         let source = request.weightsName ?? request.weights ?? "<seeded init>"
         let net = try Network(config: resolved.config, weights: resolved.checkpoint?.tensors, seed: request.seed, source: source)
         var notes: [String] = []
@@ -177,7 +177,7 @@ public enum ModelPipeline {
             if request.calibrateSeeded {
                 let inputs = try BundledSamples.calibrationInputs(for: resolved.config)
                 try Calibration.run(net, inputs: inputs, batchSize: 8) { p in
-                    progress?("calibrating \(resolved.config.name): \(p.samples)/\(inputs.count) samples")
+                    progress?(WorkProgress("calibrating \(resolved.config.name) on \(inputs.count) bundled samples", done: p.pass, total: p.passes))
                 }
                 origin.calibration = BundledSamples.calibrationName(for: resolved.config)
                 notes.append(seededNote(seed: request.seed, calibratedOn: inputs.count))

@@ -149,6 +149,7 @@ public final class Network {
                                         found: input.shape)
         }
         let carry = carryState && self.input != nil
+        startedFromRest = !carry
         self.input = input
         self.recorder = recorder
         recorder?.clear()
@@ -183,6 +184,50 @@ public final class Network {
             recorder.stream("logits_t", t0: t0, timesteps: config.timesteps, chunk: out)
         }
         computedSteps = end
+    }
+
+    /// Whether the current input started from rest (not from a carried neuron state).
+    public private(set) var startedFromRest = true
+
+    /// Whether `rerecord()`/`replay(into:)` can recompute the current run exactly: it started from
+    /// rest and runs in eval mode (a train-mode replay would update the running statistics again).
+    public var canReplay: Bool { input != nil && startedFromRest && mode == .eval }
+
+    /// Recomputes timesteps `0 ..< computedSteps` of the current input from rest into the current
+    /// recorder, without clearing it: the same kernels in the same order, so spikes, logits and
+    /// the network's state come out bit-identical, and layers the recorder has started watching
+    /// since (`Recorder.watch`) get their X, H, V for every computed timestep.
+    /// - Parameter progress: called after each timestep with (done, total).
+    /// - Throws: `ReplayError` when the run cannot be replayed (`canReplay` false); the
+    ///   forward's errors.
+    public func rerecord(progress: ((Int, Int) -> Void)? = nil) throws {
+        guard let recorder else { return }
+        try replay(into: recorder, progress: progress)
+    }
+
+    /// Recomputes timesteps `0 ..< computedSteps` of the current input from rest, recording into
+    /// `other` (e.g. a temporary full recording for the equivalence check), then leaves the network
+    /// as it was: same computed timesteps, same state, same recorder.
+    /// - Throws: as `rerecord()`.
+    public func replay(into other: Recorder, progress: ((Int, Int) -> Void)? = nil) throws {
+        guard input != nil else { return }
+        guard canReplay else {
+            throw ReplayError.notReplayable(model: config.name,
+                                            reason: mode == .train ? "train mode updates the running statistics" : "the run carried the previous input's neuron state")
+        }
+        let steps = computedSteps, own = recorder
+        if other !== own { other.clear() }
+        other.rateTimesteps = config.timesteps
+        other.beginRerecord()
+        recorder = other
+        defer { recorder = own }
+        graph.reset()
+        computedSteps = 0
+        headSteps = []
+        for t in 0..<steps {
+            try advance(to: t + 1)
+            progress?(t + 1, steps)
+        }
     }
 
     /// Runs every timestep of `input` from rest and returns the logits `[B, classes]`.
@@ -227,6 +272,18 @@ public final class Network {
 
     /// LIF module paths in execution order.
     public var lifPaths: [String] { layers.filter(\.isNeuron).map(\.path) }
+}
+
+/// A run that `Network.rerecord()` cannot recompute exactly.
+public enum ReplayError: Error, Equatable, CustomStringConvertible {
+    case notReplayable(model: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .notReplayable(model, reason):
+            return "cannot recompute the recording of model '\(model)': \(reason)"
+        }
+    }
 }
 
 /// An input that does not fit the model.

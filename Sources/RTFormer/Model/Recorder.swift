@@ -1,5 +1,10 @@
 /// What one LIF layer did at every timestep: the dumps of SPEC R13, each `[T, B, ...]`
 /// (per-timestep shape `shape`).
+///
+/// Spikes are always kept, bit-packed (one bit per neuron and timestep: what `back`, the rates,
+/// the raster and the diff read). The real-valued quantities X, H, V (and Ĥ) are kept only for
+/// the layers the recorder watches (`Recorder.watches`); for the others `hasMembranes` is false
+/// and `x`, `h`, `v` are empty (`Session` recomputes them on demand by replaying the forward).
 public struct LIFRecord: Sendable {
     /// Module path (SPEC R1), e.g. `block.0.attn.q_lif`.
     public var path: String
@@ -9,40 +14,155 @@ public struct LIFRecord: Sendable {
     public var timesteps: Int
     /// Threshold the comparator uses (`V_th`; for a TSBN-LIF Ĥ is compared with it).
     public var vThreshold: Float
-    /// Input current X[t].
+    /// Input current X[t], `[T · perStep]` (empty when the layer is not watched).
     public var x: [Float]
     /// Charged membrane H[t] (raw for TSBN-LIFs); in a compact record (`Recorder.Level.spikes`)
-    /// the value compared with V_th instead (Ĥ for TSBN-LIFs).
+    /// the value compared with V_th instead (Ĥ for TSBN-LIFs). Empty when not watched.
     public var h: [Float]
-    /// Spikes S[t] ∈ {0, 1}.
-    public var spikes: [Float]
-    /// Membrane after reset V[t].
+    /// Spikes S[t] ∈ {0, 1}, bit-packed: timestep t occupies words `t · wordsPerStep ..< (t + 1) · wordsPerStep`,
+    /// neuron i of that timestep is bit `i % 64` of word `i / 64` (least significant first).
+    public private(set) var spikeBits: [UInt64]
+    /// Membrane after reset V[t] (empty when not watched).
     public var v: [Float]
-    /// Ĥ[t] = a[t,c]·H[t] + b[t,c] for TSBN-LIFs (what is compared with V_th); nil for plain LIFs.
+    /// Ĥ[t] = a[t,c]·H[t] + b[t,c] for TSBN-LIFs (what is compared with V_th); nil for plain LIFs
+    /// and for layers not watched.
     public var hHat: [Float]?
     /// The membrane V[−1] the run started from when it was not at rest (a state carried over
     /// from the previous input); nil: at rest (`V_reset`, 0 for soft reset).
     public var initialV: [Float]?
     /// Timesteps filled so far (the recorder streams in t).
     public var filled: Set<Int> = []
+    /// Whether X, H, V (and Ĥ) are kept for this layer (H alone in a compact record).
+    public private(set) var hasMembranes: Bool
+    /// Whether the layer is a TSBN-LIF (has Ĥ when watched).
+    public let isTSBNLIF: Bool
 
     /// Elements of one timestep (B × product of shape).
     public var perStep: Int { batch * shape.product }
+    /// 64-bit words of one timestep in `spikeBits`.
+    public var wordsPerStep: Int { (perStep + 63) / 64 }
 
-    /// - Parameter compact: keep only S and the value compared with V_th (Ĥ, or H), the latter
-    ///   in `h`; `x`, `v` stay empty and `hHat` nil (`Recorder.Level.spikes`).
-    init(path: String, shape: [Int], batch: Int, timesteps: Int, vThreshold: Float, hasHat: Bool, compact: Bool = false) {
+    /// - Parameters:
+    ///   - compact: keep only S and the value compared with V_th (Ĥ, or H), the latter
+    ///     in `h`; `x`, `v` stay empty and `hHat` nil (`Recorder.Level.spikes`).
+    ///   - membranes: keep the real-valued quantities at all (false: spikes only).
+    init(path: String, shape: [Int], batch: Int, timesteps: Int, vThreshold: Float, hasHat: Bool, compact: Bool = false,
+         membranes: Bool = true) {
         self.path = path
         self.shape = shape
         self.batch = batch
         self.timesteps = timesteps
         self.vThreshold = vThreshold
-        let n = timesteps * batch * shape.product
-        spikes = [Float](repeating: 0, count: n)
-        h = spikes
-        x = compact ? [] : spikes
+        self.isTSBNLIF = hasHat
+        let per = batch * shape.product
+        spikeBits = [UInt64](repeating: 0, count: timesteps * ((per + 63) / 64))
+        x = []; h = []; v = []; hHat = nil
+        hasMembranes = false
+        if membranes { allocateMembranes(compact: compact) }
+    }
+
+    /// Allocates X, H, V (and Ĥ) for every timestep (zero: not yet recorded).
+    mutating func allocateMembranes(compact: Bool) {
+        let n = timesteps * perStep
+        h = [Float](repeating: 0, count: n)
+        x = compact ? [] : h
         v = x
-        hHat = hasHat && !compact ? spikes : nil
+        hHat = isTSBNLIF && !compact ? h : nil
+        hasMembranes = true
+    }
+
+    /// Drops X, H, V and Ĥ (the layer is no longer watched); spikes stay.
+    mutating func dropMembranes() {
+        x = []; h = []; v = []; hHat = nil
+        hasMembranes = false
+    }
+
+    /// Bytes held by this record.
+    public var bytes: Int {
+        8 * spikeBits.count + 4 * (x.count + h.count + v.count + (hHat?.count ?? 0) + (initialV?.count ?? 0))
+    }
+
+    /// Whether neuron `index` (0 ..< perStep, sample-major) spiked at t.
+    @inline(__always)
+    public func spike(t: Int, index: Int) -> Bool {
+        spikeBits[t * wordsPerStep + index >> 6] >> UInt64(index & 63) & 1 != 0
+    }
+
+    /// Whether the neuron at flat index `t · perStep + index` spiked (the indexing of `x`, `h`, `v`).
+    @inline(__always)
+    public func spike(flat g: Int) -> Bool {
+        let n = perStep
+        return spike(t: g / n, index: g % n)
+    }
+
+    /// S[t] as 0/1 floats, `[perStep]`.
+    public func spikes(at t: Int) -> [Float] {
+        let n = perStep, w = wordsPerStep
+        var out = [Float](repeating: 0, count: n)
+        spikeBits.withUnsafeBufferPointer { bits in
+            out.withUnsafeMutableBufferPointer { o in
+                for k in 0..<w {
+                    var word = bits[t * w + k]
+                    while word != 0 {
+                        let b = word.trailingZeroBitCount
+                        o[k * 64 + b] = 1
+                        word &= word - 1
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Spikes S ∈ {0, 1} of every timestep as floats, `[T · perStep]` (unfilled timesteps 0).
+    /// Expands the bits on every call: loops read `spike(t:index:)` or `spikes(at:)` instead.
+    public var spikes: [Float] {
+        var out: [Float] = []
+        out.reserveCapacity(timesteps * perStep)
+        for t in 0..<timesteps { out += spikes(at: t) }
+        return out
+    }
+
+    /// Number of spikes at timestep t (all samples, channels, positions).
+    public func spikeCount(at t: Int) -> Int {
+        let w = wordsPerStep
+        var s = 0
+        spikeBits.withUnsafeBufferPointer { p in for k in (t * w)..<((t + 1) * w) { s += p[k].nonzeroBitCount } }
+        return s
+    }
+
+    /// Whether S at timestep t equals `other`'s (same layer shape).
+    public func sameSpikes(as other: LIFRecord, at t: Int) -> Bool {
+        let w = wordsPerStep
+        guard other.wordsPerStep == w, other.spikeBits.count >= (t + 1) * w, spikeBits.count >= (t + 1) * w else { return false }
+        return spikeBits[(t * w)..<((t + 1) * w)] == other.spikeBits[(t * w)..<((t + 1) * w)]
+    }
+
+    /// Indices `0 ..< perStep` where S at t differs from `other`'s, in increasing order.
+    public func spikeDifferences(from other: LIFRecord, at t: Int) -> [Int] {
+        let w = wordsPerStep
+        var out: [Int] = []
+        for k in 0..<w {
+            var d = spikeBits[t * w + k] ^ other.spikeBits[t * w + k]
+            while d != 0 {
+                out.append(k * 64 + d.trailingZeroBitCount)
+                d &= d - 1
+            }
+        }
+        return out
+    }
+
+    /// Writes S at timestep t from `n` floats (nonzero: a spike).
+    mutating func storeSpikes(t: Int, _ s: UnsafePointer<Float>) {
+        let n = perStep, w = wordsPerStep
+        spikeBits.withUnsafeMutableBufferPointer { bits in
+            for k in 0..<w {
+                var word: UInt64 = 0
+                let lo = k * 64, hi = min(n, lo + 64)
+                for i in lo..<hi where s[i] != 0 { word |= 1 << UInt64(i - lo) }
+                bits[t * w + k] = word
+            }
+        }
     }
 
     /// One of the recorded quantities as a tensor `[T, B, shape...]`.
@@ -58,25 +178,26 @@ public struct LIFRecord: Sendable {
     /// Fraction of ones in S at timestep t (all samples, channels, positions).
     public func firingRate(at t: Int) -> Double {
         let n = perStep
-        var s = 0.0
-        spikes.withUnsafeBufferPointer { p in for i in (t * n)..<((t + 1) * n) { s += Double(p[i]) } }
-        return n > 0 ? s / Double(n) : 0
+        return n > 0 ? Double(spikeCount(at: t)) / Double(n) : 0
     }
 }
 
-/// Streams what a forward pass computes: every LIF's X, H, S, V (and Ĥ), train-mode TSBN window
-/// statistics, and named stream tensors (`patch_embed.x_feat`, `block.0.out`, …).
+/// Streams what a forward pass computes: every LIF's spikes (bit-packed) and, for the layers it
+/// watches, X, H, V (and Ĥ); train-mode TSBN window statistics; named stream tensors
+/// (`patch_embed.x_feat`, `block.0.out`, …); per-timestep firing rates; and, when asked, the
+/// outputs of conv/norm units (for the equivalence check's real-valued fold comparison).
 /// Recording is opt-in: a forward with no recorder records nothing and allocates nothing for it.
 /// Recording never changes what the forward pass computes (outputs are bit-identical with or
-/// without a recorder, at either level).
+/// without a recorder, at either level, whatever it watches).
 public final class Recorder {
     /// How much a recorder keeps.
     public enum Level: Sendable {
-        /// Everything: X, H, S, V (and Ĥ) of every LIF, stream tensors, unit inputs, windows, rates.
+        /// Spikes of every LIF; X, H, V (and Ĥ) of the watched LIFs; stream tensors, unit
+        /// outputs (when enabled), windows, rates.
         case full
         /// Per LIF only S and the value compared with V_th (stored in `LIFRecord.h`; `x`, `v`
-        /// empty), plus the per-timestep rates; no stream tensors or unit inputs. What a dataset
-        /// evaluation needs to compare twins and count spikes, at 2 of the 5 floats per neuron.
+        /// empty), plus the per-timestep rates; no stream tensors or unit outputs. What a dataset
+        /// evaluation needs to compare twins and count spikes.
         case spikes
     }
 
@@ -90,39 +211,92 @@ public final class Recorder {
     public internal(set) var streamOrder: [String] = []
     /// Train-mode TSBN / BN statistics per norm path, one record per timestep computed.
     public private(set) var windows: [String: [TSBNWindowRecord]] = [:]
-    /// Inputs of conv/norm units `[T, B, ...]` by unit path (for local equivalence checks), when enabled.
+    /// Whether the outputs of conv/norm units are kept (`unitOutputs`, for the equivalence
+    /// check's local comparison of real-valued folds). The name is historical: unit *inputs*
+    /// are no longer stored (nothing reads them; the check feeds the recorded spikes instead).
     public var recordUnitInputs: Bool
-    public internal(set) var unitInputs: [String: Tensor] = [:]
+    /// Outputs of conv/norm units `[T, B, ...]` by unit path, when `recordUnitInputs`.
     public internal(set) var unitOutputs: [String: Tensor] = [:]
     /// Firing rate per timestep of named binary tensors (LIF outputs and derived spike tensors
     /// such as pooled maps and K⊙V) that feed AC layers (SPEC §9, R8); NaN where not yet computed.
     public internal(set) var rates: [String: [Double]] = [:]
     var rateTimesteps = 0
+    /// The LIF layers whose X, H, V (and Ĥ) are kept: nil, every layer; else these paths
+    /// (spikes are kept for all layers either way).
+    public private(set) var watched: Set<String>?
 
-    public init(recordUnitInputs: Bool = false, level: Level = .full) {
+    /// - Parameters:
+    ///   - recordUnitInputs: keep conv/norm unit outputs (`unitOutputs`), full level only.
+    ///   - level: `.full` or `.spikes`.
+    ///   - watching: LIF paths whose membranes are kept (nil: all).
+    public init(recordUnitInputs: Bool = false, level: Level = .full, watching: Set<String>? = nil) {
         self.recordUnitInputs = recordUnitInputs && level == .full
         self.level = level
+        self.watched = watching
     }
+
+    /// Whether the LIF at `path` keeps its membranes.
+    public func watches(_ path: String) -> Bool { watched?.contains(path) ?? true }
+
+    /// Sets the watched LIF layers (nil: all). Layers no longer watched drop their X, H, V and Ĥ
+    /// at once; newly watched layers get theirs from the next timestep recorded, so a caller
+    /// that needs their past recomputes it (`Network.rerecord()`).
+    public func watch(_ paths: Set<String>?) {
+        watched = paths
+        for p in lifOrder where lifs[p]?.hasMembranes == true && !watches(p) {
+            var r = lifs.removeValue(forKey: p)!
+            r.dropMembranes()
+            lifs[p] = r
+        }
+    }
+
+    /// Whether the LIF at `path` has X, H, V (and Ĥ) for every timestep recorded so far.
+    public func hasMembranes(_ path: String) -> Bool {
+        guard let r = lifs[path] else { return false }
+        return r.hasMembranes && !staleMembranes.contains(path)
+    }
+
+    /// Layers whose membrane arrays were allocated after some of their timesteps were recorded
+    /// (their earlier timesteps are zeros until recomputed).
+    private var staleMembranes: Set<String> = []
 
     /// Bytes held by the recordings.
     public var bytes: Int {
         var n = 0
-        for r in lifs.values { n += 4 * (r.x.count + r.h.count + r.spikes.count + r.v.count + (r.hHat?.count ?? 0)) }
+        for r in lifs.values { n += r.bytes }
         for t in streams.values { n += 4 * t.count }
-        for t in unitInputs.values { n += 4 * t.count }
         for t in unitOutputs.values { n += 4 * t.count }
+        for r in rates.values { n += 8 * r.count }
         return n
+    }
+
+    /// Bytes the membranes (X, H, V, Ĥ) of the LIF at `path` take when watched.
+    public func membraneBytes(_ path: String) -> Int {
+        guard let r = lifs[path] else { return 0 }
+        return 4 * r.timesteps * r.perStep * (r.isTSBNLIF ? 4 : 3)
     }
 
     /// Forgets everything (a new input).
     public func clear() {
-        lifs = [:]; lifOrder = []; streams = [:]; streamOrder = []; windows = [:]; unitInputs = [:]; unitOutputs = [:]; rates = [:]
+        lifs = [:]; lifOrder = []; streams = [:]; streamOrder = []; windows = [:]; unitOutputs = [:]; rates = [:]
+        staleMembranes = []
+    }
+
+    /// Marks every record as about to be recomputed from t = 0 (`Network.rerecord()`): watched
+    /// layers get their arrays, and are complete again once the replay has run.
+    func beginRerecord() {
+        for p in lifOrder where watches(p) {
+            guard var r = lifs.removeValue(forKey: p) else { continue }
+            if !r.hasMembranes { r.allocateMembranes(compact: level == .spikes) }
+            lifs[p] = r
+        }
+        staleMembranes = []
     }
 
     func lif(_ path: String, shape: [Int], batch: Int, timesteps: Int, vThreshold: Float, hasHat: Bool) {
         if lifs[path] == nil {
             lifs[path] = LIFRecord(path: path, shape: shape, batch: batch, timesteps: timesteps, vThreshold: vThreshold, hasHat: hasHat,
-                                   compact: level == .spikes)
+                                   compact: level == .spikes, membranes: level == .spikes || watches(path))
             lifOrder.append(path)
         }
     }
@@ -134,23 +308,25 @@ public final class Recorder {
     func storeLIF(_ path: String, t: Int, x: UnsafePointer<Float>, h: UnsafePointer<Float>, s: UnsafePointer<Float>,
                   v: UnsafePointer<Float>, hHat: UnsafePointer<Float>?) {
         guard var r = lifs.removeValue(forKey: path) else { return }
+        defer { lifs[path] = r }
         let n = r.perStep, o = t * n
+        r.storeSpikes(t: t, s)
+        r.filled.insert(t)
         if level == .spikes {
-            r.spikes.withUnsafeMutableBufferPointer { ($0.baseAddress! + o).update(from: s, count: n) }
             r.h.withUnsafeMutableBufferPointer { ($0.baseAddress! + o).update(from: hHat ?? h, count: n) }
-            r.filled.insert(t)
-            lifs[path] = r
             return
+        }
+        guard watches(path) else { return }
+        if !r.hasMembranes {
+            r.allocateMembranes(compact: false)
+            if r.filled.count > 1 { staleMembranes.insert(path) }
         }
         r.x.withUnsafeMutableBufferPointer { ($0.baseAddress! + o).update(from: x, count: n) }
         r.h.withUnsafeMutableBufferPointer { ($0.baseAddress! + o).update(from: h, count: n) }
-        r.spikes.withUnsafeMutableBufferPointer { ($0.baseAddress! + o).update(from: s, count: n) }
         r.v.withUnsafeMutableBufferPointer { ($0.baseAddress! + o).update(from: v, count: n) }
         if let hHat, r.hHat != nil {
             r.hHat!.withUnsafeMutableBufferPointer { ($0.baseAddress! + o).update(from: hHat, count: n) }
         }
-        r.filled.insert(t)
-        lifs[path] = r
     }
 
     /// Stores timesteps `t0 ..< t0 + chunk.shape[0]` of a named `[T, B, ...]` stream tensor.

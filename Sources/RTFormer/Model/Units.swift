@@ -137,9 +137,6 @@ final class ConvUnit {
     func forward(_ x: Tensor, _ ctx: RunContext) throws -> Tensor {
         try ctx.enter(path)
         var y = linearPart(x, ctx)
-        if ctx.recorder?.recordUnitInputs == true {
-            ctx.recorder?.unit(path, input: x, t0: ctx.t0, timesteps: ctx.timesteps)
-        }
         try applyNorm(&y, ctx)
         if ctx.recorder?.recordUnitInputs == true {
             ctx.recorder?.unitOutput(path, output: y, t0: ctx.t0, timesteps: ctx.timesteps)
@@ -437,10 +434,6 @@ extension Recorder {
             i += 1
         }
         return n
-    }
-
-    func unit(_ path: String, input: Tensor, t0: Int, timesteps: Int) {
-        storeStream(path, t0: t0, timesteps: timesteps, chunk: input, into: \Recorder.unitInputs)
     }
 
     func unitOutput(_ path: String, output: Tensor, t0: Int, timesteps: Int) {

@@ -28,7 +28,21 @@ public enum ExplorerLoop {
         defer { try? log?.close() }
         try Terminal.run(options) { terminal in
             app.size = terminal.size
-            draw(&app, session: session, terminal: terminal)
+            var lastScreen = draw(&app, session: session, terminal: terminal).screen
+            // Long work inside a command (recomputing a layer's membranes, a diff's replay, a
+            // model build) draws its progress on the bottom row of the last frame.
+            var lastProgress = ContinuousClock.now
+            session.onProgress = { p in
+                let now = ContinuousClock.now
+                guard now - lastProgress > .milliseconds(100) || p.done == p.total && p.total > 0 else { return }
+                lastProgress = now
+                var screen = lastScreen
+                let y = screen.size.height - 1
+                let text = " " + p.line
+                screen.write(text + String(repeating: " ", count: max(0, screen.size.width - text.count)), x: 0, y: y, style: .reverse)
+                terminal.flush(screen)
+            }
+            defer { session.onProgress = nil }
             TerminalGuard.debugTrapIfRequested()
             while !app.shouldQuit {
                 let key = terminal.readKey(timeoutMilliseconds: app.isPlaying ? app.playInterval : nil)
@@ -40,7 +54,8 @@ public enum ExplorerLoop {
                     terminal.redrawAll()
                     app.needsFullRedraw = false
                 }
-                let (rendered, flushed) = draw(&app, session: session, terminal: terminal)
+                let (rendered, flushed, screen) = draw(&app, session: session, terminal: terminal)
+                lastScreen = screen
                 if let log {
                     let line = "key=\(ExplorerApp.describe(key)) commands=\(app.lastCommands.joined(separator: ";").replacingOccurrences(of: " ", with: "_"))"
                         + " handle_ms=\(ms(handled - start)) render_ms=\(ms(rendered - handled)) flush_ms=\(ms(flushed - rendered))"
@@ -53,7 +68,7 @@ public enum ExplorerLoop {
 
     @discardableResult
     private static func draw(_ app: inout ExplorerApp, session: Session, terminal: Terminal)
-        -> (rendered: ContinuousClock.Instant, flushed: ContinuousClock.Instant)
+        -> (rendered: ContinuousClock.Instant, flushed: ContinuousClock.Instant, screen: Screen)
     {
         app.size = terminal.size
         let (screen, offsets, columns) = ExplorerRenderer.renderFrame(app, session: session, size: terminal.size,
@@ -62,7 +77,7 @@ public enum ExplorerLoop {
         app.columnOffsets = columns
         let rendered = ContinuousClock.now
         terminal.flush(screen)
-        return (rendered, ContinuousClock.now)
+        return (rendered, ContinuousClock.now, screen)
     }
 
     private static func ms(_ d: Duration) -> String {

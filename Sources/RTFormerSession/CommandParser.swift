@@ -345,7 +345,7 @@ public enum CommandTable {
         },
         CommandSpec(name: "head", usage: "head <h | next | prev>", summary: "select the attention pane's head",
                     details: "SSA: the head's token × token map; SDSA: the head's channels head·d_h … (the head count does not "
-                        + "change an SDSA output, SPEC §6.1).") { s in
+                        + "change an SDSA output: its heads only group the channels).") { s in
             switch s.peek()?.text {
             case "next": _ = s.next(); return .headStep(1)
             case "prev": _ = s.next(); return .headStep(-1)

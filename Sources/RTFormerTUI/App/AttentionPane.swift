@@ -39,7 +39,7 @@ extension PaneDrawer {
         case .sdsa:
             let first = v.head * v.channelsPerHead
             let fired = v.mask.reduce(0) { $0 + $1.filter { $0 }.count }
-            info += " c\(first)…\(first + v.channelsPerHead - 1) · t \(v.t) · token \(v.token) (y \(y), x \(x)) · mask \(fired)/\(v.heads * v.channelsPerHead)"
+            info += " c\(first)-\(first + v.channelsPerHead - 1) · t \(v.t) · token \(v.token) (y \(y), x \(x)) · mask \(fired)/\(v.heads * v.channelsPerHead)"
                 + " · passes \(v.gate.filter { $0 }.count)/\(v.query.filter { $0 }.count) q"
             caption = (ascii ? "KV=sum K*V" : "KV=Σ K⊙V") + ": head ↓ channel → " + (ascii ? "|" : "│") + " K⊙V per token, head \(v.head)"
             let kv = v.kvSum.flatMap { $0 }
@@ -51,7 +51,10 @@ extension PaneDrawer {
                             scale: ColorScale(kind: .sequential, lower: 0, upper: max(1, v.tokenMap.max() ?? 1)),
                             marker: GridPoint(row: y, column: x))
         }
-        screen.write(TextLayout.truncate(fold(info), to: infoRow.width, ascii: ascii), x: infoRow.x, y: infoRow.y, style: .bold, clip: infoRow)
+        // A narrow pane drops whole ` · ` fields from the end rather than cutting one.
+        let separator = fold(" · ")
+        let fitted = PaneDrawer.wholeFields(fold(info).components(separatedBy: separator), width: infoRow.width, separator: separator)
+        screen.write(fitted, x: infoRow.x, y: infoRow.y, style: .bold, clip: infoRow)
         screen.write(TextLayout.truncate(fold(caption), to: captionRow.width, ascii: ascii), x: captionRow.x, y: captionRow.y,
                      style: .dim, clip: captionRow)
         left.maxZoom = 2

@@ -52,9 +52,10 @@ public enum ExplorerRenderer {
         segments.append("t \(s.t)/\(s.timesteps)")
         segments.append(s.view.rawValue)
         segments.append("fold \(s.fold.rawValue)")
-        // The verdict (issue 11): computed here for recordings up to 256 MiB; larger models show
+        // The verdict (issue 11): computed here when a full recording (what the diff replays
+        // into) takes up to 256 MiB; larger models show
         // it once the diff pane (or `diff`) has computed it for the current state.
-        if let v = session.cachedVerdict ?? (s.memoryBytes <= 256 << 20 ? session.verdict : nil) {
+        if let v = session.cachedVerdict ?? (session.fullRecordingBytes <= 256 << 20 ? session.verdict : nil) {
             segments.append(v.rawValue)
         }
         segments.append(s.neuronState.rawValue)

@@ -41,12 +41,10 @@ struct Check: ParsableCommand {
                 setup.append((what, Date().timeIntervalSince(t0)))
                 t0 = Date()
             }
-            progress.report(WorkProgress("reading the model and input"))
+            // No progress line while the model and input are read: their notes go to standard error too.
             let (config, weights) = try model.resolve()
             let x = try input.encoded(for: config)
             lap("input")
-            progress.report(WorkProgress("building \(config.name)" + (model.weights == nil && !model.uncalibrated ? " (seeded, calibrating)" : "")
-                                         + " and its deploy twin"))
             let nets = try model.networks(config: config, weights: weights, deploy: true, fold: fold)
             lap(model.weights == nil && !model.uncalibrated ? "model (seeded, calibrated) + deploy conversion" : "model + deploy conversion")
             guard let unfused = nets.unfused else {

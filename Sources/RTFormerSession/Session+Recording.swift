@@ -13,8 +13,9 @@ extension Session {
     static let watchedLayerCount = 4
 
     /// Bytes the membranes of every LIF of both twins take for the current model (X, H, V, and Ĥ
-    /// for TSBN-LIFs, 4 bytes each, over T), plus the conv/norm unit outputs the diff reads.
-    var fullRecordingBytes: Int {
+    /// for TSBN-LIFs, 4 bytes each, over T), plus the conv/norm unit outputs the diff reads: what
+    /// recording everything costs, and about what a diff's temporary full recording allocates.
+    public var fullRecordingBytes: Int {
         guard let unfused else { return 0 }
         let t = unfused.config.timesteps
         var n = 0

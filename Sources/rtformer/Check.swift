@@ -42,13 +42,11 @@ struct Check: ParsableCommand {
                 setup.append((what, Date().timeIntervalSince(t0)))
                 t0 = Date()
             }
-            progress.report(WorkProgress("reading the model and input"))
+            // No progress line while the model and input are read: their notes go to standard error too.
             let resolved = try model.resolve()
             let config = resolved.config
             let x = try input.encoded(for: config)
             lap("input")
-            progress.report(WorkProgress("building \(config.name)" + (model.weights == nil && !model.uncalibrated ? " (seeded, calibrating)" : "")
-                                         + " and its deploy twin"))
             let nets = try model.networks(resolved, deploy: true, fold: fold)
             lap(model.weights == nil && !model.uncalibrated ? "model (seeded, calibrated) + deploy conversion" : "model + deploy conversion")
             guard let unfused = nets.unfused else {

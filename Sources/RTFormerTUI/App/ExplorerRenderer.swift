@@ -67,8 +67,9 @@ public enum ExplorerRenderer {
         if train {
             // Deploy keeps the running statistics, so a verdict against the preview says nothing.
             fields.append(("train preview (deploy: running stats)", 0))
-        } else if let v = session.cachedVerdict ?? (s.memoryBytes <= 256 << 20 ? session.verdict : nil) {
-            // The verdict (issue 11): computed here for recordings up to 256 MiB; larger models show
+        } else if let v = session.cachedVerdict ?? (session.fullRecordingBytes <= 256 << 20 ? session.verdict : nil) {
+            // The verdict (issue 11): computed here when a full recording (what the diff replays into)
+            // takes up to 256 MiB; larger models show
             // it once the diff pane (or `diff`) has computed it for the current state.
             fields.append((v.rawValue, 1))
         }

@@ -13,9 +13,10 @@ import Synchronization
 /// A model's spike projections are small (B = 1, one timestep: 30–300 µs each) and come in long
 /// runs, so the start-up cost of a fork-join decides whether a second core helps at all:
 /// `DispatchQueue.concurrentPerform` wakes a blocked worker per call (tens of µs). These workers
-/// instead spin (yielding the core with `sched_yield` to any other runnable thread) for about a
-/// millisecond after each job, so the next job of a forward starts in well under a µs; only then
-/// do they sleep on a condition variable. Parts are claimed dynamically from one atomic word, so a
+/// instead poll for about a millisecond after each job, calling `sched_yield` between polls so
+/// that any other runnable thread (OpenBLAS's workers, a neighbouring process) takes the core at
+/// once, and the next job of a forward starts within about a µs; only then do they sleep on a
+/// condition variable. Parts are claimed dynamically from one atomic word, so a
 /// worker that is late (its core busy) simply takes fewer parts.
 ///
 /// One job at a time: a call made while another thread's job is running (e.g. `eval --threads`
@@ -70,8 +71,9 @@ final class KernelThreads: @unchecked Sendable {
         var spins = 0
         while remaining.load(ordering: .acquiring) > 0 {
             spins &+= 1
-            // A worker whose core was taken by another process: let it run.
-            if spins & 255 == 0 { sched_yield() } else { spinPause() }
+            // Parts still running elsewhere: poll, and after a short while yield the core (a
+            // worker whose core was taken by another process can then run here).
+            if spins > 64 { sched_yield() } else { spinPause() }
         }
         self.body = nil
         busy.store(false, ordering: .releasing)
@@ -114,14 +116,13 @@ final class KernelThreads: @unchecked Sendable {
                 var spins = 0
                 while g == seen {
                     spins &+= 1
-                    if spins & 255 == 0 {
-                        if DispatchTime.now().uptimeNanoseconds > deadline {
-                            g = sleep(seen: seen)
-                            break
-                        }
-                        sched_yield()
-                    } else {
-                        spinPause()
+                    // Yield on every poll, as OpenBLAS's idle workers do: another runnable thread
+                    // (OpenBLAS's, a neighbour's) gets the core at once; an idle core comes back
+                    // within a µs.
+                    sched_yield()
+                    if spins & 63 == 0 && DispatchTime.now().uptimeNanoseconds > deadline {
+                        g = sleep(seen: seen)
+                        break
                     }
                     g = UInt32(truncatingIfNeeded: state.load(ordering: .acquiring) >> 32)
                 }

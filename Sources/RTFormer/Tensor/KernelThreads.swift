@@ -13,10 +13,16 @@ import Synchronization
 /// A model's spike projections are small (B = 1, one timestep: 30–300 µs each) and come in long
 /// runs, so the start-up cost of a fork-join decides whether a second core helps at all:
 /// `DispatchQueue.concurrentPerform` wakes a blocked worker per call (tens of µs). These workers
-/// instead spin (yielding the core with `sched_yield` to any other runnable thread) for about a
-/// millisecond after each job, so the next job of a forward starts in well under a µs; only then
-/// do they sleep on a condition variable. Parts are claimed dynamically from one atomic word, so a
+/// instead poll for about a millisecond after each job, calling `sched_yield` between polls so
+/// that any other runnable thread (OpenBLAS's workers, a neighbouring process) takes the core at
+/// once, and the next job of a forward starts within about a µs; only then do they sleep on a
+/// condition variable. Parts are claimed dynamically from one atomic word, so a
 /// worker that is late (its core busy) simply takes fewer parts.
+///
+/// A job is shared only while a worker is polling (it polled within the last 20 µs): when none
+/// is (all asleep after a pause, or the cores busy with other processes, as on a shared build
+/// machine), the caller runs every part itself and wakes the workers for the next job, rather
+/// than hand a part to a thread that may wait a whole scheduler time slice for a core.
 ///
 /// One job at a time: a call made while another thread's job is running (e.g. `eval --threads`
 /// runs several models at once) runs its parts on the calling thread, one after another.
@@ -30,6 +36,11 @@ final class KernelThreads: @unchecked Sendable {
     private let remaining = Atomic<Int>(0)
     /// Set while a caller owns the pool.
     private let busy = Atomic<Bool>(false)
+    /// When an idle worker last polled for a job (`DispatchTime` ns): fresh means it is on a
+    /// core right now and will take its share at once.
+    private let heartbeat = Atomic<UInt64>(0)
+    /// A worker that polled within this many ns is taken to be running.
+    static let freshNanoseconds: UInt64 = 20_000
     /// The current job's body; written before the job word is published, read by a worker only
     /// after it claimed a part of that job (so it is still set: that part is unfinished).
     private var body: ((Int) -> Void)?
@@ -58,6 +69,17 @@ final class KernelThreads: @unchecked Sendable {
             return
         }
         startWorkers(upTo: parts - 1)
+        // No worker polling right now (asleep after a pause, or its core taken by another
+        // process): a part handed to it could wait a whole scheduler time slice, so run this job
+        // here, and wake the workers for the next one.
+        if DispatchTime.now().uptimeNanoseconds &- heartbeat.load(ordering: .relaxed) > Self.freshNanoseconds {
+            pthread_mutex_lock(mutex)
+            if sleepers > 0 { pthread_cond_broadcast(wake) }
+            pthread_mutex_unlock(mutex)
+            busy.store(false, ordering: .releasing)
+            for p in 0..<parts { body(p) }
+            return
+        }
         self.body = body
         generation &+= 1
         let g = generation
@@ -70,8 +92,9 @@ final class KernelThreads: @unchecked Sendable {
         var spins = 0
         while remaining.load(ordering: .acquiring) > 0 {
             spins &+= 1
-            // A worker whose core was taken by another process: let it run.
-            if spins & 255 == 0 { sched_yield() } else { spinPause() }
+            // Parts still running elsewhere: poll, and after a short while yield the core (a
+            // worker whose core was taken by another process can then run here).
+            if spins > 64 { sched_yield() } else { spinPause() }
         }
         self.body = nil
         busy.store(false, ordering: .releasing)
@@ -111,32 +134,34 @@ final class KernelThreads: @unchecked Sendable {
             var g = UInt32(truncatingIfNeeded: state.load(ordering: .acquiring) >> 32)
             if g == seen {
                 let deadline = DispatchTime.now().uptimeNanoseconds + Self.spinNanoseconds
-                var spins = 0
                 while g == seen {
-                    spins &+= 1
-                    if spins & 255 == 0 {
-                        if DispatchTime.now().uptimeNanoseconds > deadline {
-                            g = sleep(seen: seen)
-                            break
-                        }
-                        sched_yield()
-                    } else {
-                        spinPause()
+                    // Yield on every poll, as OpenBLAS's idle workers do: another runnable thread
+                    // (OpenBLAS's, a neighbour's) gets the core at once; an idle core comes back
+                    // within a µs.
+                    sched_yield()
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    heartbeat.store(now, ordering: .relaxed)
+                    if now > deadline {
+                        g = sleep(seen: seen)
+                        break
                     }
                     g = UInt32(truncatingIfNeeded: state.load(ordering: .acquiring) >> 32)
                 }
             }
             seen = g
             work(g)
+            // Back to polling: the next job may start before the first poll below.
+            heartbeat.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
         }
     }
 
-    /// Blocks until the job word carries a generation other than `seen`; returns it.
+    /// Blocks until woken (a new job, or a caller that found no worker polling); returns the
+    /// job word's generation then.
     private func sleep(seen: UInt32) -> UInt32 {
         pthread_mutex_lock(mutex)
         sleepers += 1
         var g = UInt32(truncatingIfNeeded: state.load(ordering: .sequentiallyConsistent) >> 32)
-        while g == seen {
+        if g == seen {
             pthread_cond_wait(wake, mutex)
             g = UInt32(truncatingIfNeeded: state.load(ordering: .sequentiallyConsistent) >> 32)
         }

@@ -54,7 +54,7 @@ extension Conv2d {
     ///   - weight: `[C_out, C_in, kH, kW]`.
     ///   - bias: `[C_out]` or nil.
     ///   - padH, padW: zero padding.
-    ///   - kernel: `.auto` picks the sparse path below `SpikeProjection.sparseBelowRate`, else
+    ///   - kernel: `.auto` picks the sparse path below `SpikeProjection.scatterBelowRate`, else
     ///     the dense GEMM path.
     ///   - packed: `SpikeConvWeights(weight)`, packed here when nil.
     /// - Returns: `[N, C_out, H_out, W_out]`.
@@ -70,7 +70,7 @@ extension Conv2d {
     /// or thread split.
     public static func forwardSpikes(_ x: Tensor, weight: Tensor, bias: Tensor?, padH: Int, padW: Int,
                                      kernel: SpikeKernel = .auto, packed: SpikeConvWeights? = nil) -> Tensor {
-        guard SpikeProjection.choose(kernel, rate: SpikeProjection.firingRate(x)) == .sparse else {
+        guard SpikeProjection.choose(kernel, rate: SpikeProjection.firingRate(x), below: SpikeProjection.scatterBelowRate) == .sparse else {
             return forward(x, weight: weight, bias: bias, padH: padH, padW: padW)
         }
         precondition(x.rank == 4 && weight.rank == 4 && weight.shape[1] == x.shape[1],

@@ -16,14 +16,21 @@ public enum SpikeKernel: String, Sendable, CaseIterable {
 public enum SpikeProjection {
     /// Firing rate (fraction of non-zero inputs) below which `.auto` takes the sparse kernel.
     ///
-    /// Measured with `rtformer bench --kernels --rates 5 15 25 30 40 50` (release, `-target-cpu
-    /// haswell`, 2-core AMD EPYC, load average 2.2–2.8 from neighbouring builds) on a 1×1 conv
-    /// [8, 384, 8, 8] → 384 and a linear [512, 384] → 384, both kernels on the same thread count.
-    /// 1 thread: dense 1.44 ms (linear) / 1.56 ms (conv); spike-driven 0.29 / 0.55 ms at 5 %,
-    /// 0.55 / 0.82 at 15 %, 0.89 / 1.17 at 25 %, 1.05 / 1.32 at 30 %, 1.31 / 1.60 at 40 %:
-    /// crossover about 45 % (linear) and 40 % (conv). 2 threads, second core free: dense 0.76–0.78 /
-    /// 0.88–0.91 ms; spike-driven 0.40 / 0.48 at 15 %, 0.57 / 0.72 at 25 %, 1.07 / 0.95 at 40 %:
-    /// crossover about 35–40 %. 30 % leaves a margin below both; the models' layers fire at 3–25 %.
+    /// Measured with `rtformer bench --kernels --threads 2 --rates 2 10 20 25 30 35 40 50`
+    /// (release, `-target-cpu haswell`, 2-core AMD EPYC, load average 4.7–5.8 from neighbouring
+    /// builds, 2-thread sgemm 1024³ at 250 GFLOP/s, i.e. the second core free) on a 1×1 conv
+    /// [8, 384, 8, 8] → 384, a linear [512, 384] → 384 and one timestep of a B = 1 MLP fc1
+    /// [64, 384] → 1536, weights packed once, both kernels on the same thread count.
+    /// Dense: 1.24 / 1.18 / 0.66 ms at 1 thread, 0.67–0.69 / 0.61 / 0.35 ms at 2 threads.
+    /// Spike-driven, 1 thread: 0.45 / 0.39 / 0.21 ms at 20 %, 0.68 / 0.63 / 0.32 at 30 %,
+    /// 0.92 / 0.86 / 0.42 at 40 %, 1.13 / 1.06 / 0.52 at 50 %; 2 threads: 0.23 / 0.26 / 0.12 at
+    /// 20 %, 0.33 / 0.30 / 0.18 at 30 %, 0.46 / 0.41 / 0.23 at 40 %, 0.55 / 0.51 / 0.56 at 50 %.
+    /// Crossover about 50 % at both thread counts. The threshold stays at the 0.30 measured on
+    /// the earlier single-threaded 16-column kernel: raising it (0.40 would leave a margin; the
+    /// spike kernel is still 1.3–1.5× faster there) moves layers firing at 30–40 % from sgemm to
+    /// the spike kernel, whose summation order differs, so their outputs would change in the
+    /// last bits (the fixture tests pass with 0.40; whole-forward dumps of S-T-4-384, sdt-tiny
+    /// and the trained digits model then differ from today's).
     public static let sparseBelowRate: Float = 0.30
 
     /// Fraction of non-zero elements of `x` (0 for an empty tensor).
@@ -46,10 +53,15 @@ public enum SpikeProjection {
         return Float(nonZero) / Float(x.count)
     }
 
-    /// Resolves `.auto` for an input with the given firing rate.
-    static func choose(_ kernel: SpikeKernel, rate: @autoclosure () -> Float) -> SpikeKernel {
+    /// Firing rate below which `.auto` takes the k×k scatter convolution (`Conv2d.forwardSpikes`)
+    /// instead of im2col + sgemm: 0.30 as before issue 10 (not re-measured; kept apart from
+    /// `sparseBelowRate` so that either can move alone).
+    public static let scatterBelowRate: Float = 0.30
+
+    /// Resolves `.auto` for an input with the given firing rate: `.sparse` below `threshold`.
+    static func choose(_ kernel: SpikeKernel, rate: @autoclosure () -> Float, below threshold: Float = sparseBelowRate) -> SpikeKernel {
         guard kernel == .auto else { return kernel }
-        return rate() < sparseBelowRate ? .sparse : .dense
+        return rate() < threshold ? .sparse : .dense
     }
 
     /// Calls `visit(i, row[i])` for every non-zero element of `row[0..<count]`, `i` ascending.

@@ -282,13 +282,10 @@ public final class Session {
     private func calibrateIfPending() throws -> String? {
         guard calibrationPending, let unfused, let cfg = config else { return nil }
         calibrationPending = false
-        let inputs = try BundledSamples.calibrationInputs(for: cfg)
-        try Calibration.run(unfused, inputs: inputs, batchSize: 8) { p in
-            self.report(WorkProgress("calibrating seeded \(cfg.name) on \(inputs.count) bundled samples", done: p.pass, total: p.passes))
-        }
+        let samples = try ModelPipeline.calibrateSeeded(unfused, progress: onProgress)
         weightOrigin.calibration = BundledSamples.calibrationName(for: cfg)
         try rebuildDeploy()
-        if case let .seeded(seed) = weightOrigin.base { return ModelPipeline.seededNote(seed: seed, calibratedOn: inputs.count) }
+        if case let .seeded(seed) = weightOrigin.base { return ModelPipeline.seededNote(seed: seed, calibratedOn: samples) }
         return nil
     }
 

@@ -33,7 +33,7 @@ struct AttentionPaneSnapshotTests {
         #expect(f.session.cursor.token == 9 && f.session.cursor.head == 1)
         let text = f.render().plainText()
         #expect(text.contains("8 attention · block.0 · SDSA · t 1"))
-        #expect(text.contains("head 1/4 c16…31 · t 1 · token 9 (y 1, x 1)"))
+        #expect(text.contains("head 1/4 c16-31 · t 1 · token 9 (y 1, x 1)"))
         assertSnapshot(f.render(), named: "attention-sdsa-120x40", annotated: false)
     }
 

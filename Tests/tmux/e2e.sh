@@ -128,7 +128,7 @@ wait_for '8 attention · block\.0 · SDSA · t 0' 10
 send Down                            # the focused attention pane moves its token
 wait_for 'token 8 \(y 1, x 0\)' 5
 send 'n'
-wait_for 'head 1/4 c16…31' 5
+wait_for 'head 1/4 c16-31' 5
 send '8'
 wait_gone '8 attention' 5
 

@@ -175,17 +175,39 @@ public enum ModelPipeline {
         }
         if origin.isSeeded {
             if request.calibrateSeeded {
-                let inputs = try BundledSamples.calibrationInputs(for: resolved.config)
-                try Calibration.run(net, inputs: inputs, batchSize: 8) { p in
-                    progress?(WorkProgress("calibrating \(resolved.config.name) on \(inputs.count) bundled samples", done: p.pass, total: p.passes))
-                }
+                let samples = try calibrateSeeded(net, progress: progress)
                 origin.calibration = BundledSamples.calibrationName(for: resolved.config)
-                notes.append(seededNote(seed: request.seed, calibratedOn: inputs.count))
+                notes.append(seededNote(seed: request.seed, calibratedOn: samples))
             } else {
                 notes.append(seededNote(seed: request.seed, calibratedOn: nil))
             }
         }
         return (net, origin, notes)
+    }
+
+    /// Synaptic operations (FL, SPEC §9) a seeded model's calibration may spend, summed over
+    /// its samples: 10 bundled samples for models up to S-T-4-384 (3.4 G per sample), fewer for
+    /// larger ones (S-T-8-768 at 224², 69 G per sample, gets 2), so opening a big model stays
+    /// interactive. Seeded weights are no trained model: their statistics only need to make the
+    /// neurons fire at realistic rates, which two samples already do.
+    public static let seededCalibrationBudgetFL = 40_000_000_000
+
+    /// Calibrates a seeded model's BN/TSBN running statistics on the bundled samples
+    /// (`BundledSamples.calibrationInputs`, as many as `seededCalibrationBudgetFL` allows, at
+    /// least 2, at most 10; batches of 8): the one seeded calibration of the CLI and the sessions.
+    /// - Returns: the number of samples used.
+    /// - Throws: what `Calibration.run` throws; `InputError` for a model that takes neither
+    ///   images nor events.
+    @discardableResult
+    public static func calibrateSeeded(_ net: Network, progress: ProgressHandler? = nil) throws -> Int {
+        let config = net.config
+        let perSample = max(1, net.layers.reduce(0) { $0 + $1.flPerTimestep } * config.timesteps)
+        let all = try BundledSamples.calibrationInputs(for: config)
+        let inputs = Array(all.prefix(max(min(2, all.count), min(all.count, seededCalibrationBudgetFL / perSample))))
+        try Calibration.run(net, inputs: inputs, batchSize: 8) { p in
+            progress?(WorkProgress("calibrating \(config.name) on \(inputs.count) bundled sample(s)", done: p.pass, total: p.passes))
+        }
+        return inputs.count
     }
 
     /// What a seeded model is, said the same way by every command.

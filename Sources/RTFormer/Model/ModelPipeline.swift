@@ -194,7 +194,7 @@ public enum ModelPipeline {
 
     /// Calibrates a seeded model's BN/TSBN running statistics on the bundled samples
     /// (`BundledSamples.calibrationInputs`, as many as `seededCalibrationBudgetFL` allows, at
-    /// least 2, at most 10; batches of 8): the one seeded calibration of the CLI and the sessions.
+    /// least 2, at most 10; batches of 2): the one seeded calibration of the CLI and the sessions.
     /// - Returns: the number of samples used.
     /// - Throws: what `Calibration.run` throws; `InputError` for a model that takes neither
     ///   images nor events.
@@ -204,7 +204,9 @@ public enum ModelPipeline {
         let perSample = max(1, net.layers.reduce(0) { $0 + $1.flPerTimestep } * config.timesteps)
         let all = try BundledSamples.calibrationInputs(for: config)
         let inputs = Array(all.prefix(max(min(2, all.count), min(all.count, seededCalibrationBudgetFL / perSample))))
-        try Calibration.run(net, inputs: inputs, batchSize: 8) { p in
+        // Batches of 2: every train-mode window still sees thousands of values per channel, and the
+        // peak memory of a train-mode pass grows with the batch (S-T-4-384: 225 MB at 8, 155 at 2).
+        try Calibration.run(net, inputs: inputs, batchSize: 2) { p in
             progress?(WorkProgress("calibrating \(config.name) on \(inputs.count) bundled sample(s)", done: p.pass, total: p.passes))
         }
         return inputs.count

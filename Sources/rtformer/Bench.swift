@@ -9,7 +9,7 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "Benchmark the engine kernels (sgemm, conv, spike-driven projections, LIF).")
     var kernels = false
 
-    @Option(name: .long, help: "OpenBLAS threads.")
+    @Option(name: .long, parsing: .unconditional, help: "OpenBLAS threads.")
     var threads: Int?
 
     /// `--model`, `--weights` (and `--ema`, `--key`, `--seed`, `--uncalibrated`…): the model to
@@ -19,13 +19,13 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "With a model: the input to time, as `forward --input` takes it (file, default, digits, gesture). Default: bundled sample 0.")
     var input: String?
 
-    @Option(name: .long, help: "With --input: record of a dataset file.")
+    @Option(name: .long, parsing: .unconditional, help: "With --input: record of a dataset file.")
     var index: Int?
 
     @Option(name: .long, help: "unfused | deploy | both.")
     var mode: String = "unfused"
 
-    @Option(name: .long, help: "Timed runs after the warm-up.")
+    @Option(name: .long, parsing: .unconditional, help: "Timed runs after the warm-up.")
     var runs: Int = 10
 
     @Flag(name: .long, help: "JSON output.")

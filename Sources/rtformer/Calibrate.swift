@@ -12,10 +12,10 @@ struct Calibrate: ParsableCommand {
     @Option(name: .long, help: "A dataset/input file (its records are used) or a directory of input files.")
     var input: String
 
-    @Option(name: .long, help: "Number of samples to use (default: all records, at most 256).")
+    @Option(name: .long, parsing: .unconditional, help: "Number of samples to use (default: all records, at most 256).")
     var count: Int?
 
-    @Option(name: .long, help: "Samples per train-mode pass.")
+    @Option(name: .long, parsing: .unconditional, help: "Samples per train-mode pass.")
     var batch: Int = 8
 
     @Option(name: .long, help: "Output safetensors with the calibrated weights.")
@@ -27,6 +27,7 @@ struct Calibrate: ParsableCommand {
             let config = resolved.config
             let net = try model.unfused(resolved, calibrate: false)
             if let count, count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
+            if !(1...256).contains(batch) { throw ValidationError("--batch must be in 1...256, got \(batch)") }
             let samples = try InputPipeline.samples(of: input, limit: count ?? 256, timesteps: config.timesteps, size: config.imgSize,
                                                     channels: config.inChannels, modelName: config.name)
             let start = Date()

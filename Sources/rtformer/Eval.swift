@@ -21,7 +21,7 @@ struct Eval: ParsableCommand {
     @Option(name: .long, help: "Dataset: CIFAR record file, class folders, folder with labels.csv, or .npy/safetensors with labels.")
     var input: String
 
-    @Option(name: .long, help: "Evaluate only the first N samples.")
+    @Option(name: .long, parsing: .unconditional, help: "Evaluate only the first N samples.")
     var limit: Int?
 
     @Option(name: .long, help: "Threshold fold of the deploy twin: exact | paper.")
@@ -30,7 +30,7 @@ struct Eval: ParsableCommand {
     @Option(name: .long, help: "Evaluate slice i of n (0-based, contiguous), e.g. 3/16.")
     var shard: String?
 
-    @Option(name: .long, help: "Samples evaluated in parallel (default: the number of cores).")
+    @Option(name: .long, parsing: .unconditional, help: "Samples evaluated in parallel (default: the number of cores).")
     var threads: Int?
 
     @Option(name: .long, help: "Event binning into T frames: number | time.")

@@ -9,7 +9,7 @@ struct Forward: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOptions
 
-    @Option(name: .long, help: "Timesteps T (a new T is a new model: TSBN parameters are per t).")
+    @Option(name: .long, parsing: .unconditional, help: "Timesteps T (a new T is a new model: TSBN parameters are per t).")
     var timesteps: Int?
 
     @Flag(name: .long, help: "Run the re-parameterized (deploy) model.")

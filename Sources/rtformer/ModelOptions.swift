@@ -87,7 +87,7 @@ struct WeightChoiceOptions: ParsableArguments {
     @Option(name: .customLong("key-map"), help: "JSON list of {\"from\": regex, \"to\": replacement} renaming the weights' keys before loading.")
     var keyMap: String?
 
-    @Option(name: .long, help: "Attention heads, when the weights carry no config (heads do not show in the tensor shapes).")
+    @Option(name: .long, parsing: .unconditional, help: "Attention heads, when the weights carry no config (heads do not show in the tensor shapes).")
     var heads: Int?
 
     /// The choice as the library takes it; `weights` is the `--weights` it applies to.
@@ -115,7 +115,7 @@ struct InputOptions: ParsableArguments {
         discussion: "The format is recognised by its signature and structure; --format names it instead."))
     var input: String
 
-    @Option(name: .long, help: "Record of a dataset file or sample of a batch (default: record 0 of a dataset, the whole batch of a tensor file).")
+    @Option(name: .long, parsing: .unconditional, help: "Record of a dataset file or sample of a batch (default: record 0 of a dataset, the whole batch of a tensor file).")
     var index: Int?
 
     @Option(name: .long, help: "Event binning into T frames: number | time.")

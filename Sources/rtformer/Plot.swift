@@ -22,10 +22,10 @@ struct Plot: ParsableCommand {
     @Option(name: .long, help: "Neuron of the membrane trace and marked on the rate map: c,y,x (maps) or c,n (tokens); default: c 0 at the first position.")
     var neuron: String?
 
-    @Option(name: .long, help: "Raster: the K most active neurons of the layer instead of the neurons of --neuron's channel.")
+    @Option(name: .long, parsing: .unconditional, help: "Raster: the K most active neurons of the layer instead of the neurons of --neuron's channel.")
     var top: Int?
 
-    @Option(name: .customLong("t"), help: "Timestep shown (0-based; default: the last).")
+    @Option(name: .customLong("t"), parsing: .unconditional, help: "Timestep shown (0-based; default: the last).")
     var t: Int?
 
     @Option(name: .long, help: "Output file: .png, .svg or .csv (written all or nothing).")

@@ -13,7 +13,7 @@ struct SessionOptions: ParsableArguments {
     @Option(name: .long, help: "Input: CIFAR .bin, PNG/JPEG/PPM, event file, .npy/.pth/safetensors tensor, `digits` (bundled test digits, the default) or `default` (bundled CIFAR-10).")
     var input: String?
 
-    @Option(name: .long, help: "Sample index in the input file.")
+    @Option(name: .long, parsing: .unconditional, help: "Sample index in the input file.")
     var index: Int?
 
     @Option(name: .long, help: ArgumentHelp("Read --input as this format instead of recognising it.", valueName: InputOptions.formatNames))

@@ -27,7 +27,7 @@ struct Tui: ParsableCommand {
     @Flag(name: .customLong("no-color"), help: "Monochrome: no colours, shades and attributes only.")
     var noColor = false
 
-    @Option(name: .long, help: "Use at most this many colours: 256, 8 or 0.")
+    @Option(name: .long, parsing: .unconditional, help: "Use at most this many colours: 256, 8 or 0.")
     var colors: Int?
 
     func validate() throws {

@@ -44,4 +44,14 @@ import Testing
         #expect(r.stderr.contains("digits") && r.stderr.contains("tiny-dvs"), "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
     }
+
+    /// A negative number is a value, not an unknown option: the range check names the option.
+    @Test func negativeNumbersReachTheRangeChecks() throws {
+        for (args, option) in [(["eval", "--input", "digits", "--limit", "-5"], "--limit"), (["bench", "--threads", "-2"], "--threads"),
+                               (["calibrate", "--input", "default", "--batch", "-1", "--out", CLI.temp("never.safetensors")], "--batch")] {
+            let r = try CLI.run(args)
+            #expect(r.status != 0)
+            #expect(r.stderr.contains(option) && !r.stderr.contains("Missing value"), "\(args): \(r.stderr)")
+        }
+    }
 }

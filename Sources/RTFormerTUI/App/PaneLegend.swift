@@ -112,6 +112,32 @@ public enum PaneLegend {
                 "The class scores averaged over the computed timesteps, one bar per class drawn from 0 (negative scores to "
                     + "the left); the top class is highlighted and checked against the input's label (✓ right, ✗ wrong).",
             ],
+        .attention:
+            [
+                "The attention of the selected layer's transformer block at t, for one head. Spikformer's SSA: the map is "
+                    + "tokens × tokens, each cell the number of channels where query token and key token both spiked "
+                    + "(q·kᵀ; the model multiplies it by 0.125); the right map lays the selected token's row back over the "
+                    + "image grid of tokens.",
+                "RTFormer's and the Spike-Driven Transformer's SDSA: the left map is the head's channels, each cell KV = the "
+                    + "number of tokens where key and value both spiked (Σ K⊙V); channels flagged M=1 are those whose KV "
+                    + "neuron fired, the mask every query is gated by. The right map shows each token's K⊙V spikes in the "
+                    + "head over the image grid.",
+                "Arrow keys move the selected token, n / N change the head; `token n` and `head h` select them directly.",
+            ],
+        .raster:
+            [
+                "Spikes of the selected layer over t: one row per neuron — the selected channel's neurons, or (R) the most "
+                    + "active ones of the layer — and one column per timestep; a mark where the neuron spiked. The counts "
+                    + "at the end of each row and under each column are spikes per neuron and per t.",
+                "P pins the cursor neuron: pinned neurons are overlaid on the membrane trace with their own mark and colour.",
+            ],
+        .input:
+            [
+                "What the model sees at t: a static image with its normalisation undone (the same at every t), or an "
+                    + "event camera's frame at t with ON events green and OFF events red. The label and the current top-1 "
+                    + "are above it; the box marks the input pixels under the selected neuron's position (its layer's "
+                    + "downsampling factor).",
+            ],
     ]
 
     /// The title of `pane`'s explanation pop-up.
@@ -132,7 +158,7 @@ public enum PaneLegend {
             lines += own.map { "  " + $0.label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.summary }
             lines.append("")
         }
-        lines.append("Everywhere: space steps, , goes back, v cycles the view, Tab moves the focus, 1-7 show or hide panes, "
+        lines.append("Everywhere: space steps, , goes back, v cycles the view, Tab moves the focus, 1-9 and 0 show or hide panes, "
                      + "e zooms, : runs any command (:help lists them), q quits. Press ? again for every key.")
         return lines.joined(separator: "\n")
     }

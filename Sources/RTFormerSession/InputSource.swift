@@ -5,8 +5,10 @@ import RTFormer
 public struct SessionInput: Sendable {
     /// What the status line shows, e.g. `cifar10_test_first10.bin#0`.
     public var name: String
-    /// `[T, 1, C, H, W]`: a static image repeated over T, or T event frames.
+    /// `[T, 1, C, H, W]`: a static image repeated over T, or T event frames (`kind` says which).
     public var encoded: Tensor
+    /// What `encoded` is over time; the twins start on it with this kind.
+    public var kind: InputKind
     /// Class label, where the file has one.
     public var label: Int?
     /// Class names in index order, where known (CIFAR-10/100).
@@ -14,9 +16,12 @@ public struct SessionInput: Sendable {
     /// How the file was read and encoded (crop, resize, normalisation, event binning).
     public var summary: String
 
-    public init(name: String, encoded: Tensor, label: Int? = nil, classNames: [String]? = nil, summary: String = "") {
+    /// - Parameter kind: `.frames` unless every timestep slice of `encoded` is the same image.
+    public init(name: String, encoded: Tensor, kind: InputKind = .frames, label: Int? = nil, classNames: [String]? = nil,
+                summary: String = "") {
         self.name = name
         self.encoded = encoded
+        self.kind = kind
         self.label = label
         self.classNames = classNames
         self.summary = summary
@@ -77,6 +82,6 @@ public struct BundledInputSource: InputSource {
 extension SessionInput {
     /// One encoded sample `[T, 1, C, H, W]` as the session holds it.
     init(_ sample: EncodedSample) {
-        self.init(name: sample.name, encoded: sample.input, label: sample.labels.first, classNames: sample.classNames, summary: sample.summary)
+        self.init(name: sample.name, encoded: sample.input, kind: sample.kind, label: sample.labels.first, classNames: sample.classNames, summary: sample.summary)
     }
 }

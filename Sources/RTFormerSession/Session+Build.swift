@@ -112,8 +112,8 @@ extension Session {
         deploy?.setBuildPrefix(paths)
         guard let encodedInput else { return }
         let steps = max(1, computedSteps), t = cursor.t
-        try unfused.start(encodedInput, recorder: unfusedRecorder)
-        if let deploy { try deploy.start(encodedInput, recorder: deployRecorder) }
+        try unfused.start(encodedInput, kind: inputKind, recorder: unfusedRecorder)
+        if let deploy { try deploy.start(encodedInput, kind: inputKind, recorder: deployRecorder) }
         try advance(to: steps)
         cursor.t = min(t, steps - 1)
     }
@@ -152,10 +152,10 @@ extension Session {
         let full = Recorder(level: .full)
         let prefix = builtPathSet
         unfused.setBuildPrefix(nil)
-        try unfused.start(encodedInput, recorder: full)
+        try unfused.start(encodedInput, kind: inputKind, recorder: full)
         try unfused.advance(to: steps)
         unfused.setBuildPrefix(prefix.flatMap { $0.count == unfused.layers.count ? nil : $0 })
-        try unfused.start(encodedInput, recorder: unfusedRecorder)
+        try unfused.start(encodedInput, kind: inputKind, recorder: unfusedRecorder)
         try unfused.advance(to: steps)
         var mismatches = 0
         for path in unfusedRecorder.lifOrder {

@@ -111,3 +111,9 @@ enum ColorScaleText {
         return String(format: "%.3g", Double(v))
     }
 }
+
+extension Session {
+    /// What the current input is over time (`.frames` without an input): both twins start on it
+    /// with this kind, so a static image's encoding conv runs once.
+    public var inputKind: InputKind { input?.kind ?? .frames }
+}

@@ -417,9 +417,9 @@ public final class Session {
         // The selected layer is watched from t = 0 when its membranes fit the budget; a larger one
         // (a 224² stem layer takes hundreds of MiB) is recomputed when a view asks for it.
         if let l = selectedLayer, l.isNeuron, membraneBytes(of: l) <= membraneBudget { touchLayer(l.path) }
-        try unfused.start(encodedInput, recorder: unfusedRecorder, carryState: carry)
+        try unfused.start(encodedInput, kind: inputKind, recorder: unfusedRecorder, carryState: carry)
         configureRecorders()
-        if let deploy { try deploy.start(encodedInput, recorder: deployRecorder, carryState: carry) } else { deployRecorder.clear() }
+        if let deploy { try deploy.start(encodedInput, kind: inputKind, recorder: deployRecorder, carryState: carry) } else { deployRecorder.clear() }
         cursor.t = 0
         try advance(to: 1)
         return (calibrated.map { $0 + "\n" } ?? "") + statusLine()
@@ -431,23 +431,27 @@ public final class Session {
     private func calibrate(source: String, count: Int?) throws -> String {
         guard let unfused, let cfg = config else { throw SessionError.noModel }
         let limit = count ?? 10
-        var samples: [Tensor] = []
+        var samples: [Tensor] = [], kinds: [InputKind] = []
         var name = source
         if source == "default" {
             guard let d = defaultInput else { throw SessionError.noDefaultInput }
             for i in 0..<min(limit, BundledSamples.cifar10TestRecords.count / 3073) {
-                samples.append(try d.load(path: "default", index: i, timesteps: cfg.timesteps, size: cfg.imgSize).encoded)
+                let sample = try d.load(path: "default", index: i, timesteps: cfg.timesteps, size: cfg.imgSize)
+                samples.append(sample.encoded)
+                kinds.append(sample.kind)
             }
             name = BundledSamples.cifar10Name
         } else {
             let path = try BundledResources.locate(source, as: .input, relativeTo: baseDirectory)
-            samples = try BundledResources.naming(source, path: path) {
+            let read = try BundledResources.naming(source, path: path) {
                 try InputPipeline.samples(of: path, limit: limit, timesteps: cfg.timesteps, size: cfg.imgSize, channels: cfg.inChannels,
                                           modelName: cfg.name, splitBy: encoding.splitBy)
             }
+            samples = read.map(\.input)
+            kinds = read.map(\.kind)
         }
         report(WorkProgress("calibrating \(cfg.name) on \(samples.count) samples of \(name)"))
-        try Calibration.run(unfused, inputs: samples, batchSize: 8) { p in
+        try Calibration.run(unfused, inputs: samples, kinds: kinds, batchSize: 8) { p in
             self.report(WorkProgress("calibrating \(cfg.name) on \(samples.count) samples of \(name)", done: p.pass, total: p.passes))
         }
         statisticsBeforeTrain = nil
@@ -630,7 +634,7 @@ public final class Session {
         guard let deploy else { return "fold \(mode.rawValue) (no deploy twin: \(deployUnavailableReason ?? ""))" }
         if let encodedInput {
             let steps = computedSteps
-            try deploy.start(encodedInput, recorder: deployRecorder)
+            try deploy.start(encodedInput, kind: inputKind, recorder: deployRecorder)
             try deploy.advance(to: steps)
         }
         return "fold \(mode.rawValue): deploy twin rebuilt, \(Fmt.int(deploy.parameterCount)) parameters"

@@ -33,7 +33,7 @@ struct Calibrate: ParsableCommand {
             let start = Date()
             // A live progress line on a terminal; one line per 10 passes (and the last) otherwise.
             let live = isatty(STDERR_FILENO) != 0
-            try Calibration.run(net, inputs: samples, batchSize: batch) { p in
+            try Calibration.run(net, inputs: samples.map(\.input), kinds: samples.map(\.kind), batchSize: batch) { p in
                 let line = String(format: "calibrating: pass %d/%d, %d samples, %.1f s", p.pass, p.passes, p.samples, Date().timeIntervalSince(start))
                 if live {
                     FileHandle.standardError.write(("\r" + line + (p.pass == p.passes ? "\n" : "")).data(using: .utf8)!)

@@ -53,11 +53,11 @@ struct Check: ParsableCommand {
                 fail("check needs unfused weights (the deploy model is built from them); \(model.weights ?? "") is a deploy checkpoint")
             }
             progress.report(WorkProgress("running both twins and comparing them (\(config.timesteps) timesteps)"))
-            report = try Equivalence.compare(unfused: unfused, deploy: nets.deploy!, input: x, fold: fold)
+            report = try Equivalence.compare(unfused: unfused, deploy: nets.deploy!, input: x.input, kind: x.kind, fold: fold)
             report.timings = setup.map { (phase: $0.0, seconds: $0.1) } + report.timings
             if float64 {
                 progress.report(WorkProgress("recomputing both twins in Float64"))
-                double = try DoubleCheck.run(unfused: unfused, fold: fold, input: x, origins: report.summary.origins)
+                double = try DoubleCheck.run(unfused: unfused, fold: fold, input: x.input, origins: report.summary.origins)
             }
             progress.clear()
         } catch {

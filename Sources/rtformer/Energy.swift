@@ -24,7 +24,7 @@ struct Energy: ParsableCommand {
             let nets = try model.networks(resolved, deploy: deploy, fold: .exact)
             let net = (deploy ? nets.deploy : nets.unfused)!
             let rec = Recorder()
-            _ = try net.forward(x, recorder: rec)
+            _ = try net.forward(x.input, kind: x.kind, recorder: rec)
             let e = EnergyReport(layers: net.layers, recorder: rec, timesteps: config.timesteps)
             if json {
                 print(jsonString([

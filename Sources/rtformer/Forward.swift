@@ -39,7 +39,7 @@ struct Forward: ParsableCommand {
                 foldUsed = recorded ?? "unknown (deploy checkpoint without fold metadata)"
             }
             let rec = Recorder()
-            let logits = try net.forward(x, recorder: rec)
+            let logits = try net.forward(x.input, kind: x.kind, recorder: rec)
             var tensors: [(String, Tensor)] = [("logits", logits)]
             for path in rec.lifOrder {
                 let r = rec.lifs[path]!

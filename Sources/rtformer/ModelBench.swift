@@ -25,9 +25,15 @@ enum ModelBench {
         if let deployLoaded { nets.append(("deploy", deployLoaded)) }
         // A deploy checkpoint with --mode unfused was refused by `networks` (wrong flavour).
         guard let reference = unfused ?? deployLoaded else { return }
-        let input = try inputOptions?.encoded(for: config) ?? BundledSamples.calibrationInputs(for: config)[0]
+        let input: Tensor, kind: InputKind
+        if let inputOptions {
+            (input, kind) = try inputOptions.encoded(for: config)
+        } else {
+            let first = try BundledSamples.calibrationInputs(for: config)[0]
+            (input, kind) = (first.input, first.kind)
+        }
         let rec = Recorder()
-        _ = try reference.forward(input, recorder: rec)
+        _ = try reference.forward(input, kind: kind, recorder: rec)
         let rates = rec.lifOrder.map { p in (0..<config.timesteps).map { rec.lifs[p]!.firingRate(at: $0) }.reduce(0, +) / Double(config.timesteps) }
         let meanRate = rates.reduce(0, +) / Double(max(1, rates.count))
         let origin = options.weights.map { "weights \($0)" }
@@ -39,12 +45,12 @@ enum ModelBench {
         }
         for (name, net) in nets {
             progress.report(WorkProgress("timing \(name): warm-up"))
-            _ = try net.forward(input)
+            _ = try net.forward(input, kind: kind)
             var times: [Double] = []
             for k in 0..<max(1, runs) {
                 progress.report(WorkProgress("timing \(name)", done: k, total: max(1, runs)))
                 let start = DispatchTime.now().uptimeNanoseconds
-                _ = try net.forward(input)
+                _ = try net.forward(input, kind: kind)
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             }
             progress.clear()

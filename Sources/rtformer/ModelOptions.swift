@@ -139,15 +139,15 @@ struct InputOptions: ParsableArguments {
         return InputSelection(source: input, index: index, format: try inputFormat(), splitBy: split)
     }
 
-    /// The input encoded as `[T, B, C, H, W]` for `config`; the reader's remarks and the encoding
-    /// summary go to stderr.
-    func encoded(for config: ModelConfig) throws -> Tensor {
+    /// The input encoded as `[T, B, C, H, W]` for `config`, with its kind (static image or
+    /// frames); the reader's remarks and the encoding summary go to stderr.
+    func encoded(for config: ModelConfig) throws -> (input: Tensor, kind: InputKind) {
         let sample = try InputPipeline.load(try selection(), timesteps: config.timesteps, size: config.imgSize,
                                             channels: config.inChannels, modelName: config.name)
         for remark in sample.notes { note("\(input): \(remark)") }
         // How the input was encoded (normalisation, crop/resize, event binning and placement).
         for line in sample.summary.split(separator: "\n") where !line.isEmpty { note(String(line)) }
-        return sample.input
+        return (sample.input, sample.kind)
     }
 }
 

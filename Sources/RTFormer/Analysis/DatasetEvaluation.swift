@@ -111,9 +111,9 @@ public struct DatasetEvaluation: Sendable, Codable, Equatable {
     /// the recording the attribution needs (`Equivalence.verdict`), whose local origins decide
     /// between `equivalent_up_to_rounding` and `not_equivalent`. Only samples with a mismatch pay
     /// for that second, recorded run.
-    static func verdict(_ m: MismatchCount, unfused: Network, deploy: Network, input: Tensor,
+    static func verdict(_ m: MismatchCount, unfused: Network, deploy: Network, input: Tensor, kind: InputKind,
                         fold: ThresholdFoldMode) throws -> EquivalenceVerdict {
-        m.mismatches == 0 ? .equivalent : try Equivalence.verdict(unfused: unfused, deploy: deploy, input: input, fold: fold)
+        m.mismatches == 0 ? .equivalent : try Equivalence.verdict(unfused: unfused, deploy: deploy, input: input, kind: kind, fold: fold)
     }
 
     // MARK: merging
@@ -197,14 +197,15 @@ public struct DatasetEvaluation: Sendable, Codable, Equatable {
 
         func evaluate(dataset: EvalDataset, index: Int, splitBy: EventSplit) throws -> SampleOutcome {
             let config = unfused.config
-            let (x, label) = try dataset.sample(index, timesteps: config.timesteps, size: config.imgSize, splitBy: splitBy)
+            let (sample, label) = try dataset.encodedSample(index, timesteps: config.timesteps, size: config.imgSize, splitBy: splitBy)
+            let x = sample.input, kind = sample.kind
             guard x.shape[2] == config.inChannels else {
                 throw InputError(file: dataset.path, format: "dataset", location: "sample \(index)",
                                  expected: "\(config.inChannels) input channels for model '\(config.name)'", found: "\(x.shape[2])")
             }
             let recU = Recorder(level: .spikes), recD = Recorder(level: .spikes)
-            let logitsU = try unfused.forward(x, recorder: recU)
-            let logitsD = try deploy.forward(x, recorder: recD)
+            let logitsU = try unfused.forward(x, kind: kind, recorder: recU)
+            let logitsD = try deploy.forward(x, kind: kind, recorder: recD)
             let mismatches = DatasetEvaluation.mismatches(unfused: recU, deploy: recD)
             if counts == nil {
                 counts = recU.lifOrder.map { p in
@@ -226,8 +227,9 @@ public struct DatasetEvaluation: Sendable, Codable, Equatable {
                                  unfusedTop5: top5 && DatasetEvaluation.top(logitsU, 5).contains(label),
                                  deployTop5: top5 && DatasetEvaluation.top(logitsD, 5).contains(label),
                                  mismatches: mismatches,
-                                 verdict: try DatasetEvaluation.verdict(mismatches, unfused: unfused, deploy: deploy, input: x, fold: fold),
-                                 energyPJ: config.inChannels == 2 ? energy.totalPJConv0TimesT : energy.totalPJ, sop: energy.sop)
+                                 verdict: try DatasetEvaluation.verdict(mismatches, unfused: unfused, deploy: deploy, input: x, kind: kind,
+                                                                        fold: fold),
+                                 energyPJ: kind == .frames ? energy.totalPJConv0TimesT : energy.totalPJ, sop: energy.sop)
         }
     }
 

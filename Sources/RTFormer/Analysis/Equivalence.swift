@@ -116,15 +116,17 @@ public enum Equivalence {
     ///   - unfused: the trained model (eval mode).
     ///   - deploy: its deploy twin (`DeployConversion.convert`).
     ///   - input: `[T, B, C, H, W]`.
+    ///   - kind: what `input` is over time (`Network.start(_:kind:)`; default `.frames`).
     ///   - fold: the fold mode the deploy model was built with (reported).
     /// - Throws: the models' shape errors (`ModelInputError`), `EquivalenceError`.
-    public static func compare(unfused: Network, deploy: Network, input: Tensor, fold: ThresholdFoldMode) throws -> EquivalenceReport {
+    public static func compare(unfused: Network, deploy: Network, input: Tensor, kind: InputKind = .frames,
+                               fold: ThresholdFoldMode) throws -> EquivalenceReport {
         var clock = PhaseClock()
         let recU = Recorder(recordUnitInputs: true)
-        let logitsU = try unfused.forward(input, recorder: recU)
+        let logitsU = try unfused.forward(input, kind: kind, recorder: recU)
         clock.lap("unfused forward (recorded)")
         let recD = Recorder()
-        let logitsD = try deploy.forward(input, recorder: recD)
+        let logitsD = try deploy.forward(input, kind: kind, recorder: recD)
         clock.lap("deploy forward (recorded)")
         var report = try compare(unfused: unfused, unfusedRecorder: recU, unfusedLogits: logitsU,
                            deploy: deploy, deployRecorder: recD, deployLogits: logitsD, fold: fold)
@@ -134,10 +136,11 @@ public enum Equivalence {
 
     /// The verdict alone for one input (per-sample use, e.g. `rtformer eval`): runs both twins
     /// with the recording the check needs; callers record nothing themselves.
-    /// - Parameters: as `compare(unfused:deploy:input:fold:)`; `input` `[T, B, C, H, W]` (usually B = 1).
+    /// - Parameters: as `compare(unfused:deploy:input:kind:fold:)`; `input` `[T, B, C, H, W]` (usually B = 1).
     /// - Throws: as `compare`.
-    public static func verdict(unfused: Network, deploy: Network, input: Tensor, fold: ThresholdFoldMode) throws -> EquivalenceVerdict {
-        try compare(unfused: unfused, deploy: deploy, input: input, fold: fold).verdict
+    public static func verdict(unfused: Network, deploy: Network, input: Tensor, kind: InputKind = .frames,
+                               fold: ThresholdFoldMode) throws -> EquivalenceVerdict {
+        try compare(unfused: unfused, deploy: deploy, input: input, kind: kind, fold: fold).verdict
     }
 
     /// Compares two finished runs (`recU` must have recorded unit inputs for the local checks;

@@ -461,19 +461,19 @@ extension BundledResources {
 extension BundledSamples {
     /// Inputs to calibrate a seeded model on when no weights are given (the built-in default):
     /// the 10 bundled CIFAR-10 test images for 3-channel models, the bundled DVS Gesture window
-    /// for 2-channel (event) models, each encoded for `config` as `[T, 1, C, H, W]`.
+    /// for 2-channel (event) models, each encoded for `config` as `[T, 1, C, H, W]` with its kind.
     /// - Throws: `InputError` when the model takes another channel count, or a resource is missing.
-    public static func calibrationInputs(for config: ModelConfig) throws -> [Tensor] {
+    public static func calibrationInputs(for config: ModelConfig) throws -> [EncodedInput] {
         switch config.inChannels {
         case 3:
             return try (0..<(cifar10TestRecords.count / 3073)).map { i in
                 let loaded = try InputFile.decode(cifar10TestRecords, path: cifar10Name, index: i, format: .cifar10)
-                return try InputEncoder.encode(loaded, file: cifar10Name, timesteps: config.timesteps, size: config.imgSize).input
+                return try InputEncoder.encode(loaded, file: cifar10Name, timesteps: config.timesteps, size: config.imgSize)
             }
         case 2:
             let path = try BundledResources.path(BundledResources.dvsGesture)
             let loaded = try InputFile.load(path: path)
-            return [try InputEncoder.encode(loaded, file: path, timesteps: config.timesteps, size: config.imgSize).input]
+            return [try InputEncoder.encode(loaded, file: path, timesteps: config.timesteps, size: config.imgSize)]
         default:
             throw InputError(file: config.name, format: "bundled samples", expected: "a model with 3 (image) or 2 (event) input channels",
                              found: "\(config.inChannels) channels")

@@ -71,6 +71,13 @@ public struct EvalDataset: Sendable {
     /// - Throws: `InputError` from the file's reader (naming the file or record), or when `i` is
     ///   out of range.
     public func sample(_ i: Int, timesteps: Int, size: Int, splitBy: EventSplit = .number) throws -> (input: Tensor, label: Int) {
+        let (enc, label) = try encodedSample(i, timesteps: timesteps, size: size, splitBy: splitBy)
+        return (enc.input, label)
+    }
+
+    /// Sample `i` encoded for the model (`[T, 1, C, size, size]` with its kind and summary), and its label.
+    /// - Throws: as `sample(_:timesteps:size:splitBy:)`.
+    public func encodedSample(_ i: Int, timesteps: Int, size: Int, splitBy: EventSplit = .number) throws -> (input: EncodedInput, label: Int) {
         guard i >= 0 && i < count else {
             throw InputError(file: path, format: "dataset", location: "sample \(i)", expected: "an index in 0..<\(count)", found: "\(i)")
         }
@@ -82,16 +89,15 @@ public struct EvalDataset: Sendable {
             guard case let .image(li) = loaded.content, let label = li.label else {
                 throw InputError(file: path, format: "dataset", location: "record \(i)", expected: "a labelled image", found: "no label")
             }
-            let enc = try InputEncoder.encode(loaded, file: path, timesteps: timesteps, size: size, splitBy: splitBy)
-            return (enc.input, label)
+            return (try InputEncoder.encode(loaded, file: path, timesteps: timesteps, size: size, splitBy: splitBy), label)
         case let .files(files):
             let loaded = try InputFile.load(path: files[i])
-            return (try InputEncoder.encode(loaded, file: files[i], timesteps: timesteps, size: size, splitBy: splitBy).input, labels[i])
+            return (try InputEncoder.encode(loaded, file: files[i], timesteps: timesteps, size: size, splitBy: splitBy), labels[i])
         case let .tensor(t):
             let per = t.count / t.shape[0]
             let one = Tensor(shape: [1] + Array(t.shape.dropFirst()), storage: Array(t.storage[(i * per)..<((i + 1) * per)]))
             let loaded = LoadedInput(format: .npy, content: .tensor(one), recordCount: 1, index: 0, suggestedStats: .cifar10, notes: [])
-            return (try InputEncoder.encode(loaded, file: path, timesteps: timesteps, size: size, splitBy: splitBy).input, labels[i])
+            return (try InputEncoder.encode(loaded, file: path, timesteps: timesteps, size: size, splitBy: splitBy), labels[i])
         }
     }
 

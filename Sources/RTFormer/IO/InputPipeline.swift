@@ -31,8 +31,11 @@ public struct InputSelection: Equatable, Sendable {
 public struct EncodedSample: Sendable {
     /// What to call it: the file name, `#index` for a record of a dataset, or the bundled set's name.
     public var name: String
-    /// `[T, B, C, size, size]`: a static image repeated over T, or T event frames.
+    /// `[T, B, C, size, size]`: a static image repeated over T, or T event frames (`kind` says which).
     public var input: Tensor
+    /// Whether `input` is a static image repeated over T or T frames: pass it to
+    /// `Network.start(_:kind:)` so the encoding conv runs once for a static image.
+    public var kind: InputKind
     /// Labels of the batch items where the file carries them.
     public var labels: [Int]
     /// Class names in index order where the file tells them (CIFAR-10/100, the bundled digits).
@@ -105,16 +108,16 @@ public enum InputPipeline {
         }
         let base = filePath.map { Printable.escape(URL(fileURLWithPath: $0).lastPathComponent, limit: 80) } ?? "bundled CIFAR-10 test"
         let name = base + (loaded.recordCount > 1 ? "#\(selection.index ?? 0)" : "")
-        return EncodedSample(name: name, input: x, labels: labels, classNames: names, summary: enc.summary, notes: loaded.notes,
+        return EncodedSample(name: name, input: x, kind: enc.kind, labels: labels, classNames: names, summary: enc.summary, notes: loaded.notes,
                              recordCount: loaded.recordCount)
     }
 
-    /// Up to `limit` records of `source`, each encoded `[T, 1, C, size, size]`: what `calibrate`
-    /// (CLI and session) averages the running statistics over. A directory gives its files in
+    /// Up to `limit` records of `source`, each encoded `[T, 1, C, size, size]` with its kind: what
+    /// `calibrate` (CLI and session) averages the running statistics over. A directory gives its files in
     /// name order (a dataset file in it gives its records).
     /// - Throws: `InputError` for an unreadable file or no inputs.
     public static func samples(of source: String, limit: Int, timesteps: Int, size: Int, channels: Int? = nil,
-                               modelName: String = "the model", splitBy: EventSplit = .number) throws -> [Tensor] {
+                               modelName: String = "the model", splitBy: EventSplit = .number) throws -> [EncodedSample] {
         var isDir: ObjCBool = false
         var files: [String] = [source]
         if FileManager.default.fileExists(atPath: source, isDirectory: &isDir), isDir.boolValue {
@@ -124,15 +127,15 @@ public enum InputPipeline {
                 .map { (source as NSString).appendingPathComponent($0) }
                 .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue }
         }
-        var out: [Tensor] = []
+        var out: [EncodedSample] = []
         for file in files where out.count < limit {
             let first = try load(InputSelection(source: file, index: 0, splitBy: splitBy), timesteps: timesteps, size: size,
                                  channels: channels, modelName: modelName, oneSample: true)
-            out.append(first.input)
+            out.append(first)
             var i = 1
             while out.count < limit && i < first.recordCount {
                 out.append(try load(InputSelection(source: file, index: i, splitBy: splitBy), timesteps: timesteps, size: size,
-                                    channels: channels, modelName: modelName, oneSample: true).input)
+                                    channels: channels, modelName: modelName, oneSample: true))
                 i += 1
             }
         }

@@ -14,13 +14,17 @@ public enum Calibration {
     /// - Parameters:
     ///   - inputs: encoded samples, each `[T, 1 or B, C, H, W]`; consecutive ones are stacked into
     ///     batches of `batchSize` along B (train-mode windows need more than one value per channel).
+    ///   - kinds: what each input is over time (`EncodedSample.kind`); nil: all `.frames`. A
+    ///     batch of static images only runs its encoding conv once per pass.
     ///   - progress: called after each pass.
     /// - Throws: `NormalizationError` (a window with a single value per channel), `ModelInputError`.
-    public static func run(_ network: Network, inputs: [Tensor], batchSize: Int = 8,
+    public static func run(_ network: Network, inputs: [Tensor], kinds: [InputKind]? = nil, batchSize: Int = 8,
                            progress: (Progress) -> Void = { _ in }) throws {
         precondition(network.flavour == .unfused, "calibration needs the unfused model")
+        precondition(kinds == nil || kinds!.count == inputs.count, "one kind per calibration input")
         let batches = stride(from: 0, to: inputs.count, by: max(1, batchSize)).map { start in
-            stackBatch(Array(inputs[start..<min(inputs.count, start + max(1, batchSize))]))
+            let range = start..<min(inputs.count, start + max(1, batchSize))
+            return (input: stackBatch(Array(inputs[range])), kind: kinds.map { InputKind.stacked(Array($0[range])) } ?? .frames)
         }
         defer { network.mode = .eval }
         // TSBN statistics are per timestep, so a pass can step through t (bit-identical to the
@@ -32,12 +36,12 @@ public enum Calibration {
             network.setNormMomentum(1 / Float(k + 1))
             network.mode = .train
             if stepwise {
-                try network.start(batch)
+                try network.start(batch.input, kind: batch.kind)
                 for t in 0..<network.config.timesteps { try network.advance(to: t + 1) }
             } else {
-                _ = try network.forward(batch)
+                _ = try network.forward(batch.input, kind: batch.kind)
             }
-            samples += batch.shape[1]
+            samples += batch.input.shape[1]
             progress(Progress(pass: k + 1, passes: batches.count, samples: samples))
         }
         network.setNormMomentum(0.1)

@@ -130,7 +130,7 @@ final class SpikeDrivenGraph: FamilyGraph {
             }
             cin = w[i]
         }
-        convs[0].reusesRepeatedInput = true
+        convs[0].isEncoding = true
         stemConvs = convs
         stemLIFs = lifs
         let tokenShape = [d, side, side]
@@ -389,7 +389,7 @@ final class SpikformerGraph: FamilyGraph {
             }
             cin = w[i]
         }
-        convs[0].reusesRepeatedInput = true
+        convs[0].isEncoding = true
         stemConvs = convs
         stemLIFs = lifs
         let mapShape = [d, side, side]

@@ -206,7 +206,7 @@ public enum ModelPipeline {
         let inputs = Array(all.prefix(max(min(2, all.count), min(all.count, seededCalibrationBudgetFL / perSample))))
         // Batches of 2: every train-mode window still sees thousands of values per channel, and the
         // peak memory of a train-mode pass grows with the batch (S-T-4-384: 225 MB at 8, 155 at 2).
-        try Calibration.run(net, inputs: inputs, batchSize: 2) { p in
+        try Calibration.run(net, inputs: inputs.map(\.input), kinds: inputs.map(\.kind), batchSize: 2) { p in
             progress?(WorkProgress("calibrating \(config.name) on \(inputs.count) bundled sample(s)", done: p.pass, total: p.passes))
         }
         return inputs.count

@@ -23,6 +23,9 @@ public final class Network {
 
     /// The current input `[T, B, C, H, W]`, and how many of its timesteps have been computed.
     public private(set) var input: Tensor?
+    /// What the current input is over time (`start(_:kind:)`): for `.staticImage` the encoding
+    /// conv runs once per input, on the slice of t = 0.
+    public private(set) var inputKind: InputKind = .frames
     public private(set) var computedSteps = 0
     /// Per-timestep head output of the current input (`[steps, B, classes]` or features `[steps, B, D]`).
     private var headSteps: [Tensor] = []
@@ -140,9 +143,13 @@ public final class Network {
     /// Starts a new input: nothing computed yet, neuron state back to rest unless `carryState`.
     /// - Parameters:
     ///   - input: `[T, B, C, H, W]` with T, C, H, W of the config.
+    ///   - kind: `.staticImage` when every timestep slice is the same frame (direct encoding; the
+    ///     encoding conv then runs once, on t = 0, and only that slice is read by it); `.frames`
+    ///     (the default: a plain tensor is taken as T frames) computes every slice.
     ///   - carryState: keep every membrane (and train-mode window) where the previous input left
     ///     it, instead of spikingjelly's `reset_net` between samples; B must not change.
-    public func start(_ input: Tensor, recorder: Recorder? = nil, carryState: Bool = false) throws {
+    /// - Throws: `ModelInputError` for a shape that does not fit the model, or a batch change with `carryState`.
+    public func start(_ input: Tensor, kind: InputKind = .frames, recorder: Recorder? = nil, carryState: Bool = false) throws {
         try validate(input)
         if carryState, let previous = self.input, previous.shape[1] != input.shape[1] {
             throw ModelInputError.shape(model: config.name, expected: "batch \(previous.shape[1]) to carry the neuron state",
@@ -151,10 +158,15 @@ public final class Network {
         let carry = carryState && self.input != nil
         startedFromRest = !carry
         self.input = input
+        inputKind = kind
         self.recorder = recorder
         recorder?.clear()
         recorder?.rateTimesteps = config.timesteps
-        if !carry { graph.reset() }
+        if carry {
+            for u in convUnits where u.isEncoding { u.forgetInput() }
+        } else {
+            graph.reset()
+        }
         computedSteps = 0
         headSteps = []
     }
@@ -169,7 +181,7 @@ public final class Network {
         let chunk = Tensor(shape: [end - t0] + Array(input.shape.dropFirst()),
                            storage: Array(input.storage[(t0 * per)..<(end * per)]))
         var ctx = RunContext(mode: mode, recorder: recorder, t0: t0, steps: end - t0, batch: input.shape[1],
-                             timesteps: config.timesteps)
+                             timesteps: config.timesteps, staticInput: inputKind == .staticImage)
         ctx.limit = buildPrefix
         let out: Tensor
         do {
@@ -232,11 +244,13 @@ public final class Network {
 
     /// Runs every timestep of `input` from rest and returns the logits `[B, classes]`.
     /// A build prefix (`setBuildPrefix`) does not apply: this always runs the whole model.
-    public func forward(_ input: Tensor, recorder: Recorder? = nil) throws -> Tensor {
+    /// - Parameter kind: as in `start(_:kind:recorder:carryState:)` (default `.frames`).
+    /// - Throws: `ModelInputError` for a shape that does not fit the model; the norms' errors in train mode.
+    public func forward(_ input: Tensor, kind: InputKind = .frames, recorder: Recorder? = nil) throws -> Tensor {
         let prefix = buildPrefix
         buildPrefix = nil
         defer { buildPrefix = prefix }
-        try start(input, recorder: recorder)
+        try start(input, kind: kind, recorder: recorder)
         try advance(to: config.timesteps)
         return logits!
     }

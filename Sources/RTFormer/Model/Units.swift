@@ -19,6 +19,9 @@ struct RunContext {
     var teacher: LocalOriginCheck? = nil
     /// The built prefix of a layer-by-layer build (`Network.buildLimit`); nil: the whole model.
     var limit: BuildPrefix? = nil
+    /// The input is a static image repeated over T (`InputKind.staticImage`): the encoding layer
+    /// computes its conv on the first slice it sees and reuses it (`ConvUnit.isEncoding`).
+    var staticInput = false
 
     /// Called before a layer computes: stops the forward (throws `BuildStop`) when `path` lies
     /// beyond the built prefix. Paths that are not layers of the model pass.
@@ -64,11 +67,12 @@ final class ConvUnit {
     private lazy var spikeConvWeights = SpikeConvWeights(weight)
     var norm: NormKind
     private var stepper: TSBNTrainStepper?
-    /// The encoding layer sees the same image at every t (direct encoding, SPEC §1): its conv
-    /// output is computed once and reused while the input slice repeats (DESIGN §3).
-    var reusesRepeatedInput = false
-    private var lastInput: [Float]?
-    private var lastOutput: Tensor?
+    /// The encoding layer (the model's first conv, on the input itself). For a static image
+    /// (`RunContext.staticInput`, SPEC §1 direct encoding) its conv output is computed once per
+    /// input, from the slice of t = 0, and reused for every t (DESIGN §3).
+    var isEncoding = false
+    /// The conv output `[B, C, H, W]` of the current static input; nil until t = 0 is computed.
+    private var staticOutput: Tensor?
 
     init(path: String, normPath: String?, weight: Tensor, bias: Tensor?, pad: (Int, Int) = (0, 0), groups: Int = 1,
          isLinear: Bool = false, norm: NormKind) {
@@ -85,8 +89,12 @@ final class ConvUnit {
 
     func reset() {
         stepper = nil
-        lastInput = nil
-        lastOutput = nil
+        staticOutput = nil
+    }
+
+    /// Drops the conv output kept for a static input (a new input that carries the neuron state).
+    func forgetInput() {
+        staticOutput = nil
     }
 
     /// The raw conv/linear output before the norm, same layout as `forward`'s result.
@@ -100,30 +108,18 @@ final class ConvUnit {
         let perStep = x.count / max(steps, 1)
         var out: [Float] = []
         var outSample: [Int] = []
+        // A static image: the encoding conv of t = 0 serves every t; no slice is read after it.
+        let reuse = isEncoding && ctx.staticInput && weightPerStep == nil
         for i in 0..<steps {
-            let t = ctx.t0 + i
-            // One timestep (the explorer's step) shares the chunk's storage instead of copying it.
-            let xt = steps == 1 ? Tensor(shape: [x.shape[1]] + sampleShape, storage: x.storage)
-                : Tensor(shape: [x.shape[1]] + sampleShape, storage: Array(x.storage[(i * perStep)..<((i + 1) * perStep)]))
             let y: Tensor
-            if reusesRepeatedInput, let lastInput, let lastOutput, lastInput == xt.storage {
-                y = lastOutput
-            } else if isLinear {
-                y = inputIsSpikes ? Linear.forwardSpikes(xt, weight: weight, bias: bias, packed: spikeWeights)
-                                  : Linear.forward(xt, weight: weight, bias: bias)
-            } else if inputIsSpikes && weight.shape[2] == 1 && weight.shape[3] == 1 && groups == 1 && padH == 0 && padW == 0 {
-                y = Conv2d.pointwiseSpikes(xt, weight: weight, bias: bias, packed: spikeWeights)
-            } else if inputIsSpikes && groups == 1 {
-                y = Conv2d.forwardSpikes(xt, weight: weight, bias: bias, padH: padH, padW: padW, packed: spikeConvWeights)
-            } else if let wps = weightPerStep {
-                // Deploy depthwise kernels differ per timestep (SPEC §5.3).
-                y = Conv2d.forward(xt, weight: wps.slice(t), bias: biasPerStep?.slice(t), padH: padH, padW: padW, groups: groups)
+            if reuse, let staticOutput {
+                y = staticOutput
             } else {
-                y = Conv2d.forward(xt, weight: weight, bias: bias, padH: padH, padW: padW, groups: groups)
-            }
-            if reusesRepeatedInput {
-                lastInput = xt.storage
-                lastOutput = y
+                // One timestep (the explorer's step) shares the chunk's storage instead of copying it.
+                let xt = steps == 1 ? Tensor(shape: [x.shape[1]] + sampleShape, storage: x.storage)
+                    : Tensor(shape: [x.shape[1]] + sampleShape, storage: Array(x.storage[(i * perStep)..<((i + 1) * perStep)]))
+                y = linearStep(xt, t: ctx.t0 + i)
+                if reuse { staticOutput = y }
             }
             outSample = Array(y.shape.dropFirst())
             if steps == 1 { return Tensor(shape: [1, x.shape[1]] + outSample, storage: y.storage) }
@@ -131,6 +127,22 @@ final class ConvUnit {
             out += y.storage
         }
         return Tensor(shape: [steps, x.shape[1]] + outSample, storage: out)
+    }
+
+    /// The conv/linear of one timestep `t` on its B samples `xt` `[B, ...]`.
+    private func linearStep(_ xt: Tensor, t: Int) -> Tensor {
+        if isLinear {
+            return inputIsSpikes ? Linear.forwardSpikes(xt, weight: weight, bias: bias, packed: spikeWeights)
+                                 : Linear.forward(xt, weight: weight, bias: bias)
+        } else if inputIsSpikes && weight.shape[2] == 1 && weight.shape[3] == 1 && groups == 1 && padH == 0 && padW == 0 {
+            return Conv2d.pointwiseSpikes(xt, weight: weight, bias: bias, packed: spikeWeights)
+        } else if inputIsSpikes && groups == 1 {
+            return Conv2d.forwardSpikes(xt, weight: weight, bias: bias, padH: padH, padW: padW, packed: spikeConvWeights)
+        } else if let wps = weightPerStep {
+            // Deploy depthwise kernels differ per timestep (SPEC §5.3).
+            return Conv2d.forward(xt, weight: wps.slice(t), bias: biasPerStep?.slice(t), padH: padH, padW: padW, groups: groups)
+        }
+        return Conv2d.forward(xt, weight: weight, bias: bias, padH: padH, padW: padW, groups: groups)
     }
 
     /// conv/linear then norm on a chunk.

@@ -6,6 +6,8 @@ public struct EncodedInput: Sendable {
     public var summary: String
     /// Labels of the batch items when the file carries them (CIFAR records), else empty.
     public var labels: [Int]
+    /// `.staticImage` for images and tensors repeated over T, `.frames` for binned events.
+    public var kind: InputKind
 }
 
 /// Turns any `LoadedInput` into `[T, B, C, H, W]` with the matching encoder.
@@ -30,10 +32,10 @@ public enum InputEncoder {
                 summary += "\nlabel \(label)" + (li.className.map { " (\($0))" } ?? "")
                 if let coarse = li.coarseLabel { summary += ", superclass \(coarse)" + (li.coarseClassName.map { " (\($0))" } ?? "") }
             }
-            return EncodedInput(input: x, summary: summary, labels: li.label.map { [$0] } ?? [])
+            return EncodedInput(input: x, summary: summary, labels: li.label.map { [$0] } ?? [], kind: .staticImage)
         case let .events(stream):
             let (x, enc) = EventEncoder.encode(stream, timesteps: timesteps, size: size, splitBy: splitBy)
-            return EncodedInput(input: x, summary: stream.summary + "\n" + enc.summary, labels: [])
+            return EncodedInput(input: x, summary: stream.summary + "\n" + enc.summary, labels: [], kind: .frames)
         case let .tensor(t):
             guard t.shape[2] == size && t.shape[3] == size else {
                 throw InputError(file: file, format: loaded.format.rawValue, location: "tensor \(t.shape)",
@@ -43,7 +45,7 @@ public enum InputEncoder {
             let x = ImageEncoder.repeatOverTime(t, timesteps: timesteps)
             let summary = "tensor \(t.shape) taken as already normalised, repeated over T = \(timesteps)"
                 + (loaded.notes.isEmpty ? "" : " (" + loaded.notes.joined(separator: "; ") + ")")
-            return EncodedInput(input: x, summary: summary, labels: [])
+            return EncodedInput(input: x, summary: summary, labels: [], kind: .staticImage)
         }
     }
 

@@ -110,11 +110,9 @@ extension Session {
         let paths = builtPathSet.flatMap { $0.count == unfused.layers.count ? nil : $0 }
         unfused.setBuildPrefix(paths)
         deploy?.setBuildPrefix(paths)
-        guard let encodedInput else { return }
+        guard encodedInput != nil else { return }
         let steps = max(1, computedSteps), t = cursor.t
-        try unfused.start(encodedInput, recorder: unfusedRecorder)
-        if let deploy { try deploy.start(encodedInput, recorder: deployRecorder) }
-        try advance(to: steps)
+        try run.restart(through: steps)
         cursor.t = min(t, steps - 1)
     }
 

@@ -134,6 +134,24 @@ public final class LockstepRun {
         computedStepCount += unfused.computedSteps - before
     }
 
+    /// Runs the whole unfused model from rest over the computed timesteps into a fresh full
+    /// recording (returned), then recomputes the run's own unfused recording as it was, with
+    /// `prefix` built (a layer-by-layer build's layers; nil: all). The deploy twin is untouched.
+    /// - Throws: `noModel`, `noInput`, and the forward's errors.
+    func wholeUnfusedRecording(restoringPrefix prefix: Set<String>?) throws -> Recorder {
+        guard let unfused else { throw SessionError.noModel }
+        guard let encodedInput else { throw SessionError.noInput }
+        let steps = computedSteps
+        let full = Recorder(level: .full)
+        unfused.setBuildPrefix(nil)
+        try unfused.start(encodedInput, recorder: full)
+        try unfused.advance(to: steps)
+        unfused.setBuildPrefix(prefix)
+        try unfused.start(encodedInput, recorder: unfusedRecorder)
+        try unfused.advance(to: steps)
+        return full
+    }
+
     /// Forgets the input and both recordings.
     func dropInput() {
         encodedInput = nil

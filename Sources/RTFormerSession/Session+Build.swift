@@ -142,19 +142,12 @@ extension Session {
     /// running statistics).
     func buildMismatches() throws -> Int {
         guard let unfused else { throw SessionError.noModel }
-        guard let encodedInput else { throw SessionError.noInput }
+        guard encodedInput != nil else { throw SessionError.noInput }
         guard unfused.mode == .eval else {
             throw SessionError.badExpectation(expectation: "build.mismatches", reason: "compares eval-mode forwards: `mode eval` first")
         }
         let steps = computedSteps
-        let full = Recorder(level: .full)
-        let prefix = builtPathSet
-        unfused.setBuildPrefix(nil)
-        try unfused.start(encodedInput, recorder: full)
-        try unfused.advance(to: steps)
-        unfused.setBuildPrefix(prefix.flatMap { $0.count == unfused.layers.count ? nil : $0 })
-        try unfused.start(encodedInput, recorder: unfusedRecorder)
-        try unfused.advance(to: steps)
+        let full = try run.wholeUnfusedRecording(restoringPrefix: builtPathSet.flatMap { $0.count == unfused.layers.count ? nil : $0 })
         var mismatches = 0
         for path in unfusedRecorder.lifOrder {
             guard let a = unfusedRecorder.lifs[path] else { continue }

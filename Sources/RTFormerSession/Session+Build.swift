@@ -110,11 +110,9 @@ extension Session {
         let paths = builtPathSet.flatMap { $0.count == unfused.layers.count ? nil : $0 }
         unfused.setBuildPrefix(paths)
         deploy?.setBuildPrefix(paths)
-        guard let encodedInput else { return }
+        guard encodedInput != nil else { return }
         let steps = max(1, computedSteps), t = cursor.t
-        try unfused.start(encodedInput, kind: inputKind, recorder: unfusedRecorder)
-        if let deploy { try deploy.start(encodedInput, kind: inputKind, recorder: deployRecorder) }
-        try advance(to: steps)
+        try run.restart(through: steps)
         cursor.t = min(t, steps - 1)
     }
 
@@ -144,19 +142,12 @@ extension Session {
     /// running statistics).
     func buildMismatches() throws -> Int {
         guard let unfused else { throw SessionError.noModel }
-        guard let encodedInput else { throw SessionError.noInput }
+        guard encodedInput != nil else { throw SessionError.noInput }
         guard unfused.mode == .eval else {
             throw SessionError.badExpectation(expectation: "build.mismatches", reason: "compares eval-mode forwards: `mode eval` first")
         }
         let steps = computedSteps
-        let full = Recorder(level: .full)
-        let prefix = builtPathSet
-        unfused.setBuildPrefix(nil)
-        try unfused.start(encodedInput, kind: inputKind, recorder: full)
-        try unfused.advance(to: steps)
-        unfused.setBuildPrefix(prefix.flatMap { $0.count == unfused.layers.count ? nil : $0 })
-        try unfused.start(encodedInput, kind: inputKind, recorder: unfusedRecorder)
-        try unfused.advance(to: steps)
+        let full = try run.wholeUnfusedRecording(restoringPrefix: builtPathSet.flatMap { $0.count == unfused.layers.count ? nil : $0 })
         var mismatches = 0
         for path in unfusedRecorder.lifOrder {
             guard let a = unfusedRecorder.lifs[path] else { continue }

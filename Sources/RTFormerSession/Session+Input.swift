@@ -115,5 +115,5 @@ enum ColorScaleText {
 extension Session {
     /// What the current input is over time (`.frames` without an input): both twins start on it
     /// with this kind, so a static image's encoding conv runs once.
-    public var inputKind: InputKind { input?.kind ?? .frames }
+    public var inputKind: InputKind { run.inputKind }
 }

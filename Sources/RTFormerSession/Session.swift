@@ -28,41 +28,34 @@ public final class Session {
     // MARK: state
 
     /// The model config (nil before `model`).
-    public private(set) var config: ModelConfig?
-    /// The unfused (trained-form) model.
-    public private(set) var unfused: Network?
-    /// The re-parameterized twin (nil when no `DeployBuilder` is available).
-    public private(set) var deploy: Network?
-    /// Why there is no deploy twin (shown when the user asks for it).
-    public private(set) var deployUnavailableReason: String? = "no model"
+    public internal(set) var config: ModelConfig?
+    /// The two twins running in lockstep: models, encoded input, progress and recordings
+    /// (`Session+Recording` forwards what the views and the TUI read).
+    public let run = LockstepRun()
     /// Where the weights came from and what their statistics were calibrated on.
-    public private(set) var weightOrigin = WeightOrigin(.seeded(seed: 0))
+    public internal(set) var weightOrigin = WeightOrigin(.seeded(seed: 0))
     /// Seeded weights waiting for their calibration on the bundled samples (done before the first
     /// input runs, so `model X` followed by `load weights` never calibrates for nothing).
-    public private(set) var calibrationPending = false
+    public internal(set) var calibrationPending = false
     /// `seeded`, `seeded + calibrated`, a weights file (what the status bar shows).
     public var weightsSource: String { weightOrigin.description }
     /// The current input as read (one sample).
-    public private(set) var input: SessionInput?
-    /// The input as both models see it, `[T, 1, C, H, W]`.
-    public private(set) var encodedInput: Tensor?
+    public internal(set) var input: SessionInput?
     /// Layer, timestep, channel and position the panes show.
     public internal(set) var cursor = Cursor()
     /// The running statistics as they were when `mode train` began; `mode eval` puts them back
     /// (nil in eval mode, and after `calibrate` or a model/weights change, which keep their own).
-    public private(set) var statisticsBeforeTrain: NormStatistics?
+    public internal(set) var statisticsBeforeTrain: NormStatistics?
     /// The pane `export png|svg|csv FILE` writes when none is named (the TUI sets its focused pane).
     public var focusedFigurePane: FigurePane?
     /// Which model the panes show.
     public private(set) var view: ViewMode = .unfused
     /// Threshold fold of the deploy twin.
     public private(set) var fold: ThresholdFoldMode = .exact
-    /// Whether the current input started from rest or carried the previous input's neuron state.
-    public private(set) var neuronState: NeuronStateMode = .fresh
     /// How inputs are encoded (`encode`).
-    public private(set) var encoding = InputEncodingOptions()
+    public internal(set) var encoding = InputEncodingOptions()
     /// The last `input` request, to encode it again after `encode`.
-    private var lastInputRequest: InputRequest?
+    var lastInputRequest: InputRequest?
     /// Layers built by a layer-by-layer build (`build`, Session+Build.swift): the first
     /// `builtLayers` rows of the unfused layer table; nil: the whole model (the default).
     public internal(set) var builtLayers: Int?
@@ -70,24 +63,6 @@ public final class Session {
     public internal(set) var pins: [String: [NeuronPin]] = [:]
     /// Which neurons the raster pane shows (`raster`).
     public internal(set) var rasterRows: RasterRows = .channel
-    /// Recording of the unfused model: spikes of every LIF, membranes of the watched ones
-    /// (`Session+Recording`).
-    public let unfusedRecorder = Recorder(watching: [])
-    /// Recording of the deploy twin (as the unfused one).
-    public let deployRecorder = Recorder(watching: [])
-    /// Most bytes the membranes of every layer (both twins) may take for the session to record
-    /// them all; above it only the selected layer and the few viewed last are recorded, and a
-    /// layer the cursor moves to is recomputed (`Session+Recording`).
-    public var membraneBudget = 48 << 20
-    /// Neuron layers viewed most recently, most recent first (their membranes stay recorded).
-    var recentLayers: [String] = []
-    /// The last membrane recomputation: layer and seconds (both twins).
-    public internal(set) var lastMembraneRecompute: (path: String, seconds: Double)?
-    /// Receives progress of long work (model build, calibration, timesteps, replays, diff).
-    public var onProgress: ProgressHandler?
-    /// Timesteps the unfused model has computed since the session started (tests use it to check
-    /// that `back` and `goto` do not recompute).
-    public private(set) var computedStepCount = 0
     /// The last diff and what it was computed from (`diffView()`).
     var diffCache: (key: DiffCacheKey, view: DiffView)?
     /// The lines that changed state, in order (what `save` writes).
@@ -119,12 +94,6 @@ public final class Session {
 
     /// The engine's deploy conversion (`DeployConversion.convert`, SPEC R14).
     public static var defaultDeployBuilder: DeployBuilder? { { try DeployConversion.convert($0, fold: $1) } }
-
-    /// Timesteps computed so far (0…T).
-    public var computedSteps: Int { unfused?.computedSteps ?? 0 }
-
-    /// Bytes held by both recordings.
-    public var memoryBytes: Int { unfusedRecorder.bytes + deployRecorder.bytes }
 
     /// The selected layer of the unfused model.
     public var selectedLayer: LayerInfo? {
@@ -220,406 +189,7 @@ public final class Session {
         }
     }
 
-    // MARK: model, weights, input
-
-    func resolve(_ path: String) -> String {
-        if path.hasPrefix("/") || path.hasPrefix("~") { return (path as NSString).expandingTildeInPath }
-        return URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
-    }
-
-    private func loadModel(_ name: String, uncalibrated: Bool = false) throws -> String {
-        // A config name, or a JSON file relative to the script; an unknown word keeps its own
-        // spelling in the error (not the path it would resolve to).
-        let nameOrPath = ModelConfig.named[name] == nil && FileManager.default.fileExists(atPath: resolve(name)) ? resolve(name) : name
-        let cfg = try ModelConfig.load(nameOrPath)
-        report(WorkProgress("building model \(cfg.name)"))
-        try installSeeded(cfg, calibrate: !uncalibrated)
-        var out = "model \(cfg.name) (\(cfg.family.rawValue)): T \(cfg.timesteps), D \(cfg.embedDims), \(cfg.depths) block(s), "
-            + "\(unfused!.layers.count) layers, \(Fmt.int(unfused!.parameterCount)) parameters (seeded weights, not a trained model; "
-            + (uncalibrated ? "running statistics 0/1, so most neurons stay silent)"
-                            : "BN/TSBN statistics calibrated on the bundled samples before the first input runs)")
-        if let deploy { out += "; deploy twin \(Fmt.int(deploy.parameterCount)) parameters (fold \(fold.rawValue))" }
-        if input != nil { out += "\n" + rerunOrDropInput() }
-        return out
-    }
-
-    private func loadWeights(_ path: String, ema: Bool = false, key: String? = nil, keyMap: String? = nil, heads: Int? = nil) throws -> String {
-        // Relative paths resolve against the script's folder; aliases name bundled files.
-        let full = try BundledResources.locate(path, as: .weights, relativeTo: baseDirectory)
-        let selection = WeightSelection(ema: ema, key: key, keyMap: try keyMap.map { try KeyMap.load(path: resolve($0)) })
-        // The file's own config rebuilds the model (issue 12); a file of tensors only loads into
-        // the current model, or — with none — into the config its shapes give. A model that
-        // differs from the file only in fields the user may choose (TSBN window, image size,
-        // pooling, eps) is kept, said in a note.
-        let request = ModelRequest(config: config.map { .current($0) } ?? .fromFile, weights: full, weightsName: path, selection: selection,
-                                   heads: heads, headsOption: "`heads N`")
-        let resolved = try ModelPipeline.resolve(request)
-        let built = try ModelPipeline.unfused(resolved, request, progress: onProgress)
-        try install(built.network, origin: built.origin)
-        let cfg = resolved.config, dict = resolved.checkpoint?.tensors ?? [:]
-        var out = "loaded \(path) (\(resolved.checkpoint?.source ?? "?")): \(dict.count) tensors, \(Fmt.int(unfused!.parameterCount)) parameters"
-        if !unfused!.unusedKeys.isEmpty { out += " (\(unfused!.unusedKeys.count) unused keys: \(unfused!.unusedKeys.joined(separator: ", ")))" }
-        if let inferred = resolved.inferred {
-            out += "\nmodel \(cfg.name) (\(cfg.family.rawValue)) built from the file's config: " + inferred.report.joined(separator: ", ")
-        }
-        for n in resolved.notes + built.notes { out += "\nnote: \(n)" }
-        if input != nil { out += "\n" + rerunOrDropInput() }
-        return out
-    }
-
-    /// Makes a seeded model of `config` the unfused model; its calibration on the bundled samples
-    /// waits for the first input (`calibrate` false: none).
-    private func installSeeded(_ config: ModelConfig, calibrate: Bool) throws {
-        let request = ModelRequest(config: .explicit(config), calibrateSeeded: false)
-        let built = try ModelPipeline.unfused(try ModelPipeline.resolve(request), request)
-        try install(built.network, origin: built.origin)
-        calibrationPending = calibrate
-    }
-
-    /// Calibrates a seeded model on the bundled samples if that is still to do (before an input
-    /// runs): the same calibration every rtformer command gives seeded weights.
-    /// - Returns: what was done, or nil.
-    private func calibrateIfPending() throws -> String? {
-        guard calibrationPending, let unfused, let cfg = config else { return nil }
-        calibrationPending = false
-        let samples = try ModelPipeline.calibrateSeeded(unfused, progress: onProgress)
-        weightOrigin.calibration = BundledSamples.calibrationName(for: cfg)
-        try rebuildDeploy()
-        if case let .seeded(seed) = weightOrigin.base { return ModelPipeline.seededNote(seed: seed, calibratedOn: samples) }
-        return nil
-    }
-
-    /// Makes `net` the unfused model, rebuilds the deploy twin and resets the build walk and cursor.
-    private func install(_ net: Network, origin: WeightOrigin) throws {
-        let previousPath = selectedLayer?.path
-        statisticsBeforeTrain = nil
-        calibrationPending = false
-        config = net.config
-        unfused = net
-        weightOrigin = origin
-        builtLayers = nil
-        pins = [:]
-        try rebuildDeploy()
-        cursor = Cursor()
-        if let previousPath, let i = net.layers.firstIndex(where: { $0.path == previousPath }) {
-            cursor.layerIndex = i
-        } else if let i = net.layers.firstIndex(where: \.isNeuron) {
-            cursor.layerIndex = i
-        }
-    }
-
-    private func rebuildDeploy() throws {
-        guard let unfused else { deploy = nil; deployUnavailableReason = "no model"; return }
-        guard let deployBuilder else {
-            deploy = nil
-            deployUnavailableReason = "this build has no deploy conversion (DeployConversion, issue 4)"
-            return
-        }
-        report(WorkProgress("building the deploy twin of \(unfused.config.name) (fold \(fold.rawValue))"))
-        deploy = nil
-        deploy = try deployBuilder(unfused, fold)
-        deploy?.setBuildPrefix(builtPathSet)
-        deployUnavailableReason = nil
-    }
-
-    private func loadInput(_ req: InputRequest) throws -> String {
-        guard var cfg = config else { throw SessionError.noModel }
-        if req.carry && encodedInput == nil { throw SessionError.noInput }
-        if let t = req.timesteps, t != cfg.timesteps {
-            guard weightOrigin.isSeeded else {
-                throw SessionError.timestepsFixedByWeights(model: cfg.name, weights: cfg.timesteps, requested: t)
-            }
-            let calibrate = calibrationPending || weightOrigin.calibration != nil
-            cfg = cfg.with(timesteps: t)
-            try installSeeded(cfg, calibrate: calibrate)
-        }
-        let loaded: SessionInput
-        // `default` is the bundled sample the model takes: a CIFAR-10 image, or the DVS Gesture
-        // window for event (2-channel) models.
-        if req.source == "default" && cfg.inChannels == 2 {
-            var events = req
-            events.source = "gesture"
-            return try loadInput(events)
-        }
-        if req.source == "default" {
-            guard let d = defaultInput else { throw SessionError.noDefaultInput }
-            loaded = try d.load(path: "default", index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize, encoding: encoding)
-        } else {
-            let path = try BundledResources.locate(req.source, as: .input, relativeTo: baseDirectory)
-            var options = encoding
-            options.format = req.format
-            loaded = try BundledResources.naming(req.source, path: path) {
-                try inputSource.load(path: path, index: req.index, timesteps: cfg.timesteps, size: cfg.imgSize, encoding: options)
-            }
-        }
-        let encoded = loaded.encoded
-        guard encoded.rank == 5, encoded.shape[0] == cfg.timesteps, encoded.shape[1] == 1, encoded.shape[2] == cfg.inChannels else {
-            throw SessionError.inputShape(input: loaded.name, found: encoded.shape,
-                                          expected: "[\(cfg.timesteps), 1, \(cfg.inChannels), \(cfg.imgSize), \(cfg.imgSize)] for model \(cfg.name)")
-        }
-        input = loaded
-        encodedInput = encoded
-        lastInputRequest = req
-        neuronState = req.carry ? .carried : .fresh
-        var out = "input \(loaded.name) → [T \(cfg.timesteps), B 1, \(encoded.shape.dropFirst(2).map(String.init).joined(separator: ", "))]"
-        if let l = loaded.label { out += ", label \(l)" + (loaded.classNames.map { l < $0.count ? " (\($0[l]))" : "" } ?? "") }
-        if !loaded.summary.isEmpty { out += "\n" + loaded.summary }
-        if let warning = outputClassNames.warning { out += "\nwarning: " + warning }
-        return out + "\n" + (try restartInput(carry: req.carry))
-    }
-
-    /// `encode`: sets how inputs are encoded and encodes the current input again (from rest).
-    private func setEncoding(_ setting: EncodeSetting) throws -> String {
-        switch setting {
-        case let .images(stats): encoding.stats = stats
-        case let .events(split): encoding.splitBy = split
-        }
-        let options = encoding
-        var out = "encoding: images " + (options.stats.map { "normalised with \($0.name) statistics" } ?? "with the reader's statistics")
-            + ", events binned by \(options.splitBy.rawValue)"
-        if var req = lastInputRequest {
-            req.carry = false
-            req.timesteps = nil
-            out += "\n" + (try loadInput(req))
-        }
-        return out
-    }
-
-    /// After a model or weights change: reruns the current input, or — when it does not fit the
-    /// new model (another T, size or channel count) — drops it, so no view shows the previous
-    /// model's recordings as if they were the new one's.
-    private func rerunOrDropInput() -> String {
-        do {
-            return try restartInput()
-        } catch {
-            let name = input?.name ?? "the input"
-            input = nil
-            encodedInput = nil
-            unfusedRecorder.clear()
-            deployRecorder.clear()
-            cursor.t = 0
-            return "\(name) does not fit this model (\(error)); it was dropped: load one with `input <file>` or `input default`"
-        }
-    }
-
-    /// Starts both twins on the current input and computes t = 0: from rest, or with every
-    /// membrane carried over from the previous input (`input … carry`).
-    private func restartInput(carry: Bool = false) throws -> String {
-        guard unfused != nil, let encodedInput else { throw SessionError.noInput }
-        let calibrated = try calibrateIfPending()
-        guard let unfused else { throw SessionError.noModel }
-        if carry {
-            // The previous input's remaining timesteps complete first, so the carried state is its final one.
-            try unfused.advance(to: unfused.config.timesteps)
-            try deploy?.advance(to: unfused.config.timesteps)
-        }
-        neuronState = carry ? .carried : neuronState
-        // The selected layer is watched from t = 0 when its membranes fit the budget; a larger one
-        // (a 224² stem layer takes hundreds of MiB) is recomputed when a view asks for it.
-        if let l = selectedLayer, l.isNeuron, membraneBytes(of: l) <= membraneBudget { touchLayer(l.path) }
-        try unfused.start(encodedInput, kind: inputKind, recorder: unfusedRecorder, carryState: carry)
-        configureRecorders()
-        if let deploy { try deploy.start(encodedInput, kind: inputKind, recorder: deployRecorder, carryState: carry) } else { deployRecorder.clear() }
-        cursor.t = 0
-        try advance(to: 1)
-        return (calibrated.map { $0 + "\n" } ?? "") + statusLine()
-    }
-
-    /// Calibrates the BN/TSBN running statistics of the unfused model on real inputs
-    /// (`Calibration.run`: train-mode passes, cumulative average), rebuilds the deploy twin and
-    /// reruns the current input.
-    private func calibrate(source: String, count: Int?) throws -> String {
-        guard let unfused, let cfg = config else { throw SessionError.noModel }
-        let limit = count ?? 10
-        var samples: [Tensor] = [], kinds: [InputKind] = []
-        var name = source
-        if source == "default" {
-            guard let d = defaultInput else { throw SessionError.noDefaultInput }
-            for i in 0..<min(limit, BundledSamples.cifar10TestRecords.count / 3073) {
-                let sample = try d.load(path: "default", index: i, timesteps: cfg.timesteps, size: cfg.imgSize)
-                samples.append(sample.encoded)
-                kinds.append(sample.kind)
-            }
-            name = BundledSamples.cifar10Name
-        } else {
-            let path = try BundledResources.locate(source, as: .input, relativeTo: baseDirectory)
-            let read = try BundledResources.naming(source, path: path) {
-                try InputPipeline.samples(of: path, limit: limit, timesteps: cfg.timesteps, size: cfg.imgSize, channels: cfg.inChannels,
-                                          modelName: cfg.name, splitBy: encoding.splitBy)
-            }
-            samples = read.map(\.input)
-            kinds = read.map(\.kind)
-        }
-        report(WorkProgress("calibrating \(cfg.name) on \(samples.count) samples of \(name)"))
-        try Calibration.run(unfused, inputs: samples, kinds: kinds, batchSize: 8) { p in
-            self.report(WorkProgress("calibrating \(cfg.name) on \(samples.count) samples of \(name)", done: p.pass, total: p.passes))
-        }
-        statisticsBeforeTrain = nil
-        calibrationPending = false
-        weightOrigin.calibration = name
-        try rebuildDeploy()
-        var out = "calibrated \(cfg.name) on \(samples.count) samples of \(name): BN/TSBN running statistics are their cumulative average"
-        if input != nil { out += "\n" + rerunOrDropInput() }
-        return out
-    }
-
-    func advance(to end: Int) throws {
-        guard let unfused else { throw SessionError.noModel }
-        guard encodedInput != nil else { throw SessionError.noInput }
-        let before = unfused.computedSteps
-        let last = min(end, unfused.config.timesteps)
-        // One timestep at a time (bit-identical to a chunk), reporting each.
-        for t in stride(from: before, to: last, by: 1) {
-            report(WorkProgress("computing t \(t) of \(unfused.config.name)", done: t - before, total: last - before))
-            try unfused.advance(to: t + 1)
-            try deploy?.advance(to: t + 1)
-        }
-        computedStepCount += unfused.computedSteps - before
-    }
-
-    // MARK: stepping
-
-    private var timesteps: Int { config?.timesteps ?? 0 }
-
-    private func requireRun() throws {
-        guard unfused != nil else { throw SessionError.noModel }
-        guard encodedInput != nil else { throw SessionError.noInput }
-    }
-
-    private func step(_ n: Int) throws -> String {
-        try requireRun()
-        guard cursor.t < timesteps - 1 else { throw SessionError.lastTimestep(t: cursor.t) }
-        // `step 9223372036854775807` is valid input: saturate instead of overflowing.
-        let target = min(cursor.t.addingReportingOverflow(n).overflow ? Int.max : cursor.t + n, timesteps - 1)
-        try advance(to: target + 1)
-        cursor.t = target
-        return statusLine()
-    }
-
-    private func back(_ n: Int) throws -> String {
-        try requireRun()
-        cursor.t = max(0, cursor.t - n)
-        return statusLine()
-    }
-
-    private func goto(_ t: Int) throws -> String {
-        try requireRun()
-        guard t < timesteps else { throw SessionError.timestepOutOfRange(t: t, timesteps: timesteps) }
-        try advance(to: t + 1)
-        cursor.t = t
-        return statusLine()
-    }
-
-    private func runAll() throws -> String {
-        try requireRun()
-        try advance(to: timesteps)
-        cursor.t = timesteps - 1
-        var out = statusLine()
-        if let l = try? logitsView(), let top = l.top.first {
-            out += "\nlogits top-1: \(top.classIndex)" + (top.className.map { " \($0)" } ?? "") + String(format: " (%.4f)", top.logit)
-        }
-        return out
-    }
-
-    private func reset() throws -> String {
-        try requireRun()
-        neuronState = .fresh
-        return try restartInput()
-    }
-
-    /// One line: model, input, t/T, computed, view, fold, layer, memory.
-    public func statusLine() -> String {
-        guard let cfg = config else { return "no model" }
-        var s = "t \(cursor.t)/\(cfg.timesteps) (computed \(computedSteps)) · view \(view.rawValue) · fold \(fold.rawValue)"
-        if unfused?.mode == .train { s += " · train" }
-        if let l = selectedLayer {
-            s += " · \(l.path)"
-            if let r = try? rate(of: l, at: cursor.t, in: primaryRecorder) { s += String(format: " rate %.4f", r) }
-        }
-        s += " · mem " + Fmt.bytes(memoryBytes)
-        return s
-    }
-
-    // MARK: cursor
-
-    private func selectLayer(_ sel: LayerSelector) throws -> String {
-        guard let unfused else { throw SessionError.noModel }
-        let layers = unfused.layers
-        switch sel {
-        case .next: cursor.layerIndex = min(layers.count - 1, cursor.layerIndex + 1)
-        case .prev: cursor.layerIndex = max(0, cursor.layerIndex - 1)
-        case let .index(i):
-            guard i < layers.count else { throw SessionError.layerIndexOutOfRange(index: i, count: layers.count) }
-            cursor.layerIndex = i
-        case let .path(p):
-            cursor.layerIndex = try Self.findLayer(p, in: layers)
-        }
-        clampCursor()
-        let l = layers[cursor.layerIndex]
-        var out = "layer \(cursor.layerIndex) \(l.path): \(l.kind) \(Fmt.shape(l.outputShape))"
-        if l.isNeuron, let seconds = try ensureMembranes(l.path) {
-            out += String(format: " (membranes recomputed over %d timestep(s) in %.2f s)", computedSteps, seconds)
-        }
-        return out
-    }
-
-    /// Index of the layer with path `p`, or with a unique path suffix `.p`.
-    static func findLayer(_ p: String, in layers: [LayerInfo]) throws -> Int {
-        if let i = layers.firstIndex(where: { $0.path == p }) { return i }
-        let matches = layers.indices.filter { layers[$0].path.hasSuffix("." + p) }
-        if matches.count == 1 { return matches[0] }
-        if matches.count > 1 { throw SessionError.ambiguousLayer(p, matches: matches.map { layers[$0].path }) }
-        let last = p.split(separator: ".").last.map(String.init) ?? p
-        let suggestions = layers.map(\.path).filter { $0.contains(last) }.prefix(5)
-        throw SessionError.unknownLayer(p, suggestions: Array(suggestions))
-    }
-
-    /// Layout of the selected layer's output (per sample).
-    public func layout(of layer: LayerInfo) -> NeuronLayout {
-        NeuronLayout(shape: layer.outputShape, path: layer.path, family: config?.family ?? .rtformer)
-    }
-
-    private func clampCursor() {
-        guard let l = selectedLayer else { return }
-        let lay = layout(of: l)
-        cursor.channel = min(cursor.channel, lay.channels - 1)
-        cursor.position = min(cursor.position, lay.positions - 1)
-    }
-
-    private func selectChannel(_ c: Int) throws -> String {
-        guard let l = selectedLayer else { throw SessionError.noModel }
-        let lay = layout(of: l)
-        guard c < lay.channels else { throw SessionError.channelOutOfRange(path: l.path, channel: c, channels: lay.channels) }
-        cursor.channel = c
-        return "channel \(c) of \(l.path)"
-    }
-
-    private func selectNeuron(channel: Int?, y: Int, x: Int) throws -> String {
-        guard let l = selectedLayer else { throw SessionError.noModel }
-        let lay = layout(of: l)
-        if let channel {
-            guard channel < lay.channels else { throw SessionError.channelOutOfRange(path: l.path, channel: channel, channels: lay.channels) }
-        }
-        guard y < lay.rows, x < lay.columns else {
-            throw SessionError.positionOutOfRange(path: l.path, what: "y,x = \(y),\(x)", limit: "y < \(lay.rows), x < \(lay.columns)")
-        }
-        if let channel { cursor.channel = channel }
-        cursor.position = y * lay.columns + x
-        return "neuron c \(cursor.channel), y \(y), x \(x) of \(l.path)"
-    }
-
-    private func selectToken(_ n: Int) throws -> String {
-        guard let l = selectedLayer else { throw SessionError.noModel }
-        let lay = layout(of: l)
-        // The attention pane's token too, when the model has attention blocks (issue 14).
-        if let g = attentionGeometry(), n < g.tokens { cursor.token = n }
-        guard n < lay.positions else {
-            if let g = attentionGeometry(), n < g.tokens { return "attention token \(n) of \(g.block)" }
-            throw SessionError.positionOutOfRange(path: l.path, what: "token \(n)", limit: "0…\(lay.positions - 1)")
-        }
-        cursor.position = n
-        return "token \(n) of \(l.path)"
-    }
+    // MARK: view, fold, mode
 
     private func setView(_ mode: ViewMode) throws -> String {
         if mode != .unfused, deploy == nil { throw SessionError.noDeployTwin(reason: deployUnavailableReason ?? "unknown") }
@@ -632,11 +202,7 @@ public final class Session {
         guard unfused != nil else { return "fold \(mode.rawValue)" }
         try rebuildDeploy()
         guard let deploy else { return "fold \(mode.rawValue) (no deploy twin: \(deployUnavailableReason ?? ""))" }
-        if let encodedInput {
-            let steps = computedSteps
-            try deploy.start(encodedInput, kind: inputKind, recorder: deployRecorder)
-            try deploy.advance(to: steps)
-        }
+        try run.rerunDeploy()
         return "fold \(mode.rawValue): deploy twin rebuilt, \(Fmt.int(deploy.parameterCount)) parameters"
     }
 
@@ -695,171 +261,6 @@ public final class Session {
         guard isBuilt(layerIndex: cursor.layerIndex) else { throw SessionError.notBuilt(path: l.path) }
         guard let r = recorder.lifs[l.path] else { throw SessionError.noInput }
         return (l, r)
-    }
-
-    // MARK: save / export / expect
-
-    private func save(_ path: String) throws -> String {
-        let full = resolve(path)
-        let text = "# rtformer session, saved \(ISO8601DateFormatter().string(from: Date()))\n" + history.joined(separator: "\n") + "\n"
-        do { try AtomicFile.write(text, to: full) } catch let e as FileWriteError {
-            throw SessionError.writeFailed(path: path, reason: e.reason)
-        }
-        return "saved \(history.count) commands to \(path)"
-    }
-
-    private func export(_ kind: ExportKind, _ path: String) throws -> String {
-        let full = resolve(path)
-        switch kind {
-        case .weights:
-            guard let unfused else { throw SessionError.noModel }
-            try unfused.save(to: full)
-            return "wrote unfused weights (\(unfused.orderedWeights.count) tensors) to \(path)"
-        case .deploy:
-            guard let deploy else { throw SessionError.noDeployTwin(reason: deployUnavailableReason ?? "unknown") }
-            try deploy.save(to: full, metadata: ["fold": fold.rawValue])
-            return "wrote deploy weights (\(deploy.orderedWeights.count) tensors, fold \(fold.rawValue)) to \(path)"
-        case .dump:
-            guard let unfused else { throw SessionError.noModel }
-            let rec = try fullRecording(of: primaryNetwork ?? unfused, recorder: primaryRecorder, unitOutputs: false)
-            var tensors: [(String, Tensor)] = []
-            if let logits = primaryNetwork?.logits ?? unfused.logits { tensors.append(("logits", logits)) }
-            for p in rec.lifOrder {
-                guard let r = rec.lifs[p] else { continue }
-                tensors.append((p + ".spikes", r.tensor(\.spikes)))
-                tensors.append((p + ".h", r.tensor(\.h)))
-                tensors.append((p + ".v", r.tensor(\.v)))
-                if r.hHat != nil { tensors.append((p + ".h_hat", r.comparedTensor)) }
-            }
-            tensors += rec.attentionDumpTensors
-            try Safetensors.write(tensors, metadata: ["computed_steps": String(computedSteps), "view": view.rawValue], to: full)
-            return "wrote \(tensors.count) tensors (\(computedSteps) of \(timesteps) timesteps computed) to \(path)"
-        case .transcript:
-            do { try AtomicFile.write(transcript, to: full) } catch let e as FileWriteError {
-                throw SessionError.writeFailed(path: path, reason: e.reason)
-            }
-            return "wrote transcript to \(path)"
-        }
-    }
-
-    private func check(_ e: Expectation) throws -> String {
-        let actual = value(of: e.query)
-        let text = "\(e.query.rawValue) \(e.op.rawValue) \(e.value)"
-        // A number compared with a word is a mistake in the script, not a failed expectation.
-        if case .number = actual, Double(e.value) == nil {
-            throw SessionError.badExpectation(expectation: text, reason: "`\(e.query.rawValue)` is a number, `\(e.value)` is not")
-        }
-        guard e.holds(for: actual) else { throw SessionError.expectationFailed(expectation: text, actual: actual.description) }
-        return "ok: \(text) (actual \(actual))"
-    }
-
-    /// The current value of an `expect` query.
-    public func value(of q: Query) -> QueryValue {
-        do {
-            return try valueThrowing(q)
-        } catch {
-            return .unavailable("\(error)")
-        }
-    }
-
-    private func valueThrowing(_ q: Query) throws -> QueryValue {
-        switch q {
-        case .t: return .number(Double(cursor.t))
-        case .timesteps:
-            guard let c = config else { throw SessionError.noModel }
-            return .number(Double(c.timesteps))
-        case .layer:
-            guard let l = selectedLayer else { throw SessionError.noModel }
-            return .text(l.path)
-        case .view: return .text(view.rawValue)
-        case .fold: return .text(fold.rawValue)
-        case .mode: return .text(unfused?.mode.rawValue ?? "eval")
-        case .params:
-            guard let u = unfused else { throw SessionError.noModel }
-            return .number(Double(u.parameterCount))
-        case .deployParams:
-            guard let d = deploy else { throw SessionError.noDeployTwin(reason: deployUnavailableReason ?? "") }
-            return .number(Double(d.parameterCount))
-        case .rate:
-            guard let l = selectedLayer else { throw SessionError.noModel }
-            return .number(try rate(of: l, at: cursor.t, in: primaryRecorder))
-        case .rateMean:
-            guard let l = selectedLayer else { throw SessionError.noModel }
-            var s = 0.0
-            for t in 0...cursor.t { s += try rate(of: l, at: t, in: primaryRecorder) }
-            return .number(s / Double(cursor.t + 1))
-        case .spikes:
-            let (_, r) = try selectedLIF(in: primaryRecorder)
-            guard cursor.t < computedSteps else { throw SessionError.notComputed(t: cursor.t) }
-            return .number(Double(r.spikeCount(at: cursor.t)))
-        case .computed: return .number(Double(computedSteps))
-        case .channel: return .number(Double(cursor.channel))
-        case .diffStructural: return .number(Double(try diffView().e2e.structural))
-        case .diffRounding: return .number(Double(try diffView().e2e.rounding))
-        case .diffMismatches: return .number(Double(try diffView().e2e.mismatches))
-        case .diffLocalStructural: return .number(Double(try diffView().local.structural))
-        case .diffLocalRounding: return .number(Double(try diffView().local.rounding))
-        case .diffFirstLayer: return .text(try diffView().firstDivergence?.layer ?? "none")
-        case .diffFirstT: return try diffView().firstDivergence.map { .number(Double($0.t)) } ?? .text("none")
-        case .diffVerdict: return .text(try diffView().summary.verdict.rawValue)
-        case .diffRoundingFlips: return .number(Double(try diffView().summary.roundingFlips))
-        case .diffStructuralOrigins: return .number(Double(try diffView().summary.structuralOrigins))
-        case .diffPropagated: return .number(Double(try diffView().summary.propagated))
-        case .diffOriginLayer: return .text(try jumpTarget()?.path ?? "none")
-        case .energyMJ: return .number(try energyView().totalMilliJoules)
-        case .energyUJ: return .number(try energyView().totalMilliJoules * 1000)
-        case .sop: return .number(try energyView().totalSOP)
-        case .logitsTop1:
-            guard let top = try logitsView().top.first else { throw SessionError.notComputed(t: 0) }
-            return .number(Double(top.classIndex))
-        case .inputLabel:
-            guard let input else { throw SessionError.noInput }
-            guard let l = input.label else { return .unavailable("input \(input.name) has no label") }
-            return .number(Double(l))
-        case .tsbnWindow:
-            let v = try tsbnView()
-            return .number(Double(v.window.count))
-        case .tsbnMean:
-            let v = try tsbnView()
-            return .number(Double(v.channels[cursor.channel].mean))
-        case .tsbnVariance:
-            let v = try tsbnView()
-            return .number(Double(v.channels[cursor.channel].variance))
-        case .tsbnNegativeGamma:
-            return .number(Double(try tsbnView().nonPositiveGammaChannels.count))
-        case .theta:
-            let m = try membraneView(for: view == .deploy ? .deploy : .unfused)
-            guard let p = m.trace.first(where: { $0.t == cursor.t }), let th = p.threshold else { throw SessionError.notComputed(t: cursor.t) }
-            return .number(Double(th))
-        case .membrane:
-            let m = try membraneView(for: view == .deploy ? .deploy : .unfused)
-            guard let p = m.trace.first(where: { $0.t == cursor.t }), let h = p.h else { throw SessionError.notComputed(t: cursor.t) }
-            return .number(Double(h))
-        case .memoryBytes: return .number(Double(memoryBytes))
-        case .built, .shape, .buildMismatches: return try buildValue(q)
-        }
-    }
-
-    // MARK: show
-
-    private func show(_ pane: Pane) throws -> String {
-        switch pane {
-        case .layers: return TextRender.layers(try layerTable())
-        case .membrane:
-            let models: [ModelFlavour] = view == .split ? [.unfused, .deploy] : [view == .deploy ? .deploy : .unfused]
-            return try models.map { TextRender.membrane(try membraneView(for: $0)) + TextRender.pins(try pinnedTraces(for: $0)) }
-                .joined(separator: "\n")
-        case .tsbn: return TextRender.tsbn(try tsbnView())
-        case .rates: return TextRender.rates(try ratesView())
-        case .diff: return try TextRender.diff(try diffView(), scope: .both)
-        case .energy: return TextRender.energy(try energyView())
-        case .logits: return TextRender.logits(try logitsView())
-        case .weights: return TextRender.weights(try weightsView())
-        case .status: return statusLine()
-        case .attention: return try showAttention(head: nil, token: nil)
-        case .raster: return TextRender.raster(try rasterView())
-        case .input: return TextRender.input(try inputView())
-        }
     }
 }
 

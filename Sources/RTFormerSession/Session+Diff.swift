@@ -22,7 +22,8 @@ extension Session {
         guard let unfused else { throw SessionError.noModel }
         try requireWholeModel("the deploy-vs-unfused check")
         guard encodedInput != nil, let logitsU = unfused.logits else { throw SessionError.noInput }
-        guard let deploy, let logitsD = deploy.logits else { throw SessionError.noDeployTwin(reason: deployUnavailableReason ?? "") }
+        let deploy = try requireDeploy()
+        guard let logitsD = deploy.logits else { throw SessionError.noInput }
         let key = DiffCacheKey(unfused: ObjectIdentifier(unfused), deploy: ObjectIdentifier(deploy), computedStepCount: computedStepCount,
                                computedSteps: computedSteps, fold: fold, mode: unfused.mode)
         if let diffCache, diffCache.key == key { return diffCache.view }

@@ -25,7 +25,7 @@ extension Session {
             try unfused.save(to: full)
             return "wrote unfused weights (\(unfused.orderedWeights.count) tensors) to \(path)"
         case .deploy:
-            guard let deploy else { throw SessionError.noDeployTwin(reason: deployUnavailableReason ?? "unknown") }
+            let deploy = try requireDeploy()
             try deploy.save(to: full, metadata: ["fold": fold.rawValue])
             return "wrote deploy weights (\(deploy.orderedWeights.count) tensors, fold \(fold.rawValue)) to \(path)"
         case .dump:

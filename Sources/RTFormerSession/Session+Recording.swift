@@ -15,6 +15,15 @@ extension Session {
     public var deployAvailability: DeployAvailability { run.deployAvailability }
     /// Why there is no deploy twin (shown when the user asks for it); nil when there is one.
     public var deployUnavailableReason: String? { run.deployAvailability.reason }
+
+    /// The deploy twin.
+    /// - Throws: `noDeployTwin` with the reason there is none.
+    func requireDeploy() throws -> Network {
+        switch run.deployAvailability {
+        case let .available(net): return net
+        case let .unavailable(reason): throw SessionError.noDeployTwin(reason: reason)
+        }
+    }
     /// The input as both models see it, `[T, 1, C, H, W]`.
     public var encodedInput: Tensor? { run.encodedInput }
     /// Whether the current input started from rest or carried the previous input's neuron state.

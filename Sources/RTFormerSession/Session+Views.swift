@@ -49,8 +49,7 @@ extension Session {
             guard let u = unfused else { throw SessionError.noModel }
             recorder = unfusedRecorder; net = u
         case .deploy:
-            guard let d = deploy else { throw SessionError.noDeployTwin(reason: deployUnavailableReason ?? "") }
-            recorder = deployRecorder; net = d
+            recorder = deployRecorder; net = try requireDeploy()
         }
         if let l = selectedLayer, l.isNeuron { try ensureMembranes(l.path) }
         let (layer, r) = try selectedLIF(in: recorder)

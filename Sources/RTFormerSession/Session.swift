@@ -192,7 +192,7 @@ public final class Session {
     // MARK: view, fold, mode
 
     private func setView(_ mode: ViewMode) throws -> String {
-        if mode != .unfused, deploy == nil { throw SessionError.noDeployTwin(reason: deployUnavailableReason ?? "unknown") }
+        if mode != .unfused { _ = try requireDeploy() }
         view = mode
         return "view \(mode.rawValue)"
     }

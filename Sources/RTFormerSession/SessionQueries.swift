@@ -41,8 +41,7 @@ extension Session {
             guard let u = unfused else { throw SessionError.noModel }
             return .number(Double(u.parameterCount))
         case .deployParams:
-            guard let d = deploy else { throw SessionError.noDeployTwin(reason: deployUnavailableReason ?? "") }
-            return .number(Double(d.parameterCount))
+            return .number(Double(try requireDeploy().parameterCount))
         case .rate:
             guard let l = selectedLayer else { throw SessionError.noModel }
             return .number(try rate(of: l, at: cursor.t, in: primaryRecorder))

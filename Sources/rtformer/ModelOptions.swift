@@ -67,8 +67,9 @@ struct ModelOptions: ParsableArguments {
     /// it for a trained model.
     func unfused(_ resolved: ResolvedModel, calibrate: Bool = true) throws -> Network {
         let progress = ProgressPrinter()
-        let built = try ModelPipeline.unfused(resolved, try request(timesteps: resolved.config.timesteps, calibrate: calibrate),
-                                              progress: progress.handler)
+        // What building needs of the request (config and tensors are already in `resolved`).
+        let build = ModelRequest(weights: weights, seed: seed, calibrateSeeded: calibrate && !uncalibrated)
+        let built = try ModelPipeline.unfused(resolved, build, progress: progress.handler)
         progress.clear()
         for n in built.notes { note((weights.map { "\($0): " } ?? "") + n) }
         return built.network

@@ -157,8 +157,9 @@ public enum ModelPipeline {
     }
 
     /// Builds the unfused model of `resolved`; seeded weights are calibrated on the bundled
-    /// samples when `request.calibrateSeeded` (a cumulative average over 10 CIFAR-10 test images,
-    /// or the DVS Gesture window for event models — `BundledSamples.calibrationInputs`).
+    /// samples when `request.calibrateSeeded` (`calibrateSeeded(_:progress:)`: up to 10 CIFAR-10
+    /// test images within a compute budget, or the DVS Gesture window for event models). Only the
+    /// request's `weights`, `weightsName`, `seed` and `calibrateSeeded` are read here.
     /// - Parameter progress: told what is being done (model build, calibration sample k of n).
     /// - Returns: the model, its weight origin and notes (defaulted buffers, calibration).
     /// - Throws: `WeightLoadError` when the tensors do not fit the config, `ModelLimitError`

@@ -247,6 +247,29 @@ public final class LockstepRun {
         return seconds
     }
 
+    /// Calls `body` for every computed timestep t of the unfused model, in order, with a recording
+    /// holding t (spikes; X, H, Ĥ of every LIF; unit outputs): the run's own recording when it
+    /// keeps everything, else an exact replay into a recording of one timestep at a time, so the
+    /// equivalence check holds the real values of one timestep, never the whole run's.
+    /// - Throws: `noModel`, `noInput`; the replay's and `body`'s errors.
+    func eachUnfusedTimestep(_ phase: String, _ body: (Int, Recorder) throws -> Void) throws {
+        guard let unfused else { throw SessionError.noModel }
+        guard encodedInput != nil else { throw SessionError.noInput }
+        let steps = unfused.computedSteps
+        if unfusedRecorder.watched == nil {
+            for t in 0..<steps { try body(t, unfusedRecorder) }
+            return
+        }
+        let held = Recorder(latestStepOnly: true, resetMembrane: false, plainInputCurrent: false)
+        report(WorkProgress(phase, done: 0, total: steps))
+        try withoutActuallyEscaping(body) { body in
+            try unfused.replay(into: held) { done, total in
+                try body(done - 1, held)
+                self.report(WorkProgress(phase, done: done, total: total))
+            }
+        }
+    }
+
     /// `recorder` itself when it keeps everything, else a temporary full recording of `net`'s
     /// computed timesteps (with unit outputs when `unitOutputs`), by an exact replay.
     func fullRecording(of net: Network, recorder: Recorder, unitOutputs: Bool) throws -> Recorder {

@@ -28,13 +28,13 @@ extension Session {
                                computedSteps: computedSteps, fold: fold, mode: unfused.mode)
         if let diffCache, diffCache.key == key { return diffCache.view }
         let steps = computedSteps
-        // The check reads every layer's real values: a temporary full recording when the session
-        // keeps only the watched layers' (freed when the diff is built).
-        let recU = try fullRecording(of: unfused, recorder: unfusedRecorder, unitOutputs: true)
-        self.report(WorkProgress("comparing the deploy twin with the unfused model over \(steps) timestep(s)"))
-        let report = try Equivalence.compare(unfused: unfused, unfusedRecorder: recU, unfusedLogits: logitsU,
-                                             deploy: deploy, deployRecorder: deployRecorder, deployLogits: logitsD, fold: fold,
-                                             steps: steps)
+        // The check reads every layer's real values, one timestep at a time: the session's own
+        // recording when it keeps everything, else a replay that holds one timestep.
+        let stream = try EquivalenceStream(unfused: unfused, deploy: deploy, fold: fold, steps: steps)
+        try run.eachUnfusedTimestep("comparing the deploy twin with the unfused model over \(steps) timestep(s)") { t, recU in
+            try stream.add(t: t, unfused: recU, deploy: deployRecorder)
+        }
+        let report = stream.finish(unfusedLogits: logitsU, deployLogits: logitsD)
         var rows: [DiffRow] = []
         var e2e = MismatchCount(), stateful = MismatchCount(), stateless = MismatchCount()
         for layer in report.endToEnd {

@@ -69,10 +69,18 @@ public enum RoundingBound {
     ///   - t: timestep.
     /// - Returns: `[M]` or `[M_c]` for c in 0..<C, potential units (Ĥ units for a TSBN-LIF).
     public static func magnitudes(record rec: LIFRecord, t: Int, tsbn: TSBN?) -> [Float] {
-        let n = rec.perStep, base = t * n
+        let n = rec.perStep, base = rec.offset(at: t)
         let floor = max(1, abs(rec.vThreshold))
         guard let tsbn, let hHat = rec.hHat else {
             var m = floor
+            if rec.x.isEmpty, !rec.inputMaxAbs.isEmpty {
+                // Only max|X| kept (a recording for the check): the same maximum, taken in two parts.
+                m = max(m, rec.inputMaxAbs[t - rec.firstStep])
+                rec.h.withUnsafeBufferPointer { h in
+                    for g in base..<(base + n) { m = max(m, abs(h[g])) }
+                }
+                return [m]
+            }
             rec.x.withUnsafeBufferPointer { x in
                 rec.h.withUnsafeBufferPointer { h in
                     for g in base..<(base + n) { m = max(m, abs(x[g]), abs(h[g])) }
@@ -309,7 +317,8 @@ public struct EquivalenceSummary: Sendable, Equatable {
 /// so every deploy layer (convs, affines, RepDW5, residual stream, pooling, SDSA/SSA) works on
 /// the unfused twin's own inputs, and every mismatch found is caused by that layer's fold alone.
 final class LocalOriginCheck {
-    private let records: [String: LIFRecord]
+    /// The unfused twin's LIF records holding the timestep being checked (`hold(_:)`).
+    private var records: [String: LIFRecord] = [:]
     private let unfusedTSBN: [String: TSBN]
     private let family: ModelFamily
     private(set) var origins: [MismatchOrigin] = []
@@ -318,8 +327,16 @@ final class LocalOriginCheck {
     private var magnitudeCache: [String: [Float]] = [:]
     /// The deploy neurons' membranes V[t−1] in this run (`check`).
     private var membranes: [String: [Float]] = [:]
-    /// The unfused units' outputs (and the RepDW5 sum) the deploy units are compared with.
-    private let unitOutputs: [String: Tensor]
+    /// The unfused units' recorded outputs (and the RepDW5 sum) the deploy units are compared
+    /// with, when the unfused recording kept them, and the timestep at their index 0
+    /// (`Recorder.firstHeldStep`).
+    private var unitOutputs: [String: Tensor] = [:]
+    private var unitOutputsFirstStep = 0
+    /// Otherwise the reference is recomputed: the unfused unit (or RepDW5 core) on the deploy
+    /// unit's input, which is the unfused run's own input there (every conv reads spikes that the
+    /// check passes on from the unfused twin, or the encoded input), so the values are the same.
+    private let unfusedUnits: [String: ConvUnit]
+    private let unfusedCore: SpatialCore?
     private let steps: Int
     private var comparisons: [String: RealComparison] = [:]
 
@@ -328,28 +345,59 @@ final class LocalOriginCheck {
         Dictionary(uniqueKeysWithValues: comparisons.map { ($0.key, $0.value.check(path: $0.key)) })
     }
 
-    init(recorder: Recorder, unfused: Network, steps: Int) {
-        records = recorder.lifs
-        var outputs = recorder.unitOutputs
-        if let rep = recorder.streams["patch_embed.stcore.rep.out"] { outputs["patch_embed.stcore.rep"] = rep }
-        unitOutputs = outputs
+    /// - Parameters:
+    ///   - unfused: the unfused twin (its membrane TSBNs classify origins).
+    ///   - steps: timesteps that will be checked.
+    init(unfused: Network, steps: Int) {
         self.steps = steps
+        unfusedUnits = Dictionary(unfused.convUnits.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        if let g = unfused.graph as? SpikeDrivenGraph, case .repDW5 = g.core { unfusedCore = g.core } else { unfusedCore = nil }
         var tsbn: [String: TSBN] = [:]
         for l in unfused.lifUnits { if case let .tsbnMem(t) = l.kind { tsbn[l.path] = t } }
         unfusedTSBN = tsbn
         family = unfused.config.family
     }
 
-    /// Compares a deploy unit's output chunk `[steps, B, ...]` (fed the unfused input) with the
-    /// unfused unit's recorded output at the same timesteps.
-    func compareUnit(_ path: String, output y: Tensor, t0: Int) {
-        guard let ref = unitOutputs[path], ref.count / max(ref.shape[0], 1) * y.shape[0] == y.count else { return }
-        let per = ref.count / ref.shape[0]
-        if comparisons[path] == nil {
-            comparisons[path] = RealComparison(refMax: ref.storage.prefix(steps * per).reduce(0) { max($0, abs($1)) })
+    /// Takes the unfused recording to check against: its LIF records, unit outputs and RepDW5 sum
+    /// must hold the timesteps checked next (a whole run, or only the latest timestep).
+    func hold(_ recorder: Recorder) {
+        records = recorder.lifs
+        var outputs = recorder.unitOutputs
+        if let rep = recorder.streams["patch_embed.stcore.rep.out"] { outputs["patch_embed.stcore.rep"] = rep }
+        unitOutputs = outputs
+        unitOutputsFirstStep = recorder.firstHeldStep
+    }
+
+    /// Compares a deploy unit's output chunk `[steps, B, ...]`, computed from `x` (the unfused
+    /// twin's input there), with the unfused unit's output at the same timesteps: the recorded one
+    /// when held, else the unfused unit (the RepDW5 core for the fused kernel) recomputed on `x`.
+    /// - Throws: the unfused unit's errors.
+    func compareUnit(_ path: String, input x: Tensor, output y: Tensor, _ ctx: RunContext) throws {
+        let reference: ArraySlice<Float>
+        if let ref = unitOutputs[path] {
+            guard ref.count / max(ref.shape[0], 1) * y.shape[0] == y.count else { return }
+            let per = ref.count / ref.shape[0]
+            let first = (ctx.t0 - unitOutputsFirstStep) * per
+            guard first >= 0, first + y.count <= ref.count else { return }
+            reference = ref.storage[first..<(first + y.count)]
+        } else {
+            var plain = ctx
+            plain.teacher = nil
+            plain.recorder = nil
+            plain.limit = nil
+            plain.staticInput = false
+            let ref: Tensor
+            if let unit = unfusedUnits[path] {
+                ref = try unit.forward(x, plain)
+            } else if path == "patch_embed.stcore.rep", let core = unfusedCore {
+                ref = try core.forward(x, plain)
+            } else {
+                return
+            }
+            guard ref.count == y.count else { return }
+            reference = ref.storage[...]
         }
-        let range = (t0 * per)..<((t0 + y.shape[0]) * per)
-        comparisons[path]!.add(y.storage[...], ref.storage[range])
+        comparisons[path, default: RealComparison()].add(y.storage[...], reference)
     }
 
     func check(_ unit: LIFUnit, input x: Tensor, _ ctx: RunContext) throws -> Tensor {
@@ -367,6 +415,7 @@ final class LocalOriginCheck {
         defer { membranes[unit.path] = membrane }
         for i in 0..<steps {
             let t = ctx.t0 + i
+            let offset = rec.offset(at: t)
             var affine: (scale: [Float], shift: [Float])?
             if case let .tsbnMem(tsbn) = unit.kind { affine = tsbn.affine(at: t) }
             let unfusedSpikes = rec.spikes(at: t)
@@ -378,7 +427,7 @@ final class LocalOriginCheck {
                                 for ch in 0..<c {
                                     let base = (bb * c + ch) * s
                                     for j in base..<(base + s) {
-                                        let g = t * n + j
+                                        let g = offset + j
                                         let h = LIF.charge(v: vp[j], x: xp[i * n + j], p)
                                         let fire: Float
                                         switch unit.kind {
@@ -439,7 +488,7 @@ final class LocalOriginCheck {
         }
         let layout = NeuronLayout(shape: rec.shape, path: path, family: family)
         let ch = (j % rec.shape.product) / max(rec.shape.dropFirst().product, 1)
-        return origin(rec: rec, layout: layout, t: t, flat: j, channel: ch, margin: (rec.hHat ?? rec.h)[t * rec.perStep + j] - rec.vThreshold)
+        return origin(rec: rec, layout: layout, t: t, flat: j, channel: ch, margin: (rec.hHat ?? rec.h)[rec.offset(at: t) + j] - rec.vThreshold)
     }
 
     /// M of `RoundingBound` for (layer, t, channel), cached per (layer, t).
@@ -483,15 +532,14 @@ extension Network {
         return nil
     }
 
-    /// Runs the deploy network's local-origin check over timesteps `0..<steps` of `input`, one
-    /// timestep at a time so origins come out in (t, layer order). Touches no neuron state.
-    func runLocalOriginCheck(_ check: LocalOriginCheck, input: Tensor, steps: Int) throws {
+    /// Runs the deploy network's local-origin check at timestep `t` of `input` `[T, B, ...]`
+    /// (called for t = 0, 1, … in order, so origins come out in (t, layer order) and each probe
+    /// carries its membrane from the previous timestep). Touches no neuron state of the network.
+    func runLocalOriginCheck(_ check: LocalOriginCheck, input: Tensor, t: Int) throws {
         let per = input.count / config.timesteps
-        for t in 0..<min(steps, config.timesteps) {
-            let chunk = Tensor(shape: [1] + Array(input.shape.dropFirst()), storage: Array(input.storage[(t * per)..<((t + 1) * per)]))
-            let ctx = RunContext(mode: .eval, recorder: nil, t0: t, steps: 1, batch: input.shape[1], timesteps: config.timesteps,
-                                 teacher: check)
-            _ = try graph.run(chunk, ctx)
-        }
+        let chunk = Tensor(shape: [1] + Array(input.shape.dropFirst()), storage: Array(input.storage[(t * per)..<((t + 1) * per)]))
+        let ctx = RunContext(mode: .eval, recorder: nil, t0: t, steps: 1, batch: input.shape[1], timesteps: config.timesteps,
+                             teacher: check)
+        _ = try graph.run(chunk, ctx)
     }
 }

@@ -121,16 +121,32 @@ public enum Equivalence {
     /// - Throws: the models' shape errors (`ModelInputError`), `EquivalenceError`.
     public static func compare(unfused: Network, deploy: Network, input: Tensor, kind: InputKind = .frames,
                                fold: ThresholdFoldMode) throws -> EquivalenceReport {
-        var clock = PhaseClock()
-        let recU = Recorder(recordUnitInputs: true)
-        let logitsU = try unfused.forward(input, kind: kind, recorder: recU)
-        clock.lap("unfused forward (recorded)")
-        let recD = Recorder()
-        let logitsD = try deploy.forward(input, kind: kind, recorder: recD)
-        clock.lap("deploy forward (recorded)")
-        var report = try compare(unfused: unfused, unfusedRecorder: recU, unfusedLogits: logitsU,
-                           deploy: deploy, deployRecorder: recD, deployLogits: logitsD, fold: fold)
-        report.timings = clock.laps + report.timings
+        // Both twins advance one timestep at a time (bit-identical to whole forwards) and the
+        // check takes each timestep as it comes: the unfused twin's real values are held for one
+        // timestep only, the deploy twin's spikes (bit-packed) for all.
+        let recU = Recorder(latestStepOnly: true, resetMembrane: false, plainInputCurrent: false)
+        let recD = Recorder(watching: [])
+        let prefixes = (unfused.buildPrefix, deploy.buildPrefix)
+        unfused.buildPrefix = nil
+        deploy.buildPrefix = nil
+        defer { (unfused.buildPrefix, deploy.buildPrefix) = prefixes }
+        try unfused.start(input, kind: kind, recorder: recU)
+        try deploy.start(input, kind: kind, recorder: recD)
+        let stream = try EquivalenceStream(unfused: unfused, deploy: deploy, fold: fold)
+        var forwardLaps: [(phase: String, seconds: Double)] = [("unfused forward (recorded)", 0), ("deploy forward (recorded)", 0)]
+        for t in 0..<unfused.config.timesteps {
+            var step = PhaseClock()
+            try unfused.advance(to: t + 1)
+            step.lap("unfused")
+            try deploy.advance(to: t + 1)
+            step.lap("deploy")
+            forwardLaps[0].seconds += step.laps[0].seconds
+            forwardLaps[1].seconds += step.laps[1].seconds
+            try stream.add(t: t, unfused: recU, deploy: recD)
+        }
+        guard let logitsU = unfused.logits, let logitsD = deploy.logits else { throw EquivalenceError.notRecorded(layer: "logits") }
+        var report = stream.finish(unfusedLogits: logitsU, deployLogits: logitsD)
+        report.timings = forwardLaps + report.timings
         return report
     }
 
@@ -143,162 +159,75 @@ public enum Equivalence {
         try compare(unfused: unfused, deploy: deploy, input: input, kind: kind, fold: fold).verdict
     }
 
-    /// Compares two finished runs (`recU` must have recorded unit inputs for the local checks;
-    /// `unfused.input` is the input both ran on).
+    /// Compares two finished runs (`recU` must have recorded unit outputs for the local checks;
+    /// `unfused.input` is the input both ran on): `EquivalenceStream` fed every timestep.
     /// - Parameter steps: timesteps computed by both runs (default: all).
     /// - Throws: `EquivalenceError` when a LIF recording is missing; the deploy model's errors.
     public static func compare(unfused: Network, unfusedRecorder recU: Recorder, unfusedLogits logitsU: Tensor,
                                deploy: Network, deployRecorder recD: Recorder, deployLogits logitsD: Tensor,
                                fold: ThresholdFoldMode, steps: Int? = nil) throws -> EquivalenceReport {
-        var clock = PhaseClock()
-        let timesteps = min(steps ?? unfused.config.timesteps, unfused.config.timesteps)
-        var mismatchSites: [String: [[Int]]] = [:]
-        // End to end.
-        var e2e: [EndToEndLayer] = []
-        var first: Divergence?
-        var propagated = 0
-        let tsbnLIFs = Set(unfused.lifUnits.filter { if case .tsbnMem = $0.kind { return true } else { return false } }.map(\.path))
-        for path in recU.lifOrder {
-            guard let ru = recU.lifs[path], let rd = recD.lifs[path] else { continue }
-            var per: [MismatchCount] = []
-            let n = ru.perStep
-            let compared = ru.hHat ?? ru.h
-            var sites: [[Int]] = []
-            for t in 0..<timesteps {
-                var m = MismatchCount()
-                var here: [Int] = []
-                // Bit-packed spikes: only the words that differ are looked into.
-                for local in ru.spikeDifferences(from: rd, at: t) {
-                    let i = t * n + local
-                    here.append(local)
-                    let margin = compared[i] - ru.vThreshold
-                    let r = MismatchCount.isRounding(margin: margin, vThreshold: ru.vThreshold)
-                    m.mismatches += 1
-                    if r { m.rounding += 1 } else { m.structural += 1 }
-                    if first == nil {
-                        let perSample = ru.shape.product
-                        let spatial = ru.shape.dropFirst().product
-                        let within = local % perSample
-                        first = Divergence(layer: path, t: t, sample: local / perSample, channel: within / max(spatial, 1),
-                                           position: within % max(spatial, 1), isRounding: r, unfusedMargin: margin)
-                    }
-                }
-                if let f = first, !(f.layer == path && f.t == t) { propagated += m.mismatches }
-                per.append(m)
-                sites.append(here)
-            }
-            mismatchSites[path] = sites
-            e2e.append(EndToEndLayer(path: path, isTSBNLIF: tsbnLIFs.contains(path), perTimestep: per))
-        }
-
-        clock.lap("end-to-end spike comparison")
-        // Local spike checks on TSBN-LIFs.
-        var local: [LocalSpikeCheck] = []
-        var risky: [RiskyChannel] = []
-        for uLIF in unfused.lifUnits {
-            guard case let .tsbnMem(tsbn) = uLIF.kind, let ru = recU.lifs[uLIF.path],
-                  let dLIF = deploy.lifUnits.first(where: { $0.path == uLIF.path }),
-                  case let .folded(theta, sign, fireConst) = dLIF.kind else { continue }
-            let c = uLIF.channels, s = uLIF.spatial, b = ru.batch, n = ru.perStep
-            // Stateful: a fresh deploy neuron fed the unfused X.
-            let probe = LIFUnit(path: uLIF.path, parameters: uLIF.parameters, kind: dLIF.kind, shape: uLIF.shape)
-            let ctx = RunContext(mode: .eval, recorder: nil, t0: 0, steps: unfused.config.timesteps, batch: b,
-                                 timesteps: unfused.config.timesteps)
-            let statefulSpikes = try probe.forward(ru.tensor(\.x), ctx)
-            let compared = ru.hHat ?? ru.h
-            for t in 0..<timesteps {
-                let spikesU = ru.spikes(at: t)
-                var sl = MismatchCount(), sf = MismatchCount()
-                for bb in 0..<b {
-                    for ch in 0..<c {
-                        let k = t * c + ch
-                        for j in 0..<s {
-                            let i = t * n + (bb * c + ch) * s + j
-                            let margin = compared[i] - ru.vThreshold
-                            let r = MismatchCount.isRounding(margin: margin, vThreshold: ru.vThreshold)
-                            let stateless = ThresholdFold.fires(h: ru.h[i], theta: theta[k], sign: sign[k], fireConst: fireConst[k])
-                            if stateless != spikesU[i - t * n] {
-                                sl.mismatches += 1
-                                if r { sl.rounding += 1 } else { sl.structural += 1 }
-                            }
-                            if statefulSpikes.storage[i] != spikesU[i - t * n] {
-                                sf.mismatches += 1
-                                if r { sf.rounding += 1 } else { sf.structural += 1 }
-                            }
-                        }
-                    }
-                }
-                local.append(LocalSpikeCheck(path: uLIF.path, t: t, stateless: sl, stateful: sf))
-            }
-            for t in 0..<unfused.config.timesteps {
-                for ch in 0..<c {
-                    let k = t * c + ch
-                    let g = tsbn.weight[k], v = tsbn.runningVar[k]
-                    var reasons: [String] = []
-                    if g < 0 { reasons.append("γ<0: paper fold inverts") } else if g == 0 { reasons.append("γ=0: constant spike") }
-                    if v < 10 * tsbn.eps { reasons.append("σ²<10ε: dropped ε matters") }
-                    if !reasons.isEmpty {
-                        risky.append(RiskyChannel(layer: uLIF.path, t: t, channel: ch, gamma: g, variance: v, reason: reasons.joined(separator: ", ")))
-                    }
-                }
-            }
-        }
-
-        clock.lap("TSBN-LIF fold checks (R9)")
-        let lm = compareReal(path: "logits", logitsD, logitsU)
-
-        // Local origins of every spiking layer, then the attribution chain (issue 11).
-        guard let input = unfused.input else { throw EquivalenceError.notRecorded(layer: "input") }
-        // The same run compares every real-valued fold (conv + norm, RepDW5) on the unfused
-        // layer's exact input: each deploy unit receives the unfused spikes there.
-        let origins = LocalOriginCheck(recorder: recU, unfused: unfused, steps: timesteps)
-        try deploy.runLocalOriginCheck(origins, input: input, steps: timesteps)
-        let order = deploy.convUnits.map(\.path)
-        let real = order.compactMap { origins.realChecks[$0] }
-        clock.lap("local origins of every spiking layer + real-valued folds")
-        let summary = EquivalenceSummary.attribute(origins: origins.origins, originIndices: origins.originIndices,
-                                                   layerOrder: recU.lifOrder, e2eMismatches: mismatchSites, steps: timesteps,
-                                                   realFoldFaults: real.filter { !$0.withinTolerance }.map(\.path),
-                                                   logitsMaxAbs: lm.maxAbs,
-                                                   locate: { origins.describe(path: $0, t: $1, flat: $2) })
-        clock.lap("attribution")
-        return EquivalenceReport(fold: fold, localSpikes: local, localReal: real, endToEnd: e2e, firstDivergence: first,
-                                 propagated: propagated, logitsMaxAbs: lm.maxAbs, logitsMaxRel: lm.maxRel,
-                                 logitsRefMaxAbs: lm.refMaxAbs, riskyChannels: risky, summary: summary, timings: clock.laps)
+        let stream = try EquivalenceStream(unfused: unfused, deploy: deploy, fold: fold, steps: steps)
+        for t in 0..<stream.steps { try stream.add(t: t, unfused: recU, deploy: recD) }
+        return stream.finish(unfusedLogits: logitsU, deployLogits: logitsD)
     }
 
     /// max-abs, max-rel (over |ref| ≥ 1e-3) and the tolerance verdict of `actual` against `reference`.
     public static func compareReal(path: String, _ actual: Tensor, _ reference: Tensor) -> LocalRealCheck {
         precondition(actual.shape == reference.shape, "\(path): shapes \(actual.shape) vs \(reference.shape)")
-        var c = RealComparison(refMax: reference.maxAbs)
+        var c = RealComparison(fixedReferenceMax: reference.maxAbs)
         c.add(actual.storage[...], reference.storage[...])
         return c.check(path: path)
     }
 }
 
 /// max-abs, max-rel and the tolerance of `Equivalence.compareReal`, accumulated chunk by chunk
-/// (the local-origin run compares each deploy unit's output timestep by timestep).
+/// (the local-origin run compares each deploy unit's output timestep by timestep, and the
+/// streamed check sees one timestep at a time).
+///
+/// The absolute tolerance scales with max|ref| over *everything* compared, which is known only at
+/// the end. Since `Tolerance.accepts` only grows with max|ref|, an element accepted under the
+/// maximum seen so far stays accepted; the others are kept and decided by `check` under the final
+/// maximum — the same decision as comparing everything at once. Beyond `pendingLimit` kept
+/// elements the comparison counts as out of tolerance (thousands of elements out of a few-ulp
+/// tolerance are a broken fold, not rounding).
 struct RealComparison {
-    /// max|ref| over everything that will be compared (sets `atol`).
-    let refMax: Float
+    /// Elements kept for the final decision, at most.
+    static let pendingLimit = 1 << 16
+    /// max|ref| over everything compared so far (sets `atol`); fixed when given at init.
+    private(set) var refMax: Float = 0
+    private let refMaxIsFixed: Bool
     private(set) var maxAbs: Float = 0
     private(set) var maxRel: Float = 0
-    private(set) var ok = true
+    /// (actual, reference) pairs not accepted under the `refMax` of their time.
+    private var pending: [(Float, Float)] = []
+    private var overflow = false
 
-    init(refMax: Float) { self.refMax = refMax }
+    /// max|ref| accumulated from the references added.
+    init() { refMaxIsFixed = false }
+
+    /// max|ref| given (the whole reference is known).
+    init(fixedReferenceMax: Float) {
+        refMax = fixedReferenceMax
+        refMaxIsFixed = true
+    }
 
     mutating func add(_ actual: ArraySlice<Float>, _ reference: ArraySlice<Float>) {
+        if !refMaxIsFixed { refMax = reference.reduce(refMax) { max($0, abs($1)) } }
         let tolerance = Tolerance.equivalence(referenceMax: refMax)
         for (a, r) in zip(actual, reference) {
             let d = abs(a - r)
-            if !tolerance.accepts(a, reference: r) { ok = false }
+            if !tolerance.accepts(a, reference: r) {
+                if pending.count < Self.pendingLimit { pending.append((a, r)) } else { overflow = true }
+            }
             maxAbs = max(maxAbs, d.isNaN ? .infinity : d)
             if abs(r) >= 1e-3 { maxRel = max(maxRel, d / abs(r)) }
         }
     }
 
     func check(path: String) -> LocalRealCheck {
-        LocalRealCheck(path: path, maxAbs: maxAbs, maxRel: maxRel, refMaxAbs: refMax, withinTolerance: ok)
+        let tolerance = Tolerance.equivalence(referenceMax: refMax)
+        let ok = !overflow && pending.allSatisfy { tolerance.accepts($0.0, reference: $0.1) }
+        return LocalRealCheck(path: path, maxAbs: maxAbs, maxRel: maxRel, refMaxAbs: refMax, withinTolerance: ok)
     }
 }
 

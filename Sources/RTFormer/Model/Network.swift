@@ -212,16 +212,19 @@ public final class Network {
     /// - Parameter progress: called after each timestep with (done, total).
     /// - Throws: `ReplayError` when the run cannot be replayed (`canReplay` false); the
     ///   forward's errors.
-    public func rerecord(progress: ((Int, Int) -> Void)? = nil) throws {
+    public func rerecord(progress: ((Int, Int) throws -> Void)? = nil) throws {
         guard let recorder else { return }
         try replay(into: recorder, progress: progress)
     }
 
     /// Recomputes timesteps `0 ..< computedSteps` of the current input from rest, recording into
-    /// `other` (e.g. a temporary full recording for the equivalence check), then leaves the network
-    /// as it was: same computed timesteps, same state, same recorder.
-    /// - Throws: as `rerecord()`.
-    public func replay(into other: Recorder, progress: ((Int, Int) -> Void)? = nil) throws {
+    /// `other` (e.g. a recording of one timestep at a time for the equivalence check), then leaves
+    /// the network as it was: same computed timesteps, same state, same recorder.
+    /// - Parameter progress: called after each timestep with (done, total), while `other` holds
+    ///   that timestep (what a recorder keeping only the latest timestep is read in); its errors
+    ///   stop the replay, and the network is still left as it was (replayed to its timesteps).
+    /// - Throws: as `rerecord()`, and `progress`'s errors.
+    public func replay(into other: Recorder, progress: ((Int, Int) throws -> Void)? = nil) throws {
         guard input != nil else { return }
         guard canReplay else {
             throw ReplayError.notReplayable(model: config.name,
@@ -236,10 +239,14 @@ public final class Network {
         graph.reset()
         computedSteps = 0
         headSteps = []
+        var failure: Error?
         for t in 0..<steps {
             try advance(to: t + 1)
-            progress?(t + 1, steps)
+            if failure == nil {
+                do { try progress?(t + 1, steps) } catch { failure = error }
+            }
         }
+        if let failure { throw failure }
     }
 
     /// Runs every timestep of `input` from rest and returns the logits `[B, classes]`.

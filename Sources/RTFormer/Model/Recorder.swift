@@ -8,14 +8,23 @@
 public struct LIFRecord: Sendable {
     /// Module path (SPEC R1), e.g. `block.0.attn.q_lif`.
     public var path: String
+    /// The timestep held at index 0 of the arrays: 0, except in a recorder that keeps only the
+    /// latest timestep (`Recorder.keepsLatestStepOnly`), where it is the timestep last stored.
+    /// Every accessor taking `t` takes the absolute timestep; `offset(at:)` maps it into `x`, `h`, `v`.
+    public internal(set) var firstStep = 0
     /// Per-timestep, per-sample shape, e.g. `[C, H, W]`, `[N, C]` (spikformer tokens), `[D, 1]` (kv_lif).
     public var shape: [Int]
     public var batch: Int
+    /// Timesteps the arrays hold (T; 1 in a latest-step recording).
     public var timesteps: Int
     /// Threshold the comparator uses (`V_th`; for a TSBN-LIF Ĥ is compared with it).
     public var vThreshold: Float
-    /// Input current X[t], `[T · perStep]` (empty when the layer is not watched).
+    /// Input current X[t], `[T · perStep]` (empty when the layer is not watched, and for plain
+    /// LIFs in a recorder that keeps only `inputMaxAbs`).
     public var x: [Float]
+    /// max|X[t]| over the layer per timestep held, when X itself is not kept
+    /// (`Recorder.keepsPlainInputCurrent` false): all the equivalence check's rounding bound reads.
+    public internal(set) var inputMaxAbs: [Float] = []
     /// Charged membrane H[t] (raw for TSBN-LIFs); in a compact record (`Recorder.Level.spikes`)
     /// the value compared with V_th instead (Ĥ for TSBN-LIFs). Empty when not watched.
     public var h: [Float]
@@ -36,9 +45,17 @@ public struct LIFRecord: Sendable {
     public private(set) var hasMembranes: Bool
     /// Whether the layer is a TSBN-LIF (has Ĥ when watched).
     public let isTSBNLIF: Bool
+    /// Whether X is kept when membranes are (else only `inputMaxAbs`).
+    public let keepsInputCurrent: Bool
 
     /// Elements of one timestep (B × product of shape).
     public var perStep: Int { batch * shape.product }
+    /// Index in `x`, `h`, `v`, `hHat` of neuron 0 at (absolute) timestep t.
+    @inline(__always)
+    public func offset(at t: Int) -> Int { (t - firstStep) * perStep }
+    /// First word of timestep t in `spikeBits`.
+    @inline(__always)
+    private func word(_ t: Int) -> Int { (t - firstStep) * wordsPerStep }
     /// 64-bit words of one timestep in `spikeBits`.
     public var wordsPerStep: Int { (perStep + 63) / 64 }
 
@@ -46,8 +63,10 @@ public struct LIFRecord: Sendable {
     ///   - compact: keep only S and the value compared with V_th (Ĥ, or H), the latter
     ///     in `h`; `x`, `v` stay empty and `hHat` nil (`Recorder.Level.spikes`).
     ///   - membranes: keep the real-valued quantities at all (false: spikes only).
+    ///   - resetMembrane: keep V as well (false: `v` stays empty).
+    ///   - inputCurrent: keep X (false: `inputMaxAbs` instead), for plain LIFs; TSBN-LIFs always keep X.
     init(path: String, shape: [Int], batch: Int, timesteps: Int, vThreshold: Float, hasHat: Bool, compact: Bool = false,
-         membranes: Bool = true) {
+         membranes: Bool = true, resetMembrane: Bool = true, inputCurrent: Bool = true) {
         self.path = path
         self.shape = shape
         self.batch = batch
@@ -58,51 +77,53 @@ public struct LIFRecord: Sendable {
         spikeBits = [UInt64](repeating: 0, count: timesteps * ((per + 63) / 64))
         x = []; h = []; v = []; hHat = nil
         hasMembranes = false
-        if membranes { allocateMembranes(compact: compact) }
+        keepsInputCurrent = inputCurrent || hasHat
+        if membranes { allocateMembranes(compact: compact, resetMembrane: resetMembrane) }
     }
 
-    /// Allocates X, H, V (and Ĥ) for every timestep (zero: not yet recorded).
-    mutating func allocateMembranes(compact: Bool) {
+    /// Allocates X, H, V (and Ĥ) for every timestep (zero: not yet recorded); V only with `resetMembrane`.
+    mutating func allocateMembranes(compact: Bool, resetMembrane: Bool = true) {
         let n = timesteps * perStep
         h = [Float](repeating: 0, count: n)
-        x = compact ? [] : h
-        v = x
+        x = compact || !keepsInputCurrent ? [] : h
+        v = resetMembrane && !compact ? h : []
+        inputMaxAbs = compact || keepsInputCurrent ? [] : [Float](repeating: 0, count: timesteps)
         hHat = isTSBNLIF && !compact ? h : nil
         hasMembranes = true
     }
 
     /// Drops X, H, V and Ĥ (the layer is no longer watched); spikes stay.
     mutating func dropMembranes() {
-        x = []; h = []; v = []; hHat = nil
+        x = []; h = []; v = []; hHat = nil; inputMaxAbs = []
         hasMembranes = false
     }
 
     /// Bytes held by this record.
     public var bytes: Int {
-        8 * spikeBits.count + 4 * (x.count + h.count + v.count + (hHat?.count ?? 0) + (initialV?.count ?? 0))
+        8 * spikeBits.count + 4 * (x.count + h.count + v.count + (hHat?.count ?? 0) + (initialV?.count ?? 0) + inputMaxAbs.count)
     }
 
     /// Whether neuron `index` (0 ..< perStep, sample-major) spiked at t.
     @inline(__always)
     public func spike(t: Int, index: Int) -> Bool {
-        spikeBits[t * wordsPerStep + index >> 6] >> UInt64(index & 63) & 1 != 0
+        spikeBits[word(t) + index >> 6] >> UInt64(index & 63) & 1 != 0
     }
 
-    /// Whether the neuron at flat index `t · perStep + index` spiked (the indexing of `x`, `h`, `v`).
+    /// Whether the neuron at flat index `offset(at: t) + index` spiked (the indexing of `x`, `h`, `v`).
     @inline(__always)
     public func spike(flat g: Int) -> Bool {
         let n = perStep
-        return spike(t: g / n, index: g % n)
+        return spike(t: firstStep + g / n, index: g % n)
     }
 
     /// S[t] as 0/1 floats, `[perStep]`.
     public func spikes(at t: Int) -> [Float] {
-        let n = perStep, w = wordsPerStep
+        let n = perStep, w = wordsPerStep, base = word(t)
         var out = [Float](repeating: 0, count: n)
         spikeBits.withUnsafeBufferPointer { bits in
             out.withUnsafeMutableBufferPointer { o in
                 for k in 0..<w {
-                    var word = bits[t * w + k]
+                    var word = bits[base + k]
                     while word != 0 {
                         let b = word.trailingZeroBitCount
                         o[k * 64 + b] = 1
@@ -114,36 +135,36 @@ public struct LIFRecord: Sendable {
         return out
     }
 
-    /// Spikes S ∈ {0, 1} of every timestep as floats, `[T · perStep]` (unfilled timesteps 0).
+    /// Spikes S ∈ {0, 1} of every timestep held as floats, `[timesteps · perStep]` (unfilled timesteps 0).
     /// Expands the bits on every call: loops read `spike(t:index:)` or `spikes(at:)` instead.
     public var spikes: [Float] {
         var out: [Float] = []
         out.reserveCapacity(timesteps * perStep)
-        for t in 0..<timesteps { out += spikes(at: t) }
+        for t in firstStep..<(firstStep + timesteps) { out += spikes(at: t) }
         return out
     }
 
     /// Number of spikes at timestep t (all samples, channels, positions).
     public func spikeCount(at t: Int) -> Int {
-        let w = wordsPerStep
+        let w = wordsPerStep, base = word(t)
         var s = 0
-        spikeBits.withUnsafeBufferPointer { p in for k in (t * w)..<((t + 1) * w) { s += p[k].nonzeroBitCount } }
+        spikeBits.withUnsafeBufferPointer { p in for k in base..<(base + w) { s += p[k].nonzeroBitCount } }
         return s
     }
 
     /// Whether S at timestep t equals `other`'s (same layer shape).
     public func sameSpikes(as other: LIFRecord, at t: Int) -> Bool {
-        let w = wordsPerStep
-        guard other.wordsPerStep == w, other.spikeBits.count >= (t + 1) * w, spikeBits.count >= (t + 1) * w else { return false }
-        return spikeBits[(t * w)..<((t + 1) * w)] == other.spikeBits[(t * w)..<((t + 1) * w)]
+        let w = wordsPerStep, a = word(t), b = other.word(t)
+        guard other.wordsPerStep == w, a >= 0, b >= 0, other.spikeBits.count >= b + w, spikeBits.count >= a + w else { return false }
+        return spikeBits[a..<(a + w)] == other.spikeBits[b..<(b + w)]
     }
 
     /// Indices `0 ..< perStep` where S at t differs from `other`'s, in increasing order.
     public func spikeDifferences(from other: LIFRecord, at t: Int) -> [Int] {
-        let w = wordsPerStep
+        let w = wordsPerStep, a = word(t), b = other.word(t)
         var out: [Int] = []
         for k in 0..<w {
-            var d = spikeBits[t * w + k] ^ other.spikeBits[t * w + k]
+            var d = spikeBits[a + k] ^ other.spikeBits[b + k]
             while d != 0 {
                 out.append(k * 64 + d.trailingZeroBitCount)
                 d &= d - 1
@@ -154,13 +175,13 @@ public struct LIFRecord: Sendable {
 
     /// Writes S at timestep t from `n` floats (nonzero: a spike).
     mutating func storeSpikes(t: Int, _ s: UnsafePointer<Float>) {
-        let n = perStep, w = wordsPerStep
+        let n = perStep, w = wordsPerStep, base = word(t)
         // 16 lanes at a time, branch-free (a data-dependent branch per neuron costs more than
         // the copy it replaces at 20 % firing): a lane's mask is all ones where S ≠ 0, so
         // masking the lane weights 2^i and summing gives those 16 bits.
         let weights = SIMD16<UInt32>(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
         spikeBits.withUnsafeMutableBufferPointer { bits in
-            let out = bits.baseAddress! + t * w
+            let out = bits.baseAddress! + base
             let full = n / 64
             for k in 0..<full {
                 var word: UInt64 = 0
@@ -179,7 +200,7 @@ public struct LIFRecord: Sendable {
         }
     }
 
-    /// One of the recorded quantities as a tensor `[T, B, shape...]`.
+    /// One of the recorded quantities as a tensor `[timesteps, B, shape...]` (the timesteps held).
     public func tensor(_ what: KeyPath<LIFRecord, [Float]>) -> Tensor {
         Tensor(shape: [timesteps, batch] + shape, storage: self[keyPath: what])
     }
@@ -238,15 +259,34 @@ public final class Recorder {
     /// The LIF layers whose X, H, V (and Ĥ) are kept: nil, every layer; else these paths
     /// (spikes are kept for all layers either way).
     public private(set) var watched: Set<String>?
+    /// Whether only the timestep stored last is kept: every record, stream and unit output holds
+    /// one timestep (the equivalence check streamed over t, `EquivalenceStream`), and each new
+    /// timestep overwrites the previous one. Works with a forward run one timestep at a time.
+    public let keepsLatestStepOnly: Bool
+    /// Whether V (the membrane after reset) is kept for watched layers (the equivalence check
+    /// reads X, H and Ĥ only).
+    public let keepsResetMembrane: Bool
+    /// Whether plain LIFs keep X (false: only max|X| per timestep, `LIFRecord.inputMaxAbs`, which is
+    /// what the equivalence check reads of it). TSBN-LIFs always keep X.
+    public let keepsPlainInputCurrent: Bool
+    /// The timestep held at index 0 of the streams and unit outputs (0 unless `keepsLatestStepOnly`).
+    public private(set) var firstHeldStep = 0
 
     /// - Parameters:
     ///   - recordUnitInputs: keep conv/norm unit outputs (`unitOutputs`), full level only.
     ///   - level: `.full` or `.spikes`.
     ///   - watching: LIF paths whose membranes are kept (nil: all).
-    public init(recordUnitInputs: Bool = false, level: Level = .full, watching: Set<String>? = nil) {
+    ///   - latestStepOnly: keep only the timestep stored last (`keepsLatestStepOnly`).
+    ///   - resetMembrane: keep V (`keepsResetMembrane`).
+    ///   - plainInputCurrent: keep X of plain LIFs (`keepsPlainInputCurrent`).
+    public init(recordUnitInputs: Bool = false, level: Level = .full, watching: Set<String>? = nil, latestStepOnly: Bool = false,
+                resetMembrane: Bool = true, plainInputCurrent: Bool = true) {
         self.recordUnitInputs = recordUnitInputs && level == .full
         self.level = level
         self.watched = watching
+        self.keepsLatestStepOnly = latestStepOnly
+        self.keepsResetMembrane = resetMembrane
+        self.keepsPlainInputCurrent = plainInputCurrent
     }
 
     /// Whether the LIF at `path` keeps its membranes.
@@ -301,7 +341,7 @@ public final class Recorder {
     func beginRerecord() {
         for p in lifOrder where watches(p) {
             guard var r = lifs.removeValue(forKey: p) else { continue }
-            if !r.hasMembranes { r.allocateMembranes(compact: level == .spikes) }
+            if !r.hasMembranes { r.allocateMembranes(compact: level == .spikes, resetMembrane: keepsResetMembrane) }
             lifs[p] = r
         }
         staleMembranes = []
@@ -309,8 +349,9 @@ public final class Recorder {
 
     func lif(_ path: String, shape: [Int], batch: Int, timesteps: Int, vThreshold: Float, hasHat: Bool) {
         if lifs[path] == nil {
-            lifs[path] = LIFRecord(path: path, shape: shape, batch: batch, timesteps: timesteps, vThreshold: vThreshold, hasHat: hasHat,
-                                   compact: level == .spikes, membranes: level == .spikes || watches(path))
+            lifs[path] = LIFRecord(path: path, shape: shape, batch: batch, timesteps: keepsLatestStepOnly ? 1 : timesteps,
+                                   vThreshold: vThreshold, hasHat: hasHat, compact: level == .spikes, membranes: level == .spikes || watches(path),
+                                   resetMembrane: keepsResetMembrane, inputCurrent: keepsPlainInputCurrent)
             lifOrder.append(path)
         }
     }
@@ -323,7 +364,11 @@ public final class Recorder {
                   v: UnsafePointer<Float>, hHat: UnsafePointer<Float>?) {
         guard var r = lifs.removeValue(forKey: path) else { return }
         defer { lifs[path] = r }
-        let n = r.perStep, o = t * n
+        if keepsLatestStepOnly {
+            r.firstStep = t
+            r.filled = []
+        }
+        let n = r.perStep, o = r.offset(at: t)
         r.storeSpikes(t: t, s)
         r.filled.insert(t)
         if level == .spikes {
@@ -332,12 +377,18 @@ public final class Recorder {
         }
         guard watches(path) else { return }
         if !r.hasMembranes {
-            r.allocateMembranes(compact: false)
+            r.allocateMembranes(compact: false, resetMembrane: keepsResetMembrane)
             if r.filled.count > 1 { staleMembranes.insert(path) }
         }
-        r.x.withUnsafeMutableBufferPointer { ($0.baseAddress! + o).update(from: x, count: n) }
+        if r.keepsInputCurrent {
+            r.x.withUnsafeMutableBufferPointer { ($0.baseAddress! + o).update(from: x, count: n) }
+        } else {
+            var m: Float = 0
+            for i in 0..<n { m = max(m, abs(x[i])) }
+            r.inputMaxAbs[o / max(n, 1)] = m
+        }
         r.h.withUnsafeMutableBufferPointer { ($0.baseAddress! + o).update(from: h, count: n) }
-        r.v.withUnsafeMutableBufferPointer { ($0.baseAddress! + o).update(from: v, count: n) }
+        if keepsResetMembrane { r.v.withUnsafeMutableBufferPointer { ($0.baseAddress! + o).update(from: v, count: n) } }
         if let hHat, r.hHat != nil {
             r.hHat!.withUnsafeMutableBufferPointer { ($0.baseAddress! + o).update(from: hHat, count: n) }
         }
@@ -348,6 +399,11 @@ public final class Recorder {
     /// through the dictionary would copy the whole recording on every timestep).
     func storeStream(_ name: String, t0: Int, timesteps: Int, chunk: Tensor, into table: ReferenceWritableKeyPath<Recorder, [String: Tensor]>) {
         guard level == .full else { return }
+        var (t0, timesteps) = (t0, timesteps)
+        if keepsLatestStepOnly {
+            firstHeldStep = t0
+            (t0, timesteps) = (0, chunk.shape[0])
+        }
         let inner = Array(chunk.shape.dropFirst())
         var target: Tensor
         if let existing = self[keyPath: table].removeValue(forKey: name), existing.shape == [timesteps] + inner {

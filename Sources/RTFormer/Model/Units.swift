@@ -45,6 +45,18 @@ enum NormKind {
     case affine(scale: [Float], shift: [Float])
 }
 
+/// A conv weight packed, on first use, for the spike-driven kernels: `projection` for 1×1 convs
+/// and linears (`SpikeWeights`), `scatter` for k×k convs (`SpikeConvWeights`). A reference type
+/// so that units holding the same weight (the two twins) share one copy. Not thread-safe: the
+/// units that share it run on one thread (a session's twins, one evaluation worker's pair).
+final class PackedKernels {
+    private let weight: Tensor
+    private(set) lazy var projection = SpikeWeights(weight)
+    private(set) lazy var scatter = SpikeConvWeights(weight)
+
+    init(_ weight: Tensor) { self.weight = weight }
+}
+
 /// A conv (or linear on tokens) followed by its norm: the stateless unit of every family.
 /// Input and output chunks are `[steps, B, C, H, W]` (conv) or `[steps, B, N, C]` (linear).
 final class ConvUnit {
@@ -62,9 +74,9 @@ final class ConvUnit {
     /// The input is 0/1 spikes (or small spike counts): 1×1 convs and linears then use the
     /// spike-driven kernel, which accumulates the weight columns of active inputs (DESIGN §3).
     var inputIsSpikes = false
-    /// `weight` packed once for the spike kernels (1×1 / linear, and k×k scatter).
-    private lazy var spikeWeights = SpikeWeights(weight)
-    private lazy var spikeConvWeights = SpikeConvWeights(weight)
+    /// `weight` packed once for the spike kernels; shared with the deploy twin's unit when that
+    /// unit carries the same kernel (`Network.sharePackedWeights(with:)`).
+    private(set) var packed: PackedKernels
     var norm: NormKind
     private var stepper: TSBNTrainStepper?
     /// The encoding layer (the model's first conv, on the input itself). For a static image
@@ -85,11 +97,23 @@ final class ConvUnit {
         self.groups = groups
         self.isLinear = isLinear
         self.norm = norm
+        self.packed = PackedKernels(weight)
     }
 
     func reset() {
         stepper = nil
         staticOutput = nil
+    }
+
+    /// Uses `other`'s packed kernels when it holds the same weight (the same storage, or equal
+    /// values): a deploy unit whose conv TSBN_pre folds into a per-(t, c) affine keeps the unfused
+    /// kernel bit for bit (SPEC R14), so the two twins need one packed copy, not two.
+    /// - Returns: whether the packed kernels are now shared.
+    @discardableResult
+    func sharePacked(with other: ConvUnit) -> Bool {
+        guard other !== self, other.weight == weight else { return false }
+        packed = other.packed
+        return true
     }
 
     /// Drops the conv output kept for a static input (a new input that carries the neuron state).
@@ -132,12 +156,12 @@ final class ConvUnit {
     /// The conv/linear of one timestep `t` on its B samples `xt` `[B, ...]`.
     private func linearStep(_ xt: Tensor, t: Int) -> Tensor {
         if isLinear {
-            return inputIsSpikes ? Linear.forwardSpikes(xt, weight: weight, bias: bias, packed: spikeWeights)
+            return inputIsSpikes ? Linear.forwardSpikes(xt, weight: weight, bias: bias, packed: packed.projection)
                                  : Linear.forward(xt, weight: weight, bias: bias)
         } else if inputIsSpikes && weight.shape[2] == 1 && weight.shape[3] == 1 && groups == 1 && padH == 0 && padW == 0 {
-            return Conv2d.pointwiseSpikes(xt, weight: weight, bias: bias, packed: spikeWeights)
+            return Conv2d.pointwiseSpikes(xt, weight: weight, bias: bias, packed: packed.projection)
         } else if inputIsSpikes && groups == 1 {
-            return Conv2d.forwardSpikes(xt, weight: weight, bias: bias, padH: padH, padW: padW, packed: spikeConvWeights)
+            return Conv2d.forwardSpikes(xt, weight: weight, bias: bias, padH: padH, padW: padW, packed: packed.scatter)
         } else if let wps = weightPerStep {
             // Deploy depthwise kernels differ per timestep (SPEC §5.3).
             return Conv2d.forward(xt, weight: wps.slice(t), bias: biasPerStep?.slice(t), padH: padH, padW: padW, groups: groups)
@@ -153,7 +177,7 @@ final class ConvUnit {
         if ctx.recorder?.recordUnitInputs == true {
             ctx.recorder?.unitOutput(path, output: y, t0: ctx.t0, timesteps: ctx.timesteps)
         }
-        ctx.teacher?.compareUnit(path, output: y, t0: ctx.t0)
+        try ctx.teacher?.compareUnit(path, input: x, output: y, ctx)
         return y
     }
 

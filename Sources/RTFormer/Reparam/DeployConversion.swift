@@ -55,9 +55,14 @@ public enum DeployConversion {
     }
 
     /// The deploy twin of `net` (a new `Network` of flavour `.deploy`).
+    /// Units whose kernel comes over unchanged (conv + TSBN_pre) share the unfused unit's packed
+    /// spike-kernel weights (`Network.sharePackedWeights(with:)`), so the twin adds only what the
+    /// folds change.
     public static func convert(_ net: Network, fold: ThresholdFoldMode) throws -> Network {
-        try Network(config: net.config, flavour: .deploy, weights: try stateDict(from: net, fold: fold),
-                    source: "deploy(\(net.config.name), \(fold.rawValue))")
+        let twin = try Network(config: net.config, flavour: .deploy, weights: try stateDict(from: net, fold: fold),
+                               source: "deploy(\(net.config.name), \(fold.rawValue))")
+        twin.sharePackedWeights(with: net)
+        return twin
     }
 
     /// Parameters that no fold touches must come over bit-identical: the shared conv kernels of
@@ -102,5 +107,22 @@ extension Network {
     var repDW5: RepDW5Unit? {
         guard let g = graph as? SpikeDrivenGraph, case let .repDW5(rep) = g.core else { return nil }
         return rep
+    }
+}
+
+extension Network {
+    /// Makes this network's conv units use `other`'s packed spike-kernel weights wherever the two
+    /// hold the same kernel at the same path (a deploy twin and its unfused model: every conv whose
+    /// TSBN_pre folds into an affine keeps W bit for bit). Results are unchanged: the packed
+    /// values are the same. Both networks must then run on one thread at a time.
+    /// - Returns: the number of units now sharing.
+    @discardableResult
+    public func sharePackedWeights(with other: Network) -> Int {
+        let theirs = Dictionary(other.convUnits.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        var shared = 0
+        for u in convUnits {
+            if let o = theirs[u.path], u.sharePacked(with: o) { shared += 1 }
+        }
+        return shared
     }
 }

@@ -201,9 +201,13 @@ public final class Session {
         fold = mode
         guard unfused != nil else { return "fold \(mode.rawValue)" }
         try rebuildDeploy()
-        guard let deploy else { return "fold \(mode.rawValue) (no deploy twin: \(deployUnavailableReason ?? ""))" }
-        try run.rerunDeploy()
-        return "fold \(mode.rawValue): deploy twin rebuilt, \(Fmt.int(deploy.parameterCount)) parameters"
+        switch deployAvailability {
+        case let .available(deploy):
+            try run.rerunDeploy()
+            return "fold \(mode.rawValue): deploy twin rebuilt, \(Fmt.int(deploy.parameterCount)) parameters"
+        case let .unavailable(reason):
+            return "fold \(mode.rawValue) (no deploy twin: \(reason))"
+        }
     }
 
     private func setMode(_ mode: ForwardMode) throws -> String {

@@ -86,7 +86,7 @@ extension Session {
 
     /// One built layer: index, path, kind, shape, parameters, FL, and — computed — its firing rate at t.
     private func row(_ i: Int, _ l: LayerInfo) -> String {
-        var s = String(format: "%3d  ", i) + Fmt.pad(l.path, 34) + "  " + Fmt.pad(l.kind, 28) + "  "
+        var s = String(format: "%3d  ", i) + Fmt.pad(l.path, 34) + "  " + Fmt.pad(l.kind.description, 28) + "  "
             + Fmt.pad(Fmt.shape(l.outputShape), 14) + "  params " + Fmt.pad(Fmt.int(l.parameterCount), 7, right: true)
             + "  FL " + Fmt.int(l.flPerTimestep)
         if encodedInput != nil, l.isNeuron, let r = try? rate(of: l, at: cursor.t, in: unfusedRecorder) {

@@ -13,7 +13,14 @@ extension Session {
     /// - Throws: `SessionError.noModel`.
     public func layerTable() throws -> LayerTableView {
         guard let unfused else { throw SessionError.noModel }
-        let deployPaths: [String: LayerInfo] = Dictionary((deploy?.layers ?? []).map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        // The twin's layers by path and its parameter count; nil without a twin (every marker `unknown`).
+        let twin: (layers: [String: LayerInfo], parameters: Int)?
+        switch deployAvailability {
+        case let .available(net):
+            twin = (Dictionary(net.layers.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a }), net.parameterCount)
+        case .unavailable:
+            twin = nil
+        }
         let rec = unfusedRecorder
         var rows: [LayerRow] = []
         for (i, l) in unfused.layers.enumerated() {
@@ -22,12 +29,10 @@ extension Session {
                 sop = (0..<min(computedSteps, r.count)).reduce(0.0) { $0 + r[$1] * Double(l.flPerTimestep) }
             }
             let marker: DeployMarker
-            if deploy == nil {
-                marker = .unknown
-            } else if let d = deployPaths[l.path] {
-                marker = d.isFolded ? .folded : .same
+            if let twin {
+                marker = twin.layers[l.path].map { $0.isFolded ? .folded : .same } ?? .absorbed
             } else {
-                marker = .absorbed
+                marker = .unknown
             }
             rows.append(LayerRow(index: i, path: l.path, kind: l.kind, outputShape: l.outputShape, parameters: l.parameterCount,
                                  flPerTimestep: l.flPerTimestep, operation: l.operation, sop: sop,
@@ -35,7 +40,7 @@ extension Session {
                                  deploy: marker))
         }
         return LayerTableView(rows: rows, selected: cursor.layerIndex, t: cursor.t, view: view, parameters: unfused.parameterCount,
-                              deployParameters: deploy?.parameterCount)
+                              deployParameters: twin?.parameters)
     }
 
     /// The membrane pane of the selected neuron layer in one model.
@@ -160,8 +165,16 @@ extension Session {
     }
 
     /// The logits pane of the current view's model (the unfused one in split view).
+    /// - Throws: `noModel`, `noDeployTwin` (deploy view without a twin), `noInput`, and
+    ///   `requireWholeModel`'s error while `build` is partway.
     public func logitsView() throws -> LogitsView {
-        guard let net = primaryNetwork else { throw SessionError.noDeployTwin(reason: deployUnavailableReason ?? "") }
+        let net: Network
+        switch view {
+        case .deploy: net = try requireDeploy()
+        case .unfused, .split:
+            guard let unfused else { throw SessionError.noModel }
+            net = unfused
+        }
         try requireWholeModel("the logits")
         guard let logits = net.logits else { throw SessionError.noInput }
         let row = Array(logits.storage.prefix(logits.shape.last ?? logits.count))

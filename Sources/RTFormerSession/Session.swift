@@ -173,7 +173,7 @@ public final class Session {
         case let .view(mode): return try setView(mode)
         case let .fold(mode): return try setFold(mode)
         case let .mode(mode): return try setMode(mode)
-        case let .show(pane): return try show(pane)
+        case let .show(pane): return try queries.show(pane)
         case .diff(.float64): return try float64Check()
         case let .diff(scope): return try TextRender.diff(try diffView(), scope: scope)
         case .origin: return try jumpToOrigin()
@@ -182,7 +182,7 @@ public final class Session {
         case let .save(path): return try save(path)
         case let .export(kind, path): return try export(kind, path)
         case let .exportFigure(format, path, pane): return try exportFigure(format, path, pane: pane)
-        case let .expect(e): return try check(e)
+        case let .expect(e): return try queries.check(e)
         case let .encode(setting): return try setEncoding(setting)
         case let .help(name): return CommandTable.help(name)
         case .quit: return ""
@@ -201,9 +201,13 @@ public final class Session {
         fold = mode
         guard unfused != nil else { return "fold \(mode.rawValue)" }
         try rebuildDeploy()
-        guard let deploy else { return "fold \(mode.rawValue) (no deploy twin: \(deployUnavailableReason ?? ""))" }
-        try run.rerunDeploy()
-        return "fold \(mode.rawValue): deploy twin rebuilt, \(Fmt.int(deploy.parameterCount)) parameters"
+        switch deployAvailability {
+        case let .available(deploy):
+            try run.rerunDeploy()
+            return "fold \(mode.rawValue): deploy twin rebuilt, \(Fmt.int(deploy.parameterCount)) parameters"
+        case let .unavailable(reason):
+            return "fold \(mode.rawValue) (no deploy twin: \(reason))"
+        }
     }
 
     private func setMode(_ mode: ForwardMode) throws -> String {

@@ -47,7 +47,7 @@ public enum TextRender {
                      + Fmt.pad("FL/t", 12, right: true) + Fmt.pad("SOP", 12, right: true) + "  rate@t  deploy"]
         for r in v.rows {
             let mark = r.index == v.selected ? ">" : " "
-            lines.append(mark + String(format: "%4d ", r.index) + Fmt.pad(r.path, 34) + " " + Fmt.pad(r.kind, 30) + " "
+            lines.append(mark + String(format: "%4d ", r.index) + Fmt.pad(r.path, 34) + " " + Fmt.pad(r.kind.description, 30) + " "
                          + Fmt.pad(Fmt.shape(r.outputShape), 14) + Fmt.pad(Fmt.int(r.parameters), 8, right: true)
                          + Fmt.pad(Fmt.int(r.flPerTimestep), 12, right: true)
                          + Fmt.pad(r.sop.map { String(format: "%.0f", $0) } ?? "-", 12, right: true)

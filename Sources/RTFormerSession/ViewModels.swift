@@ -18,8 +18,8 @@ public struct LayerRow: Sendable, Equatable {
     public var index: Int
     /// Module path (SPEC R1).
     public var path: String
-    /// e.g. `Conv2d 3×3`, `TSBN`, `TSBN-LIF`.
-    public var kind: String
+    /// What the layer is (`description`: e.g. `Conv2d 3×3`, `TSBN`, `TSBN-LIF`).
+    public var kind: LayerKind
     /// Per-timestep, per-sample output shape.
     public var outputShape: [Int]
     /// Trainable parameters (buffers excluded).
@@ -82,7 +82,7 @@ public struct MembraneView: Sendable, Equatable {
     public var model: ModelFlavour
     /// Module path of the neuron layer and its kind in that twin (`TSBN-LIF`, `LIF θ(t,c)`).
     public var path: String
-    public var kind: String
+    public var kind: LayerKind
     /// Timestep of the grid; channel shown.
     public var t: Int
     public var channel: Int

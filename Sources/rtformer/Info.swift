@@ -31,7 +31,7 @@ struct Info: ParsableCommand {
             let net = (deploy ? nets.deploy : nets.unfused)!
             if json {
                 let layers: [[String: Any]] = net.layers.map { l in
-                    ["path": l.path, "kind": l.kind, "input_shape": l.inputShape, "output_shape": l.outputShape,
+                    ["path": l.path, "kind": l.kind.description, "input_shape": l.inputShape, "output_shape": l.outputShape,
                      "params": l.parameterCount, "fl_per_t": l.flPerTimestep, "binary_input": l.inputIsBinary,
                      "operation": l.operation.rawValue, "keys": l.parameters.map(\.key)]
                 }
@@ -42,7 +42,7 @@ struct Info: ParsableCommand {
             }
             print("model \(config.name) (\(config.family.rawValue), \(net.flavour.rawValue)), T = \(config.timesteps), input [\(config.timesteps), B, \(config.inChannels), \(config.imgSize), \(config.imgSize)]")
             let rows = net.layers.map { l -> [String] in
-                ["\(l.path)", l.kind, "[T, B, " + l.outputShape.map(String.init).joined(separator: ", ") + "]",
+                ["\(l.path)", l.kind.description, "[T, B, " + l.outputShape.map(String.init).joined(separator: ", ") + "]",
                  l.parameterCount == 0 ? "-" : Fmt.int(l.parameterCount), l.flPerTimestep == 0 ? "-" : Fmt.int(l.flPerTimestep),
                  l.operation == .none ? "" : l.operation.rawValue]
             }

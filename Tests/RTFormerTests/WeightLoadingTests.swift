@@ -127,7 +127,7 @@ import Testing
         var c = try ModelConfig.load("tiny")
         c.membraneTSBN = .all
         let net = try Network(config: c)
-        #expect(net.layers.filter(\.isNeuron).allSatisfy { $0.kind.hasPrefix("TSBN-LIF") })
+        #expect(net.layers.filter(\.isNeuron).allSatisfy { $0.kind.neuron == .tsbnMembrane })
         // 2·T·C per TSBN-LIF added to 84,258: stem 8+16+32, shortcut/q/k/v/kv 5·64, fc1 64, fc2 256, head 64 (stcore already counted).
         let extra = 2 * 4 * (8 + 16 + 32 + 5 * 64 + 64 + 256 + 64)
         #expect(net.parameterCount == 84_258 + extra)

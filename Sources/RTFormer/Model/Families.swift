@@ -119,13 +119,15 @@ final class SpikeDrivenGraph: FamilyGraph {
                 rateSource = lifPath
                 if cfg.pools(stage: i) {
                     let out = (side - 1) / 2 + 1
-                    b.note("\(lifPath).pool", kind: "MaxPool 3/2/1", input: [w[i], side, side], output: [w[i], out, out])
+                    b.note("\(lifPath).pool", kind: .maxPool(kernel: 3, stride: 2, padding: 1),
+                           input: [w[i], side, side], output: [w[i], out, out])
                     side = out
                     rateSource = "\(lifPath).pool"
                 }
             } else if cfg.pools(stage: 3) {
                 let out = (side - 1) / 2 + 1
-                b.note("patch_embed.pool3", kind: "MaxPool 3/2/1", input: [w[3], side, side], output: [w[3], out, out])
+                b.note("patch_embed.pool3", kind: .maxPool(kernel: 3, stride: 2, padding: 1),
+                       input: [w[3], side, side], output: [w[3], out, out])
                 side = out
             }
             cin = w[i]
@@ -147,19 +149,19 @@ final class SpikeDrivenGraph: FamilyGraph {
                                                rateSource: "patch_embed.stcore.lif", weightInit: init02, countsEnergy: false))
                 }
                 let (idNorm, idParams) = b.tsbn("patch_embed.stcore.rep.tsbn_id", channels: d)
-                b.add(LayerInfo(path: "patch_embed.stcore.rep.tsbn_id", kind: "TSBN (identity branch)", inputShape: tokenShape,
+                b.add(LayerInfo(path: "patch_embed.stcore.rep.tsbn_id", kind: .tsbn(identityBranch: true), inputShape: tokenShape,
                                 outputShape: tokenShape, parameters: idParams, flPerTimestep: 0, inputIsBinary: true,
                                 operation: .none, rateSource: nil, isNeuron: false))
                 let identity = ConvUnit(path: "patch_embed.stcore.rep.id", normPath: "patch_embed.stcore.rep.tsbn_id",
                                         weight: Tensor(shape: [0]), bias: nil, norm: .tsbn(idNorm))
-                b.note("patch_embed.stcore.rep", kind: "RepDW5 Σ5 branches (fused FL)", input: tokenShape, output: tokenShape,
+                b.note("patch_embed.stcore.rep", kind: .repDW5(fused: false), input: tokenShape, output: tokenShape,
                        fl: 9 * side * side * d, rateSource: "patch_embed.stcore.lif")
                 core = .repDW5(RepDW5Unit(path: "patch_embed.stcore.rep", branches: branches, identity: identity))
             case .deploy:
                 let before = b.weights.requested.count
                 let wt = b.weights.take("patch_embed.stcore.rep.weight", [cfg.timesteps, d, 1, 3, 3], init02)
                 let bs = b.weights.take("patch_embed.stcore.rep.bias", [cfg.timesteps, d], .constant(0))
-                b.add(LayerInfo(path: "patch_embed.stcore.rep", kind: "DWConv2d 3×3 per t (RepDW5 fused)", inputShape: tokenShape,
+                b.add(LayerInfo(path: "patch_embed.stcore.rep", kind: .repDW5(fused: true), inputShape: tokenShape,
                                 outputShape: tokenShape, parameters: Array(b.weights.requested[before...]),
                                 flPerTimestep: 9 * side * side * d, inputIsBinary: true, operation: .ac,
                                 rateSource: "patch_embed.stcore.lif", isNeuron: false, isFolded: true))
@@ -174,7 +176,7 @@ final class SpikeDrivenGraph: FamilyGraph {
             core = .conv(b.convNorm(path: "patch_embed.rpe_conv", normPath: "patch_embed.rpe_bn", cin: d, cout: d, kernel: (3, 3),
                               pad: (1, 1), bias: false, inShape: tokenShape, rateSource: "patch_embed.proj_lif3", weightInit: init02))
         }
-        b.note("patch_embed.out", kind: "x_feat + " + (rt ? "STCore" : "rpe"), input: tokenShape, output: tokenShape)
+        b.note("patch_embed.out", kind: .featureSum(rt ? .stcore : .rpe), input: tokenShape, output: tokenShape)
 
         let hidden = d * cfg.mlpRatio
         let n = side * side
@@ -190,7 +192,7 @@ final class SpikeDrivenGraph: FamilyGraph {
             let q = qkv("q"), qL = b.lif("\(p).attn.q_lif", shape: tokenShape, membrane: all)
             let k = qkv("k"), kL = b.lif("\(p).attn.k_lif", shape: tokenShape, membrane: all)
             let v = qkv("v"), vL = b.lif("\(p).attn.v_lif", shape: tokenShape, membrane: all)
-            b.note("\(p).attn.sdsa", kind: "SDSA Σ_N K⊙V", input: tokenShape, output: [d, 1], fl: n * d,
+            b.note("\(p).attn.sdsa", kind: .sdsa, input: tokenShape, output: [d, 1], fl: n * d,
                    rateSource: "\(p).attn.kv_product")
             let kvShape = rt ? [d, 1] : [cfg.numHeads, 1, d / cfg.numHeads]
             let kvL = b.lif(rt ? "\(p).attn.kv_lif" : "\(p).attn.talking_heads_lif", shape: kvShape, parameters: .attention,
@@ -198,7 +200,7 @@ final class SpikeDrivenGraph: FamilyGraph {
             if !rt {
                 let before = b.weights.requested.count
                 _ = b.weights.take("\(p).attn.talking_heads.weight", [cfg.numHeads, cfg.numHeads, 1], .truncNormal(std: 0.02))
-                b.add(LayerInfo(path: "\(p).attn.talking_heads", kind: "Conv1d (built, unused by forward)", inputShape: [],
+                b.add(LayerInfo(path: "\(p).attn.talking_heads", kind: .unusedConv1d, inputShape: [],
                                 outputShape: [], parameters: Array(b.weights.requested[before...]), flPerTimestep: 0,
                                 inputIsBinary: false, operation: .none, rateSource: nil, isNeuron: false))
             }
@@ -214,12 +216,12 @@ final class SpikeDrivenGraph: FamilyGraph {
                                 fc1LIF: f1L, fc1: f1, fc2LIF: f2L, fc2: f2))
         }
         self.blocks = blocks
-        b.note("head_features", kind: "mean over H′W′", input: tokenShape, output: [d])
+        b.note("head_features", kind: .spatialMean, input: tokenShape, output: [d])
         headLIF = b.lif("head_lif", shape: [d], membrane: all)
         let before = b.weights.requested.count
         let hw = b.weights.take("head.weight", [cfg.numClasses, d], .kaimingUniform(fanIn: d))
         let hb = b.weights.take("head.bias", [cfg.numClasses], .kaimingUniform(fanIn: d))
-        b.add(LayerInfo(path: "head", kind: "Linear", inputShape: [d], outputShape: [cfg.numClasses],
+        b.add(LayerInfo(path: "head", kind: .head(onMeanOverT: false), inputShape: [d], outputShape: [cfg.numClasses],
                         parameters: Array(b.weights.requested[before...]), flPerTimestep: d * cfg.numClasses, inputIsBinary: true,
                         operation: .ac, rateSource: "head_lif", isNeuron: false))
         head = (hw, hb)
@@ -383,7 +385,8 @@ final class SpikformerGraph: FamilyGraph {
             rateSource = lifPath
             if i >= 2 {
                 let out = (side - 1) / 2 + 1
-                b.note("\(lifPath).pool", kind: "MaxPool 3/2/1", input: [w[i], side, side], output: [w[i], out, out])
+                b.note("\(lifPath).pool", kind: .maxPool(kernel: 3, stride: 2, padding: 1),
+                       input: [w[i], side, side], output: [w[i], out, out])
                 side = out
                 rateSource = "\(lifPath).pool"
             }
@@ -398,7 +401,7 @@ final class SpikformerGraph: FamilyGraph {
         rpeLIF = b.lif("patch_embed.rpe_lif", shape: mapShape)
         let n = side * side
         let tok = [n, d]
-        b.note("patch_embed", kind: "rpe spikes + x_feat → tokens (SEW)", input: mapShape, output: tok)
+        b.note("patch_embed", kind: .sewTokens, input: mapShape, output: tok)
         let hidden = d * cfg.mlpRatio
         let lin = ParameterInit.truncNormal(std: 0.02)
         var blocks: [Block] = []
@@ -413,7 +416,7 @@ final class SpikformerGraph: FamilyGraph {
             let q = qkv("q"), qL = b.lif("\(p).attn.q_lif", shape: tok)
             let k = qkv("k"), kL = b.lif("\(p).attn.k_lif", shape: tok)
             let v = qkv("v"), vL = b.lif("\(p).attn.v_lif", shape: tok)
-            b.note("\(p).attn.ssa", kind: "SSA (q·kᵀ·0.125)·v", input: tok, output: tok, fl: 2 * n * n * d, rateSource: "\(p).attn.q_lif")
+            b.note("\(p).attn.ssa", kind: .ssa, input: tok, output: tok, fl: 2 * n * n * d, rateSource: "\(p).attn.q_lif")
             let aL = b.lif("\(p).attn.attn_lif", shape: tok, parameters: .attention)
             let proj = b.convNorm(path: "\(p).attn.proj_linear", normPath: "\(p).attn.proj_bn", cin: d, cout: d, bias: true,
                                   inShape: tok, isLinear: true, rateSource: "\(p).attn.attn_lif", weightInit: lin)
@@ -430,11 +433,11 @@ final class SpikformerGraph: FamilyGraph {
                                 fc1: f1, fc1LIF: f1L, fc2: f2, fc2LIF: f2L))
         }
         self.blocks = blocks
-        b.note("features", kind: "mean over tokens", input: tok, output: [d])
+        b.note("features", kind: .tokenMean, input: tok, output: [d])
         let before = b.weights.requested.count
         let hw = b.weights.take("head.weight", [cfg.numClasses, d], lin)
         let hb = b.weights.take("head.bias", [cfg.numClasses], .constant(0))
-        b.add(LayerInfo(path: "head", kind: "Linear (on mean over T)", inputShape: [d], outputShape: [cfg.numClasses],
+        b.add(LayerInfo(path: "head", kind: .head(onMeanOverT: true), inputShape: [d], outputShape: [cfg.numClasses],
                         parameters: Array(b.weights.requested[before...]), flPerTimestep: d * cfg.numClasses, inputIsBinary: false,
                         operation: .mac, rateSource: nil, isNeuron: false))
         head = (hw, hb)

@@ -64,21 +64,21 @@ final class GraphBuilder {
     private func makeConvNorm(path: String, normPath: String, cin: Int, cout: Int, kernel: (Int, Int), pad: (Int, Int),
                               groups: Int, bias: Bool, inShape: [Int], isLinear: Bool, rateSource: String?,
                               weightInit: ParameterInit, countsEnergy: Bool) -> ConvUnit {
-        let kind: String
         let wShape: [Int]
         let outShape: [Int]
         let fl: Int
         if isLinear {
-            kind = "Linear"
             wShape = [cout, cin]
             outShape = Array(inShape.dropLast()) + [cout]
             fl = inShape.dropLast().product * cin * cout
         } else {
-            kind = groups == 1 ? "Conv2d \(kernel.0)×\(kernel.1)" : "DWConv2d \(kernel.0)×\(kernel.1)"
             wShape = [cout, cin / groups, kernel.0, kernel.1]
             let g = Conv2dGeometry(kernelH: kernel.0, kernelW: kernel.1, padH: pad.0, padW: pad.1)
             outShape = [cout, g.outH(inShape[1]), g.outW(inShape[2])]
             fl = kernel.0 * kernel.1 * outShape[1] * outShape[2] * cin * cout / groups
+        }
+        func kind(folded: LayerKind.FoldedNorm?) -> LayerKind {
+            isLinear ? .linear(folded: folded) : .conv(kernelH: kernel.0, kernelW: kernel.1, depthwise: groups != 1, folded: folded)
         }
         // RepDW5 branches are not counted: energy counts the fused deploy kernel (SPEC §9).
         let op: OperationClass = !countsEnergy ? .none : (rateSource == nil ? .mac : .ac)
@@ -87,7 +87,7 @@ final class GraphBuilder {
         switch flavour {
         case .unfused:
             let b = bias ? weights.take(path + ".bias", [cout], isLinear && config.family == .spikformer ? .constant(0) : .constant(0)) : nil
-            add(LayerInfo(path: path, kind: kind, inputShape: inShape, outputShape: outShape,
+            add(LayerInfo(path: path, kind: kind(folded: nil), inputShape: inShape, outputShape: outShape,
                           parameters: Array(weights.requested[before...]), flPerTimestep: fl, inputIsBinary: rateSource != nil,
                           operation: op, rateSource: rateSource, isNeuron: false))
             let norm: NormKind
@@ -102,7 +102,8 @@ final class GraphBuilder {
                 norm = .batchNorm(bn)
                 params = p
             }
-            add(LayerInfo(path: normPath, kind: normStyle == .tsbn ? "TSBN" : (isLinear ? "BatchNorm1d" : "BatchNorm2d"),
+            let normKind: LayerKind = normStyle == .tsbn ? .tsbn(identityBranch: false) : (isLinear ? .batchNorm1d : .batchNorm2d)
+            add(LayerInfo(path: normPath, kind: normKind,
                           inputShape: outShape, outputShape: outShape, parameters: params, flPerTimestep: 0,
                           inputIsBinary: false, operation: .none, rateSource: nil, isNeuron: false))
             return ConvUnit(path: path, normPath: normPath, weight: w, bias: b, pad: pad, groups: groups, isLinear: isLinear, norm: norm)
@@ -111,14 +112,14 @@ final class GraphBuilder {
             case .tsbn:
                 let scale = weights.take(path + ".scale", [timesteps, cout], .constant(1))
                 let shift = weights.take(path + ".shift", [timesteps, cout], .constant(0))
-                add(LayerInfo(path: path, kind: kind + " + affine(t,c)", inputShape: inShape, outputShape: outShape,
+                add(LayerInfo(path: path, kind: kind(folded: .affine), inputShape: inShape, outputShape: outShape,
                               parameters: Array(weights.requested[before...]), flPerTimestep: fl, inputIsBinary: rateSource != nil,
                               operation: op, rateSource: rateSource, isNeuron: false, isFolded: true))
                 return ConvUnit(path: path, normPath: nil, weight: w, bias: nil, pad: pad, groups: groups, isLinear: isLinear,
                                 norm: .affine(scale: scale.storage, shift: shift.storage))
             case .batchNorm:
                 let b = weights.take(path + ".bias", [cout], .constant(0))
-                add(LayerInfo(path: path, kind: kind + " (BN folded)", inputShape: inShape, outputShape: outShape,
+                add(LayerInfo(path: path, kind: kind(folded: .batchNorm), inputShape: inShape, outputShape: outShape,
                               parameters: Array(weights.requested[before...]), flPerTimestep: fl, inputIsBinary: rateSource != nil,
                               operation: op, rateSource: rateSource, isNeuron: false, isFolded: true))
                 return ConvUnit(path: path, normPath: nil, weight: w, bias: b, pad: pad, groups: groups, isLinear: isLinear, norm: .none)
@@ -130,7 +131,7 @@ final class GraphBuilder {
     func lif(_ path: String, shape: [Int], parameters: LIFParameters = .standard, membrane: Bool = false) -> LIFUnit {
         let kind: LIFKind
         var params: [ParameterInfo] = []
-        var kindName = "LIF"
+        var neuron = LayerKind.Neuron.plain
         if membrane {
             let c = shape[0]
             switch flavour {
@@ -138,7 +139,7 @@ final class GraphBuilder {
                 let (t, p) = tsbn(path + ".tsbn", channels: c)
                 kind = .tsbnMem(t)
                 params = p
-                kindName = "TSBN-LIF"
+                neuron = .tsbnMembrane
             case .deploy:
                 let before = weights.requested.count
                 let theta = weights.take(path + ".theta", [timesteps, c], .constant(parameters.vThreshold))
@@ -146,20 +147,19 @@ final class GraphBuilder {
                 let fc = weights.take(path + ".fire_const", [timesteps, c], .constant(0), isParameter: false)
                 params = Array(weights.requested[before...])
                 kind = .folded(theta: theta.storage, sign: sign.storage, fireConst: fc.storage)
-                kindName = "LIF θ(t,c)"
+                neuron = .foldedThreshold
             }
         } else {
             kind = .plain
         }
-        let vth = parameters.vThreshold == 1 ? "" : " V_th \(parameters.vThreshold)"
-        add(LayerInfo(path: path, kind: kindName + vth, inputShape: shape, outputShape: shape, parameters: params,
-                      flPerTimestep: 0, inputIsBinary: false, operation: .none, rateSource: nil, isNeuron: true,
+        add(LayerInfo(path: path, kind: .lif(neuron, vThreshold: parameters.vThreshold), inputShape: shape, outputShape: shape,
+                      parameters: params, flPerTimestep: 0, inputIsBinary: false, operation: .none, rateSource: nil, isNeuron: true,
                       isFolded: membrane && flavour == .deploy))
         return LIFUnit(path: path, parameters: parameters, kind: kind, shape: shape)
     }
 
     /// A stateless layer (pooling, sums, means) for the table.
-    func note(_ path: String, kind: String, input: [Int], output: [Int], fl: Int = 0, rateSource: String? = nil) {
+    func note(_ path: String, kind: LayerKind, input: [Int], output: [Int], fl: Int = 0, rateSource: String? = nil) {
         add(LayerInfo(path: path, kind: kind, inputShape: input, outputShape: output, parameters: [], flPerTimestep: fl,
                       inputIsBinary: rateSource != nil, operation: fl > 0 ? (rateSource == nil ? .mac : .ac) : .none,
                       rateSource: rateSource, isNeuron: false))

@@ -22,8 +22,9 @@ public struct ParameterInfo: Sendable, Equatable {
 public struct LayerInfo: Sendable {
     /// Module path (the PyTorch state_dict prefix), e.g. `block.0.attn.q_conv`.
     public var path: String
-    /// What it is, e.g. `Conv2d 3×3`, `TSBN`, `LIF`, `TSBN-LIF`, `RepDW5`, `SDSA`, `MaxPool 3/2/1`.
-    public var kind: String
+    /// What it is (`LayerKind`); its `description` is the table text, e.g. `Conv2d 3×3`, `TSBN`,
+    /// `TSBN-LIF`, `MaxPool 3/2/1`.
+    public var kind: LayerKind
     /// Input shape of one timestep and sample, e.g. `[3, 32, 32]`.
     public var inputShape: [Int]
     /// Output shape of one timestep and sample.

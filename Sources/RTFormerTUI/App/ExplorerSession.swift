@@ -10,7 +10,7 @@ public enum ExplorerSession {
     /// The command that selects the first TSBN-LIF of the model (so the membrane and TSBN panes
     /// both have something to show on start), or nil when there is none.
     public static func initialLayerCommand(in session: Session) -> String? {
-        guard let layer = session.unfused?.layers.first(where: { $0.isNeuron && $0.kind.contains("TSBN") }) else { return nil }
+        guard let layer = session.unfused?.layers.first(where: { $0.kind.neuron == .tsbnMembrane }) else { return nil }
         return "layer \(layer.path)"
     }
 }

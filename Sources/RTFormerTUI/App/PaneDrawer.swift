@@ -78,7 +78,7 @@ struct PaneDrawer {
         for row in view.rows {
             cells[row.path] = [row.rate.map { Self.fixed($0, 3) } ?? "-", Self.marker(row.deploy),
                                "[" + row.outputShape.map(String.init).joined(separator: ",") + "]",
-                               Self.compact(Double(row.parameters)), row.sop.map(Self.compact) ?? "-", text(row.kind), String(row.index)]
+                               Self.compact(Double(row.parameters)), row.sop.map(Self.compact) ?? "-", text(row.kind.description), String(row.index)]
         }
         let paths = view.rows.map(\.path)
         let selected = view.selected < paths.count ? paths[view.selected] : nil

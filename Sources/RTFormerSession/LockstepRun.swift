@@ -14,11 +14,6 @@ public enum DeployAvailability {
         return nil
     }
 
-    /// Why there is no twin, or nil when there is one.
-    public var reason: String? {
-        if case let .unavailable(reason) = self { return reason }
-        return nil
-    }
 }
 
 /// The two twins of a session running in lockstep on one input (DESIGN §1, issue 10 point 2):
@@ -29,9 +24,10 @@ public enum DeployAvailability {
 /// only for watched layers — all layers when they fit `membraneBudget`, else the selected layer
 /// and the few viewed before it (an LRU). A layer the cursor moves to that is not watched gets
 /// its membranes by replaying the forward over the computed timesteps (`Network.rerecord`: the
-/// same kernels in the same order, so the values are exactly those of the first run). Whatever
-/// needs every layer's real values at once (`diff`, `export dump`) replays into a temporary full
-/// recording and keeps only its result.
+/// same kernels in the same order, so the values are exactly those of the first run). The diff
+/// reads every layer's real values one timestep at a time (`eachUnfusedTimestep`: a replay into a
+/// recording that holds one timestep); `export dump`, which writes them all, replays into a
+/// temporary full recording.
 ///
 /// `Session` owns one and keeps the cursor, view, fold, mode and history; it decides when to
 /// start, advance or replay, and this type does the running.
@@ -165,8 +161,8 @@ public final class LockstepRun {
     // MARK: recording
 
     /// Bytes the membranes of every LIF of both twins take for the current model (X, H, V, and Ĥ
-    /// for TSBN-LIFs, 4 bytes each, over T), plus the conv/norm unit outputs the diff reads: what
-    /// recording everything costs, and about what a diff's temporary full recording allocates.
+    /// for TSBN-LIFs, 4 bytes each, over T), plus the conv/norm unit outputs: what recording
+    /// everything costs (`export dump`'s temporary recording allocates about half: one twin).
     public var fullRecordingBytes: Int {
         guard let unfused else { return 0 }
         let t = unfused.config.timesteps

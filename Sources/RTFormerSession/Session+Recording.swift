@@ -13,8 +13,6 @@ extension Session {
     public var deploy: Network? { run.deploy }
     /// Whether there is a deploy twin, and why not.
     public var deployAvailability: DeployAvailability { run.deployAvailability }
-    /// Why there is no deploy twin (shown when the user asks for it); nil when there is one.
-    public var deployUnavailableReason: String? { run.deployAvailability.reason }
 
     /// The deploy twin.
     /// - Throws: `noDeployTwin` with the reason there is none.

@@ -89,6 +89,20 @@ import Testing
         #expect(lean.membraneViewOrNil()?.h == full.membraneViewOrNil()?.h)
     }
 
+    /// The streamed diff of a lean session (a replay holding one timestep at a time) finds the
+    /// same origins, cascade and verdict as the full recording when the twins do differ.
+    @Test func streamedDiffEqualsTheFullRecordingsWithMismatches() throws {
+        let lean = try Self.leanSession(extra: ["fold paper", "step 3"])
+        let full = try SessionFixtures.tinySession(extra: ["fold paper", "step 3"])
+        #expect(lean.unfusedRecorder.watched != nil && full.unfusedRecorder.watched == nil)
+        let a = try lean.diffView(), b = try full.diffView()
+        #expect(a.summary.verdict == .notEquivalent && a.summary.structuralOrigins > 0 && a.e2e.mismatches > 0)
+        #expect(a == b)
+        #expect(a.summary.origins == b.summary.origins && a.localReal == b.localReal)
+        // The replay left the run as it was.
+        #expect(lean.computedSteps == full.computedSteps && lean.unfused?.logits == full.unfused?.logits)
+    }
+
     @Test func packedSpikeAccessorsAgree() throws {
         let (rec, _) = try Self.wholeForward()
         for path in rec.lifOrder {

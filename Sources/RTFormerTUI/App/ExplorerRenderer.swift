@@ -68,9 +68,9 @@ public enum ExplorerRenderer {
             // Deploy keeps the running statistics, so a verdict against the preview says nothing.
             fields.append(("train preview (deploy: running stats)", 0))
         } else if let v = session.cachedVerdict ?? (session.fullRecordingBytes <= 256 << 20 ? session.verdict : nil) {
-            // The verdict (issue 11): computed here when a full recording (what the diff replays into)
-            // takes up to 256 MiB; larger models show
-            // it once the diff pane (or `diff`) has computed it for the current state.
+            // The verdict (issue 11): computed here for models whose full recording would take up to
+            // 256 MiB (their diff replays in well under a second); larger models show it once the
+            // diff pane (or `diff`) has computed it for the current state.
             fields.append((v.rawValue, 1))
         }
         fields.append((s.neuronState == .fresh ? "from rest" : "state carried", 4))

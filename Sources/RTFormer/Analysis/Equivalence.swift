@@ -124,7 +124,9 @@ public enum Equivalence {
         // Both twins advance one timestep at a time (bit-identical to whole forwards) and the
         // check takes each timestep as it comes: the unfused twin's real values are held for one
         // timestep only, the deploy twin's spikes (bit-packed) for all.
-        let recU = Recorder(latestStepOnly: true, resetMembrane: false, plainInputCurrent: false)
+        // Unit outputs are recomputed from the held inputs (`LocalOriginCheck.compareUnit`), which
+        // is exact in eval mode; a train-mode run keeps its own (its norms use batch statistics).
+        let recU = Recorder(recordUnitInputs: unfused.mode == .train, latestStepOnly: true, resetMembrane: false, plainInputCurrent: false)
         let recD = Recorder(watching: [])
         let prefixes = (unfused.buildPrefix, deploy.buildPrefix)
         unfused.buildPrefix = nil

@@ -30,6 +30,24 @@ import Testing
         #expect(!s.plainText().contains("…"))
     }
 
+    /// A scrolling column wider than the room next to the frozen one (the layer pane's `kind` at
+    /// 80×24) is shown cut, and the frozen names keep half the table instead of shrinking to
+    /// their title (they collapsed to `p…` before).
+    @Test func aColumnWiderThanTheRoomLeftIsCutNotDropped() {
+        let wide = Table(columns: [Table.Column("layer"), Table.Column("#", alignment: .right),
+                                   Table.Column("kind")],
+                         rows: [["patch_embed.proj_conv", "1", "DWConv2d 3×3 per t (RepDW5 fused)"], ["q_lif", "2", "LIF"]],
+                         columnOffset: 1)
+        let p = wide.placements(total: 30)
+        #expect(p.map(\.column) == [0, 2])
+        #expect(p[0].width == 14 && p[1].x == 15 && p[1].width == 15)
+        var s = Screen(width: 30, height: 3, appearance: .standard)
+        wide.draw(into: &s, in: s.bounds)
+        let lines = s.plainText().split(separator: "\n")
+        #expect(lines[1].hasPrefix("patch_embed.p… DWConv2d 3×3 p…"), "\(lines[1])")
+        #expect(lines[2].hasPrefix("q_lif          LIF"))
+    }
+
     @Test func aTreeTableShowsTheFullPathOnlyOnTheSelectedRow() {
         let paths = ["patch_embed.proj_conv", "patch_embed.proj_lif", "block.0.attn.q_lif", "block.0.mlp.fc1_lif"]
         let tree = TreeTable(paths: paths, selected: "block.0.attn.q_lif", columns: [Table.Column("layer")])

@@ -73,7 +73,7 @@ public final class EquivalenceStream {
         compareEndToEnd(t: t, recU, recD)
         clock.lap("end-to-end spike comparison")
         try checkTSBNLIFs(t: t, recU)
-        clock.lap("TSBN-LIF fold checks (R9)")
+        clock.lap("TSBN-LIF fold checks")
         // The deploy units fed the unfused spikes: local origins of every spiking layer and the
         // real-valued folds (conv + norm, RepDW5) on the unfused layers' exact inputs.
         let before = origins.origins.count

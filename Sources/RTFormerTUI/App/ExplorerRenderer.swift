@@ -32,10 +32,11 @@ public enum ExplorerRenderer {
         }
         let layout = app.layout
         var drawer = PaneDrawer(app: app, session: session, ascii: appearance.isASCII)
-        drawStatus(app, session: session, layout: layout, into: &screen)
         for (pane, rect) in layout.frames {
             drawer.draw(pane, in: rect, into: &screen)
         }
+        // After the panes: a verdict the diff pane has just computed shows in this frame.
+        drawStatus(app, session: session, layout: layout, into: &screen)
         drawMessage(app, layout: layout, into: &screen)
         drawHints(app, layout: layout, into: &screen)
         switch app.overlay {

@@ -7,7 +7,8 @@
 /// the first `frozenColumns` stay in place and the others scroll horizontally from
 /// `columnOffset`: only whole columns are drawn, and the header marks hidden columns with `‹`
 /// (left) and `›` (right) (ASCII `<` `>`). A cell is cut (ending in `…`) only when a frozen
-/// column alone is wider than the table.
+/// column alone is wider than the table, or when the first scrolling column shown is wider than
+/// the room the frozen ones leave (the frozen ones then keep up to half the table).
 ///
 /// Scrolling: rows start at `scrollOffset`, moved as little as needed to keep `selected` in view
 /// (`Scrolling.offset`); callers keep the result of `visibleOffset(in:)` as the next frame's
@@ -110,11 +111,17 @@ public struct Table: Sendable {
         let frozen = min(frozenColumns, columns.count)
         let reserve = firstScrolling.map { naturalWidth(of: $0) + 1 } ?? 0
         var widths = (0..<frozen).map(naturalWidth(of:))
+        let floors = (0..<frozen).map { min(widths[$0], max(columns[$0].title.count, 4)) }
         // A frozen column gives up room only for the first scrolling column, never below its title.
         var excess = widths.reduce(0) { $0 + $1 + 1 } + reserve - width
+        if excess > 0 && floors.reduce(0) { $0 + $1 + 1 } + reserve > width {
+            // That column cannot fit whole even then: it is cut instead (`placements`), and the
+            // frozen columns keep up to half the table, so the rows stay recognisable.
+            let half = max(1, width / 2 / max(frozen, 1) - 1)
+            return (0..<frozen).map { min(widths[$0], max(floors[$0], half)) }
+        }
         for i in (0..<frozen).reversed() where excess > 0 {
-            let floor = min(widths[i], max(columns[i].title.count, 4))
-            let give = min(excess, widths[i] - floor)
+            let give = min(excess, widths[i] - floors[i])
             widths[i] -= give
             excess -= give
         }
@@ -152,7 +159,11 @@ public struct Table: Sendable {
         guard let first else { return out }
         for i in first..<columns.count {
             let w = natural[i]
-            guard x + w <= width else { break }
+            guard x + w <= width else {
+                // A scrolling column wider than all the room left is shown cut rather than not at all.
+                if i == first && width - x >= 3 { out.append(Placement(column: i, x: x, width: width - x)) }
+                break
+            }
             out.append(Placement(column: i, x: x, width: w))
             x += w + 1
         }

@@ -21,7 +21,8 @@ extension Session {
         let l = layers[cursor.layerIndex]
         var out = "layer \(cursor.layerIndex) \(l.path): \(l.kind) \(Fmt.shape(l.outputShape))"
         if l.isNeuron, let seconds = try ensureMembranes(l.path) {
-            out += String(format: " (membranes recomputed over %d timestep(s) in %.2f s)", computedSteps, seconds)
+            // Short enough for an 80-column message row after a long path.
+            out += String(format: " · membranes recomputed in %.2f s (%d t)", seconds, computedSteps)
         }
         return out
     }

@@ -18,6 +18,8 @@ struct Repl: ParsableCommand {
         progress.clear()
         for e in preambleErrors { FileHandle.standardError.write(Data((e + "\n").utf8)) }
         let interactive = isatty(STDIN_FILENO) != 0
+        // At a terminal the user can fix it with a command; a piped run stops, as any error does (2).
+        if !interactive, !preambleErrors.isEmpty { throw ExitCode(2) }
         if interactive { print("rtformer \(session.statusLine()) — `help` for commands, `quit` to leave") }
         var history: [String] = []
         var failed = false

@@ -22,7 +22,8 @@ struct ReplayCommand: ParsableCommand {
         let session = Session()
         let preambleErrors = options.apply(to: session)
         for e in preambleErrors { FileHandle.standardError.write(Data(("preamble: " + e + "\n").utf8)) }
-        guard preambleErrors.isEmpty else { throw ExitCode(1) }
+        // A model, weights or input option that cannot be used is an error (2), not a failed run (1).
+        guard preambleErrors.isEmpty else { throw ExitCode(2) }
         let result: ReplayResult
         do { result = try Replay.run(file: file, in: session) } catch {
             // The script could not be read at all: an error (2), not a failed run (1).

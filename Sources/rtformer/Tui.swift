@@ -55,7 +55,7 @@ struct Tui: ParsableCommand {
             progress.clear()
             if let error = result.error {
                 FileHandle.standardError.write(Data("rtformer: `\(line)`: \(error.hasPrefix("error: ") ? String(error.dropFirst(7)) : error)\n".utf8))
-                throw ExitCode(1)
+                throw ExitCode(2)
             }
         }
         if let line = ExplorerSession.initialLayerCommand(in: session) { session.execute(line: line, lineNumber: 0) }

@@ -24,21 +24,26 @@ public enum WeightLoadError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .mismatch(file, model, missing, unexpected, misShaped):
             var parts: [String] = []
+            // Many keys off, shapes among them: the file is another configuration altogether
+            // (other widths or depth), and a few keys per kind say so better than a dozen.
+            let otherConfiguration = !misShaped.isEmpty && missing.count + unexpected.count + misShaped.count > 12
+            let limit = otherConfiguration ? 3 : 12
             func list(_ keys: [String]) -> String {
-                let shown = keys.prefix(12).joined(separator: ", ")
-                return keys.count > 12 ? shown + ", … (\(keys.count) in all)" : shown
+                let shown = keys.prefix(limit).joined(separator: ", ")
+                return keys.count > limit ? shown + ", … (\(keys.count) in all)" : shown
             }
             if !missing.isEmpty { parts.append("missing \(missing.count): \(list(missing))") }
             if !unexpected.isEmpty {
                 // For each unexpected key shown, the closest missing key: a renamed module.
                 let hinted = unexpected.enumerated().map { i, k -> String in
-                    guard i < 12, let near = closestKey(to: k, among: missing) else { return k }
+                    guard i < limit, let near = closestKey(to: k, among: missing) else { return k }
                     return "\(k) — did you mean \(near)?"
                 }
                 parts.append("unexpected \(unexpected.count): \(list(hinted))")
             }
             if !misShaped.isEmpty { parts.append("wrong shape \(misShaped.count): \(list(misShaped))") }
-            return "\(file): does not fit model '\(model)': " + parts.joined(separator: "; ")
+            let lead = otherConfiguration ? "the file holds another configuration (other widths or depth): " : ""
+            return "\(file): does not fit model '\(model)': " + lead + parts.joined(separator: "; ")
         case let .timesteps(file, model, weights, t):
             return "\(file): weights were trained with T = \(weights), model '\(model)' has T = \(t) (TSBN parameters are per timestep: use T = \(weights))"
         case let .wrongFlavour(file, model, expected, found):

@@ -98,9 +98,11 @@ public enum PaneLegend {
                 "The deploy twin against the unfused model over the computed timesteps. ✓ equivalent: every spike agrees; "
                     + "≈ equivalent up to rounding: the only mismatches start at neurons within rounding distance of "
                     + "their threshold; ✗ not equivalent: a mismatch with a structural cause (the line under it names it).",
-                "Per spiking layer: e2e = spike mismatches end to end, orig = mismatches that start there, loc s / loc r = "
-                    + "local structural / rounding mismatches when the layer is fed the same input in both models. o jumps "
-                    + "to the first origin.",
+                "Per spiking layer: e2e = spike mismatches end to end; orig = origins, the neurons where mismatches "
+                    + "start: the deploy layer, fed the unfused spikes and reset as the unfused neuron is, fires differently "
+                    + "(an origin need not show end to end). loc s / loc r = the membrane fold alone (TSBN-LIFs), structural / "
+                    + "rounding: a deploy neuron fed the unfused input current runs on its own membrane, so one flip can "
+                    + "repeat at later t and loc s may exceed orig. o jumps to the first origin.",
             ],
         .energy:
             [

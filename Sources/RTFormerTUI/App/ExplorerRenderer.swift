@@ -141,7 +141,9 @@ public enum ExplorerRenderer {
         let ascii = screen.appearance.isASCII
         let box = overlayRect(in: screen)
         screen.fill(box)
-        Frame(title: ASCIIText.fold("help · keys (type to filter, ↑↓ select, Enter runs, Esc closes)", ascii: ascii), isFocused: true)
+        // Esc clears a filter first (`ExplorerApp.handleHelp`), and the title says which it will do.
+        let esc = filter.isEmpty ? "Esc closes" : "Esc clears the filter"
+        Frame(title: ASCIIText.fold("help · keys (type to filter, ↑↓ select, Enter runs, \(esc))", ascii: ascii), isFocused: true)
             .draw(into: &screen, in: box)
         let inner = Frame.contentRect(for: box)
         let (filterRow, rest) = inner.splitTop(1)

@@ -206,6 +206,23 @@ import Testing
         #expect(f.session.cursor.t == 0)
     }
 
+    /// An error answers the key that caused it: the next key clears it, while a command's
+    /// result stays until the next command; zooming answers "does not fit; e zooms it".
+    @Test func staleErrorsAndHintsGo() {
+        var f = ExplorerFixture()
+        f.press(.character("G"), .character(" "))
+        #expect(f.app.message?.isError == true, "stepping past the last timestep is an error")
+        f.press(.character("?"))
+        #expect(f.app.message == nil)
+        f.press(.escape, .character("v"))
+        #expect(f.app.message?.isError == false, "the view command's result")
+        var g = ExplorerFixture(size: Size(width: 80, height: 24))
+        g.press(.character("5"))
+        #expect(g.app.message?.text.hasSuffix("e zooms it") == true, "\(g.app.message?.text ?? "")")
+        g.press(.character("e"))
+        #expect(g.app.message == nil)
+    }
+
     @Test func playStepsOnTimeoutsAndStopsAtTheLastTimestep() {
         var f = ExplorerFixture()
         f.press(.character("p"))

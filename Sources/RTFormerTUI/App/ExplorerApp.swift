@@ -133,6 +133,9 @@ public struct ExplorerApp: Sendable {
             if key != .timeout { message = Message(text: "no binding for \(Self.describe(key)) (? lists the keys)", isError: false) }
             return
         }
+        // An error answers only the key that caused it: the next key clears it (a command's
+        // result stays until the next command replaces it).
+        if message?.isError == true { message = nil }
         perform(binding.action, session: session)
     }
 
@@ -143,7 +146,10 @@ public struct ExplorerApp: Sendable {
         case .faster: changeSpeed(by: 1)
         case .slower: changeSpeed(by: -1)
         case .togglePane(let pane): togglePane(pane)
-        case .zoom: isZoomed.toggle()
+        case .zoom:
+            isZoomed.toggle()
+            // "… does not fit; e zooms it" is answered once the pane is zoomed.
+            if isZoomed, message?.text.hasSuffix("e zooms it") == true { message = nil }
         case .focusNext: moveFocus(by: 1)
         case .focusPrevious: moveFocus(by: -1)
         case .help:

@@ -71,7 +71,13 @@ struct ModelOptions: ParsableArguments {
         let build = ModelRequest(weights: weights, seed: seed, calibrateSeeded: calibrate && !uncalibrated)
         let built = try ModelPipeline.unfused(resolved, build, progress: progress.handler)
         progress.clear()
-        for n in built.notes { note((weights.map { "\($0): " } ?? "") + n) }
+        let seeded = ModelPipeline.seededNote(seed: seed, calibratedOn: nil)
+        for n in built.notes {
+            // A command that runs nothing (`info`) has nothing to calibrate for: say so rather than
+            // warn that neurons stay silent.
+            let text = !calibrate && !uncalibrated && n == seeded ? "no weights: seeded init (seed \(seed)); nothing runs, so nothing is calibrated" : n
+            note((weights.map { "\($0): " } ?? "") + text)
+        }
         return built.network
     }
 }

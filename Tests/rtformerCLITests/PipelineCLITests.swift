@@ -30,6 +30,10 @@ import Testing
         #expect(energy.status == 0 && energy.stderr.contains("calibrated on 10 bundled sample(s)"), "\(energy.stderr)")
         let typed = try CLI.typed(["repl", "--model", "tiny"], lines: "model tiny\ninput default\nquit\n")
         #expect(typed.text.contains("calibrated on 10 bundled sample(s)"), "\(typed.text)")
+        // `info` runs nothing: it neither calibrates nor warns of silent neurons.
+        let info = try CLI.run(["info", "--model", "tiny"])
+        #expect(info.status == 0 && info.stderr.contains("nothing runs, so nothing is calibrated") && !info.stderr.contains("silent"),
+                "\(info.stderr)")
     }
 
     @Test func anEventModelOpensOnTheBundledEventWindow() throws {

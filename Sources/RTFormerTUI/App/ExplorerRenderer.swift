@@ -72,7 +72,8 @@ public enum ExplorerRenderer {
             // The verdict (issue 11): computed here for models whose full recording would take up to
             // 256 MiB (their diff replays in well under a second); larger models show it once the
             // diff pane (or `diff`) has computed it for the current state.
-            fields.append((v.rawValue, 1))
+            // As important as the model and t: it is what the explorer is for (the fold goes first).
+            fields.append((v.rawValue, 0))
         }
         fields.append((s.neuronState == .fresh ? "from rest" : "state carried", 4))
         let label = session.input.flatMap { input in

@@ -4,7 +4,7 @@ import RTFormer
 extension Session {
     /// The status line as values.
     public func statusView() -> StatusView {
-        StatusView(model: config?.name, weights: weightsSource, input: input?.name, t: cursor.t, timesteps: config?.timesteps ?? 0,
+        StatusView(model: config?.name, weights: weightOrigin, input: input?.name, t: cursor.t, timesteps: config?.timesteps ?? 0,
                    computedSteps: computedSteps, view: view, fold: fold, neuronState: neuronState, layer: selectedLayer?.path,
                    memoryBytes: memoryBytes)
     }

@@ -278,7 +278,8 @@ public struct WeightsView: Sendable, Equatable {
 /// The status line as values.
 public struct StatusView: Sendable, Equatable {
     public var model: String?
-    public var weights: String
+    /// Where the weights come from (seeded or a file) and whether they were calibrated.
+    public var weights: WeightOrigin
     public var input: String?
     public var t: Int
     public var timesteps: Int

@@ -59,7 +59,9 @@ public enum ExplorerRenderer {
         // explains the fields (PaneLegend.statusLine).
         var fields: [(text: String, priority: Int)] = []
         var model = s.model ?? "no model"
-        if s.weights != "seeded" { model += " " + TextLayout.truncate(lastPathComponent(s.weights), to: 28) } else if s.model != nil { model += " seeded" }
+        if s.model != nil || !s.weights.isSeeded {
+            model += " " + TextLayout.truncate(lastPathComponent(s.weights.description), to: 28)
+        }
         fields.append((model, 0))
         fields.append(("t \(s.t)/\(s.timesteps)", 0))
         fields.append((s.view.rawValue, 0))

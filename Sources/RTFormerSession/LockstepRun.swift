@@ -244,9 +244,10 @@ public final class LockstepRun {
     }
 
     /// Calls `body` for every computed timestep t of the unfused model, in order, with a recording
-    /// holding t (spikes; X, H, Ĥ of every LIF; unit outputs): the run's own recording when it
-    /// keeps everything, else an exact replay into a recording of one timestep at a time, so the
-    /// equivalence check holds the real values of one timestep, never the whole run's.
+    /// holding t (spikes, X, H, Ĥ of every LIF): the run's own recording when it keeps everything
+    /// (with its unit outputs), else an exact replay into a recording of one timestep at a time
+    /// (the check then recomputes the unit outputs it compares), so the equivalence check holds the
+    /// real values of one timestep, never the whole run's.
     /// - Throws: `noModel`, `noInput`; the replay's and `body`'s errors.
     func eachUnfusedTimestep(_ phase: String, _ body: (Int, Recorder) throws -> Void) throws {
         guard let unfused else { throw SessionError.noModel }

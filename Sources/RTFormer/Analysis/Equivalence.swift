@@ -121,12 +121,25 @@ public enum Equivalence {
     /// - Throws: the models' shape errors (`ModelInputError`), `EquivalenceError`.
     public static func compare(unfused: Network, deploy: Network, input: Tensor, kind: InputKind = .frames,
                                fold: ThresholdFoldMode) throws -> EquivalenceReport {
-        // Both twins advance one timestep at a time (bit-identical to whole forwards) and the
-        // check takes each timestep as it comes: the unfused twin's real values are held for one
-        // timestep only, the deploy twin's spikes (bit-packed) for all.
-        // Unit outputs are recomputed from the held inputs (`LocalOriginCheck.compareUnit`), which
-        // is exact in eval mode; a train-mode run keeps its own (its norms use batch statistics).
-        let recU = Recorder(recordUnitInputs: unfused.mode == .train, latestStepOnly: true, resetMembrane: false, plainInputCurrent: false)
+        if unfused.mode == .train || deploy.mode == .train {
+            // Train-mode BN pools the whole sequence, so neither stepping nor recomputing a unit
+            // alone reproduces the run: whole forwards, everything recorded.
+            let recU = Recorder(recordUnitInputs: true), recD = Recorder()
+            var clock = PhaseClock()
+            let logitsU = try unfused.forward(input, kind: kind, recorder: recU)
+            clock.lap("unfused forward (recorded)")
+            let logitsD = try deploy.forward(input, kind: kind, recorder: recD)
+            clock.lap("deploy forward (recorded)")
+            var report = try compare(unfused: unfused, unfusedRecorder: recU, unfusedLogits: logitsU, deploy: deploy,
+                                     deployRecorder: recD, deployLogits: logitsD, fold: fold)
+            report.timings = clock.laps + report.timings
+            return report
+        }
+        // Both twins advance one timestep at a time (bit-identical to whole forwards in eval mode)
+        // and the check takes each timestep as it comes: the unfused twin's real values are held
+        // for one timestep only, the deploy twin's spikes (bit-packed) for all. Unit outputs are
+        // recomputed from the held inputs (`LocalOriginCheck.compareUnit`).
+        let recU = Recorder(latestStepOnly: true, resetMembrane: false, plainInputCurrent: false)
         let recD = Recorder(watching: [])
         let prefixes = (unfused.buildPrefix, deploy.buildPrefix)
         unfused.buildPrefix = nil

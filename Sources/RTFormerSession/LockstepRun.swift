@@ -257,7 +257,7 @@ public final class LockstepRun {
             for t in 0..<steps { try body(t, unfusedRecorder) }
             return
         }
-        let held = Recorder(latestStepOnly: true, resetMembrane: false, plainInputCurrent: false)
+        let held = Recorder.heldTimestepForCheck()
         report(WorkProgress(phase, done: 0, total: steps))
         try withoutActuallyEscaping(body) { body in
             try unfused.replay(into: held) { done, total in

@@ -58,7 +58,7 @@ import Testing
         let cut = try Equivalence.compare(unfused: net, unfusedRecorder: recU, unfusedLogits: logitsU, deploy: deploy, deployRecorder: recD,
                                           deployLogits: logitsD, fold: .paper, steps: 2)
         // The same two timesteps from a recording that holds one timestep at a time.
-        let held = Recorder(latestStepOnly: true, resetMembrane: false, plainInputCurrent: false)
+        let held = Recorder.heldTimestepForCheck()
         try net.start(input, recorder: held)
         let stream = try EquivalenceStream(unfused: net, deploy: deploy, fold: .paper, steps: 2)
         for t in 0..<2 {

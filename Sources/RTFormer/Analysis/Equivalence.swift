@@ -139,7 +139,7 @@ public enum Equivalence {
         // and the check takes each timestep as it comes: the unfused twin's real values are held
         // for one timestep only, the deploy twin's spikes (bit-packed) for all. Unit outputs are
         // recomputed from the held inputs (`LocalOriginCheck.compareUnit`).
-        let recU = Recorder(latestStepOnly: true, resetMembrane: false, plainInputCurrent: false)
+        let recU = Recorder.heldTimestepForCheck()
         let recD = Recorder(watching: [])
         let prefixes = (unfused.buildPrefix, deploy.buildPrefix)
         unfused.buildPrefix = nil

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Feed `add(t:unfused:deploy:)` the timesteps 0, 1, … in order, then call `finish`. The unfused
 /// recorder must hold timestep t when it is added — either a whole run (`Recorder()` with unit
-/// outputs) or a recorder that keeps only the latest timestep (`Recorder(latestStepOnly: true)`)
+/// outputs) or a recorder that keeps only the latest timestep (`Recorder.heldTimestepForCheck()`)
 /// filled by a forward advanced one timestep at a time. The deploy recorder needs only its spikes
 /// (kept for every timestep by any recorder). Per timestep it
 /// 1. compares the twins' spikes layer by layer (end to end; first divergence, propagation);

@@ -289,6 +289,13 @@ public final class Recorder {
         self.keepsPlainInputCurrent = plainInputCurrent
     }
 
+    /// What the streamed equivalence check reads of the unfused twin (`EquivalenceStream`): the
+    /// latest timestep only; spikes, X, H and Ĥ of every LIF, without V and with only max|X| for
+    /// plain LIFs; no unit outputs (the check recomputes them).
+    public static func heldTimestepForCheck() -> Recorder {
+        Recorder(latestStepOnly: true, resetMembrane: false, plainInputCurrent: false)
+    }
+
     /// Whether the LIF at `path` keeps its membranes.
     public func watches(_ path: String) -> Bool { watched?.contains(path) ?? true }
 

@@ -20,7 +20,7 @@ extension ExplorerApp {
             enabledPanes.insert(pane)
             focus = pane
             if !layout.panes.contains(pane) {
-                message = Message(text: "\(pane) is on but does not fit \(size); e zooms it", isError: false)
+                message = Message(text: "\(pane) is on but does not fit \(size); e zooms it", isError: false, isZoomHint: true)
             }
         }
     }

@@ -15,6 +15,8 @@ public struct ExplorerApp: Sendable {
         public var text: String
         /// Drawn in the error colour.
         public var isError: Bool
+        /// Says the focused pane does not fit the layout: zooming answers it, and it goes then.
+        public var isZoomHint = false
     }
 
     /// A window drawn over the panes.
@@ -148,8 +150,7 @@ public struct ExplorerApp: Sendable {
         case .togglePane(let pane): togglePane(pane)
         case .zoom:
             isZoomed.toggle()
-            // "… does not fit; e zooms it" is answered once the pane is zoomed.
-            if isZoomed, message?.text.hasSuffix("e zooms it") == true { message = nil }
+            if isZoomed, message?.isZoomHint == true { message = nil }
         case .focusNext: moveFocus(by: 1)
         case .focusPrevious: moveFocus(by: -1)
         case .help:

@@ -267,11 +267,11 @@ public final class LockstepRun {
         }
     }
 
-    /// `recorder` itself when it keeps everything, else a temporary full recording of `net`'s
-    /// computed timesteps (with unit outputs when `unitOutputs`), by an exact replay.
-    func fullRecording(of net: Network, recorder: Recorder, unitOutputs: Bool) throws -> Recorder {
-        if recorder.watched == nil && (!unitOutputs || recorder.recordUnitInputs) { return recorder }
-        let temp = Recorder(recordUnitInputs: unitOutputs)
+    /// `recorder` itself when it keeps every layer's membranes, else a temporary full recording of
+    /// `net`'s computed timesteps, by an exact replay (`export dump`).
+    func fullRecording(of net: Network, recorder: Recorder) throws -> Recorder {
+        if recorder.watched == nil { return recorder }
+        let temp = Recorder()
         let phase = "recording every layer of the \(net.flavour.rawValue) model"
         report(WorkProgress(phase, done: 0, total: net.computedSteps))
         try net.replay(into: temp) { done, total in self.report(WorkProgress(phase, done: done, total: total)) }

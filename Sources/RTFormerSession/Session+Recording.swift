@@ -59,8 +59,8 @@ extension Session {
 
     /// `recorder` itself when it keeps everything, else a temporary full recording of `net`
     /// (`LockstepRun.fullRecording`).
-    func fullRecording(of net: Network, recorder: Recorder, unitOutputs: Bool) throws -> Recorder {
-        try run.fullRecording(of: net, recorder: recorder, unitOutputs: unitOutputs)
+    func fullRecording(of net: Network, recorder: Recorder) throws -> Recorder {
+        try run.fullRecording(of: net, recorder: recorder)
     }
 
     /// Computes both twins up to `end` timesteps (`LockstepRun.advance(to:)`).

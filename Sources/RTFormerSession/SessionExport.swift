@@ -35,7 +35,7 @@ struct SessionExport {
             return "wrote deploy weights (\(deploy.orderedWeights.count) tensors, fold \(session.fold.rawValue)) to \(path)"
         case .dump:
             guard let unfused = session.unfused else { throw SessionError.noModel }
-            let rec = try session.fullRecording(of: session.primaryNetwork ?? unfused, recorder: session.primaryRecorder, unitOutputs: false)
+            let rec = try session.fullRecording(of: session.primaryNetwork ?? unfused, recorder: session.primaryRecorder)
             var tensors: [(String, Tensor)] = []
             if let logits = session.primaryNetwork?.logits ?? unfused.logits { tensors.append(("logits", logits)) }
             for p in rec.lifOrder {
